@@ -1,0 +1,464 @@
+/*!
+The streaming trace reader.
+
+Events are decoded one frame at a time, lazily. A file that ends early (a recorder killed mid
+frame, a partial copy) is not an error: every complete frame is returned and the [`ReadReport`]
+says what was lost, using the lost frame's block head when it survived. A frame that is complete
+but damaged is an error naming its byte offset; in salvage mode it is skipped instead (finding the
+next block by its tag when the damaged length cannot be trusted) and listed in the report.
+*/
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::event::{Event, Micros};
+use crate::header::{Footer, Header};
+use crate::wire::{self, BlockHead};
+
+/// Reads a trace lazily, frame by frame.
+pub struct Reader<R: Read> {
+    src: Pushback<R>,
+    path: String,
+    header: Header,
+    version: u16,
+    offset: u64,
+    salvage: bool,
+    done: bool,
+    current: std::vec::IntoIter<Event>,
+    report: ReadReport,
+}
+
+/// One decoded frame.
+#[derive(Debug)]
+pub struct Frame {
+    /// Byte offset of its block head.
+    pub offset: u64,
+    /// Its events, in order.
+    pub events: Vec<Event>,
+}
+
+/// What reading a trace found: how much was recovered and how much was lost.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReadReport {
+    /// Frames decoded.
+    pub frames: u64,
+    /// Events decoded.
+    pub events: u64,
+    /// Bytes consumed so far.
+    pub bytes: u64,
+    /// The footer, when the trace was closed cleanly and read to its end.
+    pub footer: Option<Footer>,
+    /// Set when the file ends early.
+    pub truncated: Option<Truncation>,
+    /// Frames skipped as damaged (salvage mode only).
+    pub skipped: Vec<Damage>,
+    /// Bytes found after the footer, ignored.
+    pub trailing_bytes: u64,
+}
+
+/// How a trace ended early.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Truncation {
+    /// Offset where the incomplete block starts (the file length when it ends between blocks).
+    pub offset: u64,
+    /// Bytes of the incomplete block that were present.
+    pub partial_bytes: u64,
+    /// Head of the incomplete frame, when all 40 bytes of it survived: how many events it held
+    /// and their time span.
+    pub lost_frame: Option<LostFrame>,
+}
+
+/// What a lost or damaged frame held, according to its block head.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LostFrame {
+    /// Events in it.
+    pub events: u32,
+    /// Receive time of its first event.
+    pub first_us: Micros,
+    /// Receive time of its last event.
+    pub last_us: Micros,
+}
+
+/// A damaged frame skipped in salvage mode.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Damage {
+    /// Offset of the damaged block.
+    pub offset: u64,
+    /// Bytes skipped.
+    pub bytes: u64,
+    /// What was wrong.
+    pub reason: String,
+    /// What it held, when its head was intact.
+    pub lost_frame: Option<LostFrame>,
+}
+
+impl ReadReport {
+    /// True when the whole trace was read: footer present, nothing lost or skipped.
+    pub fn is_complete(&self) -> bool {
+        self.footer.is_some() && self.truncated.is_none() && self.skipped.is_empty()
+    }
+
+    /// Events known to be lost (from the heads of lost or skipped frames; a lost head hides
+    /// its count).
+    pub fn known_lost_events(&self) -> u64 {
+        let lost = self.truncated.as_ref().and_then(|t| t.lost_frame).map_or(0, |f| f.events);
+        lost as u64 + self.skipped.iter().filter_map(|d| d.lost_frame).map(|f| f.events as u64).sum::<u64>()
+    }
+}
+
+impl fmt::Display for ReadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} events recovered from {} frames", self.events, self.frames)?;
+        if let Some(footer) = &self.footer {
+            if footer.events == self.events && self.skipped.is_empty() {
+                write!(f, "; complete (the footer counts {} events)", footer.events)?;
+            } else {
+                write!(f, "; the footer counts {} events", footer.events)?;
+            }
+        }
+        if let Some(t) = &self.truncated {
+            write!(f, "; the trace ends early at byte {} (no footer", t.offset)?;
+            match (t.partial_bytes, t.lost_frame) {
+                (0, _) => write!(f, ", but no frame was cut: the writer was stopped between frames")?,
+                (n, Some(lost)) => write!(
+                    f,
+                    ", an incomplete frame of {n} bytes: {} events lost, received {} to {}",
+                    lost.events,
+                    crate::format_time(lost.first_us),
+                    crate::format_time(lost.last_us)
+                )?,
+                (n, None) => write!(f, ", {n} bytes of an incomplete frame: its events are lost")?,
+            }
+            write!(f, ")")?;
+        }
+        for d in &self.skipped {
+            write!(f, "; skipped {} damaged bytes at offset {} ({}", d.bytes, d.offset, d.reason)?;
+            if let Some(lost) = d.lost_frame {
+                write!(f, ", {} events lost", lost.events)?;
+            }
+            write!(f, ")")?;
+        }
+        if self.trailing_bytes > 0 {
+            write!(f, "; {} bytes after the footer ignored", self.trailing_bytes)?;
+        }
+        Ok(())
+    }
+}
+
+impl Reader<BufReader<File>> {
+    /// Opens the trace at `path` and reads its header.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let file = File::open(path).map_err(|e| Error::io("open", &name, e))?;
+        Reader::new(BufReader::with_capacity(1 << 20, file), &name)
+    }
+}
+
+/// Reads until `buf` is full or the input ends; returns how many bytes were read.
+fn read_full(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match src.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+impl<R: Read> Reader<R> {
+    /// Reads the header from `src` (named `name` in errors).
+    pub fn new(mut src: R, name: &str) -> Result<Self> {
+        let io = |e| Error::io("read", name, e);
+        let mut pre = [0u8; wire::PREAMBLE_LEN];
+        let n = read_full(&mut src, &mut pre).map_err(io)?;
+        if n < wire::MAGIC.len() || pre[..8] != wire::MAGIC {
+            if n < wire::MAGIC.len() && wire::MAGIC.starts_with(&pre[..n]) && n > 0 {
+                return Err(Error::TruncatedHeader { path: name.into(), len: n as u64 });
+            }
+            return Err(Error::NotATrace { path: name.into() });
+        }
+        if n < wire::PREAMBLE_LEN {
+            return Err(Error::TruncatedHeader { path: name.into(), len: n as u64 });
+        }
+        let version = u16::from_le_bytes([pre[8], pre[9]]);
+        if version > wire::FORMAT_VERSION {
+            return Err(Error::NewerVersion {
+                path: name.into(),
+                found: version,
+                supported: wire::FORMAT_VERSION,
+            });
+        }
+        if version == 0 {
+            return Err(Error::CorruptHeader { path: name.into(), reason: "format version 0".into() });
+        }
+        let len = u32::from_le_bytes(pre[10..14].try_into().unwrap());
+        let crc = u32::from_le_bytes(pre[14..18].try_into().unwrap());
+        if len > wire::MAX_HEADER {
+            return Err(Error::CorruptHeader {
+                path: name.into(),
+                reason: format!("header length {len} is implausible"),
+            });
+        }
+        let mut bytes = vec![0u8; len as usize];
+        let got = read_full(&mut src, &mut bytes).map_err(io)?;
+        if got < bytes.len() {
+            return Err(Error::TruncatedHeader {
+                path: name.into(),
+                len: (wire::PREAMBLE_LEN + got) as u64,
+            });
+        }
+        if crc32fast::hash(&bytes) != crc {
+            return Err(Error::CorruptHeader { path: name.into(), reason: "checksum mismatch".into() });
+        }
+        let header: Header = postcard::from_bytes(&bytes).map_err(|e| Error::CorruptHeader {
+            path: name.into(),
+            reason: format!("does not decode: {e}"),
+        })?;
+        let offset = (wire::PREAMBLE_LEN + bytes.len()) as u64;
+        Ok(Reader {
+            src: Pushback { inner: src, front: Vec::new(), pos: 0 },
+            path: name.to_string(),
+            header,
+            version,
+            offset,
+            salvage: false,
+            done: false,
+            current: Vec::new().into_iter(),
+            report: ReadReport { bytes: offset, ..ReadReport::default() },
+        })
+    }
+
+    /// In salvage mode damaged frames are skipped (and listed in the report) instead of ending
+    /// the read with an error.
+    pub fn salvage(mut self, yes: bool) -> Self {
+        self.salvage = yes;
+        self
+    }
+
+    /// The trace's header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The format version the file was written in.
+    pub fn format_version(&self) -> u16 {
+        self.version
+    }
+
+    /// What has been read so far; complete once iteration has ended.
+    pub fn report(&self) -> &ReadReport {
+        &self.report
+    }
+
+    /// The file name used in messages.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Decodes the next frame; `Ok(None)` at the end (clean or truncated: see the report).
+    pub fn next_frame(&mut self) -> Result<Option<Frame>> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            match self.read_block()? {
+                Block::End => {
+                    self.done = true;
+                    return Ok(None);
+                }
+                Block::Frame(frame) => return Ok(Some(frame)),
+                Block::Skipped => continue,
+            }
+        }
+    }
+
+    fn read_block(&mut self) -> Result<Block> {
+        let start = self.offset;
+        let mut head_bytes = [0u8; wire::BLOCK_HEAD_LEN];
+        let n = read_full(&mut self.src, &mut head_bytes).map_err(|e| self.io_err(e))?;
+        if n < wire::BLOCK_HEAD_LEN {
+            self.report.truncated =
+                Some(Truncation { offset: start, partial_bytes: n as u64, lost_frame: None });
+            self.report.bytes += n as u64;
+            return Ok(Block::End);
+        }
+        let head = match BlockHead::decode(&head_bytes) {
+            Ok(head) => head,
+            Err(reason) => return self.damaged(start, head_bytes.to_vec(), reason.to_string(), None),
+        };
+        let lost = LostFrame { events: head.events, first_us: head.first_us, last_us: head.last_us };
+        let lost = (head.tag == wire::FRAME_TAG).then_some(lost);
+        if head.payload_len > wire::MAX_RAW_FRAME || head.raw_len > wire::MAX_RAW_FRAME {
+            let reason = format!("implausible frame size {} bytes", head.payload_len);
+            return self.damaged(start, head_bytes.to_vec(), reason, lost);
+        }
+        let mut payload = Vec::with_capacity((head.payload_len as usize).min(8 << 20));
+        let got = (&mut self.src)
+            .take(head.payload_len as u64)
+            .read_to_end(&mut payload)
+            .map_err(|e| self.io_err(e))?;
+        self.offset += (wire::BLOCK_HEAD_LEN + got) as u64;
+        self.report.bytes = self.offset;
+        if got < head.payload_len as usize {
+            self.report.truncated = Some(Truncation {
+                offset: start,
+                partial_bytes: (wire::BLOCK_HEAD_LEN + got) as u64,
+                lost_frame: lost,
+            });
+            return Ok(Block::End);
+        }
+        if crc32fast::hash(&payload) != head.payload_crc {
+            return self.skip_or_fail(start, wire::BLOCK_HEAD_LEN as u64 + got as u64, "payload checksum mismatch".into(), lost);
+        }
+        if head.tag == wire::FOOTER_TAG {
+            match postcard::from_bytes::<Footer>(&payload) {
+                Ok(footer) => self.report.footer = Some(footer),
+                Err(e) => {
+                    let reason = format!("footer does not decode: {e}");
+                    return self.skip_or_fail(start, self.offset - start, reason, None);
+                }
+            }
+            let mut rest = Vec::new();
+            let extra = (&mut self.src).take(1 << 20).read_to_end(&mut rest).map_err(|e| self.io_err(e))?;
+            self.report.trailing_bytes = extra as u64;
+            return Ok(Block::End);
+        }
+        let raw = match zstd::bulk::decompress(&payload, head.raw_len as usize) {
+            Ok(raw) if raw.len() == head.raw_len as usize => raw,
+            Ok(raw) => {
+                let reason = format!("decompressed to {} bytes, expected {}", raw.len(), head.raw_len);
+                return self.skip_or_fail(start, self.offset - start, reason, lost);
+            }
+            Err(e) => {
+                let reason = format!("does not decompress: {e}");
+                return self.skip_or_fail(start, self.offset - start, reason, lost);
+            }
+        };
+        let events = match wire::decode_frame(&raw) {
+            Ok(events) if events.len() == head.events as usize => events,
+            Ok(events) => {
+                let reason =
+                    format!("holds {} events, its head says {}", events.len(), head.events);
+                return self.skip_or_fail(start, self.offset - start, reason, lost);
+            }
+            Err(reason) => return self.skip_or_fail(start, self.offset - start, reason, lost),
+        };
+        self.report.frames += 1;
+        self.report.events += events.len() as u64;
+        Ok(Block::Frame(Frame { offset: start, events }))
+    }
+
+    fn io_err(&self, e: io::Error) -> Error {
+        Error::io("read", &self.path, e)
+    }
+
+    fn skip_or_fail(
+        &mut self,
+        offset: u64,
+        bytes: u64,
+        reason: String,
+        lost_frame: Option<LostFrame>,
+    ) -> Result<Block> {
+        if !self.salvage {
+            self.done = true;
+            return Err(Error::CorruptFrame {
+                path: self.path.clone(),
+                offset,
+                reason,
+                events_before: self.report.events,
+            });
+        }
+        self.report.skipped.push(Damage { offset, bytes, reason, lost_frame });
+        Ok(Block::Skipped)
+    }
+
+    /// The head at `offset` is unusable: fail, or (salvage) scan forward one byte at a time for
+    /// the next valid block head and resume there.
+    fn damaged(
+        &mut self,
+        offset: u64,
+        mut window: Vec<u8>,
+        reason: String,
+        lost_frame: Option<LostFrame>,
+    ) -> Result<Block> {
+        if !self.salvage {
+            return self.skip_or_fail(offset, window.len() as u64, reason, lost_frame);
+        }
+        let mut skipped = 0u64;
+        loop {
+            window.remove(0);
+            skipped += 1;
+            let mut b = [0u8; 1];
+            let n = read_full(&mut self.src, &mut b).map_err(|e| self.io_err(e))?;
+            if n == 1 {
+                window.push(b[0]);
+            }
+            let found = <&[u8; wire::BLOCK_HEAD_LEN]>::try_from(window.as_slice())
+                .is_ok_and(|head| BlockHead::decode(head).is_ok());
+            if found || window.is_empty() {
+                self.report.skipped.push(Damage { offset, bytes: skipped, reason, lost_frame });
+                self.offset = offset + skipped;
+                self.report.bytes = self.offset;
+                self.src.unread(window);
+                return Ok(Block::Skipped);
+            }
+        }
+    }
+}
+
+/// A reader that can be handed bytes back (salvage mode finds a block head by reading past it).
+struct Pushback<R> {
+    inner: R,
+    front: Vec<u8>,
+    pos: usize,
+}
+
+impl<R> Pushback<R> {
+    fn unread(&mut self, mut bytes: Vec<u8>) {
+        bytes.extend_from_slice(&self.front[self.pos..]);
+        self.front = bytes;
+        self.pos = 0;
+    }
+}
+
+impl<R: Read> Read for Pushback<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos < self.front.len() {
+            let n = buf.len().min(self.front.len() - self.pos);
+            buf[..n].copy_from_slice(&self.front[self.pos..self.pos + n]);
+            self.pos += n;
+            return Ok(n);
+        }
+        self.inner.read(buf)
+    }
+}
+
+enum Block {
+    Frame(Frame),
+    Skipped,
+    End,
+}
+
+impl<R: Read> Iterator for Reader<R> {
+    type Item = Result<Event>;
+
+    fn next(&mut self) -> Option<Result<Event>> {
+        loop {
+            if let Some(e) = self.current.next() {
+                return Some(Ok(e));
+            }
+            match self.next_frame() {
+                Ok(Some(frame)) => self.current = frame.events.into_iter(),
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}

@@ -1,0 +1,780 @@
+/*!
+The trace file's wire layout, and the encoding of one frame.
+
+```text
+file    = preamble header-bytes block* ;            every integer little-endian
+preamble= magic "CTAPE\r\n\x1a" (8) | version u16 | header_len u32 | header_crc u32
+header-bytes = postcard(Header)                      (header_len bytes, CRC-32 = header_crc)
+block   = tag [u8;4] | payload_len u32 | raw_len u32 | events u32
+          | first_us i64 | last_us i64 | head_crc u32 | payload_crc u32 | payload
+          (40 bytes before the payload; head_crc covers the 32 bytes before it)
+tag     = "FRAM": payload = zstd(postcard(WireFrame)), raw_len = decompressed size
+        | "FOOT": payload = postcard(Footer), raw_len = payload_len, last block of a closed trace
+```
+
+A frame is independent: it carries its own string table (clients, command names, tables,
+columns, keyspace events are interned per frame), its first sequence number and a base time;
+events store their sequence number and receive time as deltas from the previous event, and source
+timestamps as deltas from the receive time, all as postcard varints (zig-zag for signed). The
+block head repeats the frame's event count and time span outside the compressed payload, so a
+frame cut short by a crash still says how many events, from when to when, were lost.
+
+The checksum is CRC-32 (IEEE). postcard 1.x has a stable, documented wire format
+(<https://postcard.jamesmunns.com/wire-format>); `WireFrame` below is that format applied to these
+structs, and [`FrameEncoder`] writes exactly `postcard::to_allocvec(&WireFrame { .. })` without
+building the intermediate struct (a unit test holds it to that).
+*/
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::ser::{SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::argv::Argv;
+use crate::event::*;
+use crate::value::*;
+
+/// The eight bytes every trace starts with.
+pub const MAGIC: [u8; 8] = *b"CTAPE\r\n\x1a";
+/// The format version this build writes, and the newest it reads.
+pub const FORMAT_VERSION: u16 = 1;
+/// Tag of a frame block.
+pub const FRAME_TAG: [u8; 4] = *b"FRAM";
+/// Tag of the footer block.
+pub const FOOTER_TAG: [u8; 4] = *b"FOOT";
+/// Bytes before the header's postcard bytes.
+pub const PREAMBLE_LEN: usize = 18;
+/// Bytes of a block head.
+pub const BLOCK_HEAD_LEN: usize = 40;
+/// Largest decompressed frame a reader accepts (a defence against corrupt lengths).
+pub const MAX_RAW_FRAME: u32 = 256 << 20;
+/// Largest header a reader accepts.
+pub const MAX_HEADER: u32 = 16 << 20;
+
+/// A block head, decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockHead {
+    /// [`FRAME_TAG`] or [`FOOTER_TAG`].
+    pub tag: [u8; 4],
+    /// Bytes of payload after the head.
+    pub payload_len: u32,
+    /// Bytes of the payload once decompressed.
+    pub raw_len: u32,
+    /// Events in the frame (0 for the footer).
+    pub events: u32,
+    /// Receive time of the frame's first event.
+    pub first_us: Micros,
+    /// Receive time of the frame's last event.
+    pub last_us: Micros,
+    /// CRC-32 of the payload.
+    pub payload_crc: u32,
+}
+
+impl BlockHead {
+    /// Encodes the head, computing its own checksum.
+    pub fn encode(&self) -> [u8; BLOCK_HEAD_LEN] {
+        let mut b = [0u8; BLOCK_HEAD_LEN];
+        b[0..4].copy_from_slice(&self.tag);
+        b[4..8].copy_from_slice(&self.payload_len.to_le_bytes());
+        b[8..12].copy_from_slice(&self.raw_len.to_le_bytes());
+        b[12..16].copy_from_slice(&self.events.to_le_bytes());
+        b[16..24].copy_from_slice(&self.first_us.to_le_bytes());
+        b[24..32].copy_from_slice(&self.last_us.to_le_bytes());
+        let head_crc = crc32fast::hash(&b[0..32]);
+        b[32..36].copy_from_slice(&head_crc.to_le_bytes());
+        b[36..40].copy_from_slice(&self.payload_crc.to_le_bytes());
+        b
+    }
+
+    /// Decodes a head; `Err` says what is wrong with it.
+    pub fn decode(b: &[u8; BLOCK_HEAD_LEN]) -> Result<BlockHead, &'static str> {
+        let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
+        let i64_at = |i: usize| i64::from_le_bytes(b[i..i + 8].try_into().unwrap());
+        let tag: [u8; 4] = b[0..4].try_into().unwrap();
+        if tag != FRAME_TAG && tag != FOOTER_TAG {
+            return Err("no block starts here (unknown tag)");
+        }
+        if crc32fast::hash(&b[0..32]) != u32_at(32) {
+            return Err("block head checksum mismatch");
+        }
+        Ok(BlockHead {
+            tag,
+            payload_len: u32_at(4),
+            raw_len: u32_at(8),
+            events: u32_at(12),
+            first_us: i64_at(16),
+            last_us: i64_at(24),
+            payload_crc: u32_at(36),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire structs (postcard encodes them field by field, in declaration order).
+
+/// Borrowed bytes that serialize as serde bytes (postcard: varint length + bytes).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawBytes<'a>(pub &'a [u8]);
+
+impl Serialize for RawBytes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawBytes<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawBytes<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("borrowed bytes")
+            }
+            fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+                Ok(RawBytes(v))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(RawBytes(v.as_bytes()))
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
+impl fmt::Debug for RawBytes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.0))
+    }
+}
+
+/// Arguments 1.. of an argv, serialized as a sequence of bytes without copying.
+struct ArgsTail<'a>(&'a Argv);
+
+impl Serialize for ArgsTail<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = self.0.len().saturating_sub(1);
+        let mut seq = s.serialize_seq(Some(n))?;
+        for arg in self.0.iter().skip(1) {
+            seq.serialize_element(&RawBytes(arg))?;
+        }
+        seq.end()
+    }
+}
+
+/// One frame, as postcard encodes it (decoding side; the encoder writes the same bytes).
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) struct WireFrame<'a> {
+    pub first_seq: u64,
+    pub base_us: i64,
+    #[serde(borrow)]
+    pub strings: Vec<RawBytes<'a>>,
+    #[serde(borrow)]
+    pub events: Vec<WireEvent<'a>>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) struct WireEvent<'a> {
+    /// `seq - previous seq - 1` (0 for consecutive events).
+    pub seq_gap: u64,
+    pub source: u16,
+    /// `recv_us - previous recv_us` (the first event: `- base_us`).
+    pub recv_delta: i64,
+    #[serde(borrow)]
+    pub body: WireBody<'a>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) enum WireBody<'a> {
+    Redis(#[serde(borrow)] WireRedis<'a>),
+    Row(#[serde(borrow)] WireRow<'a>),
+    Commit(#[serde(borrow)] WireCommit<'a>),
+    ClockProbe {
+        /// Each relative to the event's `recv_us`.
+        send_delta: i64,
+        remote_delta: i64,
+        recv_delta: i64,
+    },
+    Snapshot(#[serde(borrow)] WireSnapshot<'a>),
+    Gap {
+        from_delta: i64,
+        to_delta: i64,
+        #[serde(borrow)]
+        reason: &'a str,
+    },
+    Keyspace {
+        db: u32,
+        #[serde(borrow)]
+        key: RawBytes<'a>,
+        event: u32,
+    },
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) struct WireRedis<'a> {
+    pub db: u32,
+    pub client: u32,
+    /// `server_us - recv_us`.
+    pub server_delta: i64,
+    /// String-table index of argv[0].
+    pub name: u32,
+    #[serde(borrow)]
+    pub args: Vec<RawBytes<'a>>,
+    #[serde(borrow)]
+    pub script: Vec<WireScriptCall<'a>>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) struct WireScriptCall<'a> {
+    pub db: u32,
+    /// `server_us - the EVAL's server_us`.
+    pub server_delta: i64,
+    pub name: u32,
+    #[serde(borrow)]
+    pub args: Vec<RawBytes<'a>>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) struct WireRow<'a> {
+    pub table: u32,
+    /// 0 insert, 1 update, 2 delete.
+    pub op: u8,
+    pub txn: u64,
+    pub header_secs: u32,
+    #[serde(borrow)]
+    pub before: Option<Vec<WireCell<'a>>>,
+    #[serde(borrow)]
+    pub after: Option<Vec<WireCell<'a>>>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) struct WireCell<'a> {
+    pub column: u32,
+    #[serde(borrow)]
+    pub value: WireValue<'a>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) enum WireValue<'a> {
+    Null,
+    Int(i64),
+    UInt(u64),
+    Float(f32),
+    Double(f64),
+    Decimal(&'a str),
+    Bytes(#[serde(borrow)] RawBytes<'a>),
+    DateTime(u16, u8, u8, u8, u8, u8, u32),
+    Timestamp(i64),
+    Time(i64),
+    Json(&'a str),
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) struct WireCommit<'a> {
+    pub txn: u64,
+    pub header_secs: u32,
+    /// `commit_us - recv_us`.
+    pub commit_delta: Option<i64>,
+    pub gtid: Option<&'a str>,
+    pub xid: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) struct WireSnapshot<'a> {
+    pub db: u32,
+    #[serde(borrow)]
+    pub key: RawBytes<'a>,
+    #[serde(borrow)]
+    pub value: WireStored<'a>,
+    pub pttl_ms: i64,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) enum WireStored<'a> {
+    Missing,
+    String(#[serde(borrow)] RawBytes<'a>),
+    Hash(#[serde(borrow)] Vec<(RawBytes<'a>, RawBytes<'a>)>),
+    List(#[serde(borrow)] Vec<RawBytes<'a>>),
+    Set(#[serde(borrow)] Vec<RawBytes<'a>>),
+    SortedSet(#[serde(borrow)] Vec<(RawBytes<'a>, f64)>),
+    Other(&'a str),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding.
+
+/// Builds one frame's raw (uncompressed) bytes event by event.
+#[derive(Default)]
+pub(crate) struct FrameEncoder {
+    strings: Vec<Vec<u8>>,
+    index: HashMap<Vec<u8>, u32>,
+    events: Vec<u8>,
+    count: u32,
+    first_seq: u64,
+    base_us: i64,
+    prev_seq: u64,
+    prev_us: i64,
+    strings_len: usize,
+}
+
+/// A finished frame, before compression.
+pub(crate) struct RawFrame {
+    pub raw: Vec<u8>,
+    pub events: u32,
+    pub first_us: Micros,
+    pub last_us: Micros,
+}
+
+impl FrameEncoder {
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Approximate raw size so far.
+    pub fn raw_len(&self) -> usize {
+        self.events.len() + self.strings_len
+    }
+
+    pub fn event_count(&self) -> u32 {
+        self.count
+    }
+
+    fn intern(&mut self, s: &[u8]) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.strings.len() as u32;
+        self.strings.push(s.to_vec());
+        self.index.insert(s.to_vec(), i);
+        self.strings_len += s.len() + 2;
+        i
+    }
+
+    /// Appends one event; `seq` must be greater than the previous event's.
+    pub fn push(&mut self, e: &Event) {
+        if self.count == 0 {
+            self.first_seq = e.seq;
+            self.base_us = e.recv_us;
+            self.prev_seq = e.seq.wrapping_sub(1);
+            self.prev_us = e.recv_us;
+        }
+        let body = self.wire_body(e);
+        let wire = WireEventOut {
+            seq_gap: e.seq.wrapping_sub(self.prev_seq).wrapping_sub(1),
+            source: e.source.0,
+            recv_delta: e.recv_us.wrapping_sub(self.prev_us),
+            body,
+        };
+        self.events =
+            postcard::to_extend(&wire, std::mem::take(&mut self.events)).expect("Vec never fails");
+        self.prev_seq = e.seq;
+        self.prev_us = e.recv_us;
+        self.count += 1;
+    }
+
+    fn wire_body<'e>(&mut self, e: &'e Event) -> WireBodyOut<'e> {
+        let recv = e.recv_us;
+        match &e.body {
+            EventBody::Redis(c) => WireBodyOut::Redis {
+                db: c.db,
+                client: self.intern(c.client.as_bytes()),
+                server_delta: c.server_us.wrapping_sub(recv),
+                name: self.intern(c.argv.name()),
+                args: ArgsTail(&c.argv),
+                script: c
+                    .script
+                    .iter()
+                    .map(|s| WireScriptOut {
+                        db: s.db,
+                        server_delta: s.server_us.wrapping_sub(c.server_us),
+                        name: self.intern(s.argv.name()),
+                        args: ArgsTail(&s.argv),
+                    })
+                    .collect(),
+            },
+            EventBody::Row(r) => WireBodyOut::Row(WireRowOut {
+                table: self.intern(r.table.as_bytes()),
+                op: match r.op {
+                    RowOp::Insert => 0,
+                    RowOp::Update => 1,
+                    RowOp::Delete => 2,
+                },
+                txn: r.txn,
+                header_secs: r.header_secs,
+                before: r.before.as_ref().map(|img| self.wire_cells(img)),
+                after: r.after.as_ref().map(|img| self.wire_cells(img)),
+            }),
+            EventBody::Commit(c) => WireBodyOut::Commit(WireCommit {
+                txn: c.txn,
+                header_secs: c.header_secs,
+                commit_delta: c.commit_us.map(|t| t.wrapping_sub(recv)),
+                gtid: c.gtid.as_deref(),
+                xid: c.xid,
+            }),
+            EventBody::ClockProbe(p) => WireBodyOut::ClockProbe {
+                send_delta: p.local_send_us.wrapping_sub(recv),
+                remote_delta: p.remote_us.wrapping_sub(recv),
+                recv_delta: p.local_recv_us.wrapping_sub(recv),
+            },
+            EventBody::Snapshot(s) => WireBodyOut::Snapshot(WireSnapshot {
+                db: s.db,
+                key: RawBytes(&s.key),
+                value: match &s.value {
+                    StoredValue::Missing => WireStored::Missing,
+                    StoredValue::String(v) => WireStored::String(RawBytes(v)),
+                    StoredValue::Hash(kv) => WireStored::Hash(
+                        kv.iter().map(|(k, v)| (RawBytes(&k[..]), RawBytes(&v[..]))).collect(),
+                    ),
+                    StoredValue::List(l) => {
+                        WireStored::List(l.iter().map(|v| RawBytes(&v[..])).collect())
+                    }
+                    StoredValue::Set(l) => {
+                        WireStored::Set(l.iter().map(|v| RawBytes(&v[..])).collect())
+                    }
+                    StoredValue::SortedSet(l) => {
+                        WireStored::SortedSet(l.iter().map(|(m, s)| (RawBytes(&m[..]), *s)).collect())
+                    }
+                    StoredValue::Other(t) => WireStored::Other(t),
+                },
+                pttl_ms: s.pttl_ms,
+            }),
+            EventBody::Gap(g) => WireBodyOut::Gap {
+                from_delta: g.from_us.wrapping_sub(recv),
+                to_delta: g.to_us.wrapping_sub(recv),
+                reason: &g.reason,
+            },
+            EventBody::Keyspace(k) => WireBodyOut::Keyspace {
+                db: k.db,
+                key: RawBytes(&k.key),
+                event: self.intern(k.event.as_bytes()),
+            },
+        }
+    }
+
+    fn wire_cells<'e>(&mut self, img: &'e RowImage) -> Vec<WireCellOut<'e>> {
+        img.cells
+            .iter()
+            .map(|c| WireCellOut {
+                column: self.intern(c.column.as_bytes()),
+                value: match &c.value {
+                    Value::Null => WireValue::Null,
+                    Value::Int(v) => WireValue::Int(*v),
+                    Value::UInt(v) => WireValue::UInt(*v),
+                    Value::Float(v) => WireValue::Float(*v),
+                    Value::Double(v) => WireValue::Double(*v),
+                    Value::Decimal(v) => WireValue::Decimal(v),
+                    Value::Bytes(v) => WireValue::Bytes(RawBytes(v)),
+                    Value::DateTime(d) => WireValue::DateTime(
+                        d.year, d.month, d.day, d.hour, d.minute, d.second, d.micros,
+                    ),
+                    Value::Timestamp(v) => WireValue::Timestamp(*v),
+                    Value::Time(v) => WireValue::Time(*v),
+                    Value::Json(v) => WireValue::Json(v),
+                },
+            })
+            .collect()
+    }
+
+    /// Finishes the frame: `postcard(WireFrame)`, and resets the encoder.
+    pub fn finish(&mut self) -> RawFrame {
+        let mut raw = Vec::with_capacity(self.raw_len() + 32);
+        raw = postcard::to_extend(&self.first_seq, raw).expect("Vec never fails");
+        raw = postcard::to_extend(&self.base_us, raw).expect("Vec never fails");
+        let strings: Vec<RawBytes<'_>> = self.strings.iter().map(|s| RawBytes(s)).collect();
+        raw = postcard::to_extend(&strings, raw).expect("Vec never fails");
+        raw = postcard::to_extend(&(self.count as usize), raw).expect("Vec never fails");
+        raw.extend_from_slice(&self.events);
+        let frame =
+            RawFrame { raw, events: self.count, first_us: self.base_us, last_us: self.prev_us };
+        self.strings.clear();
+        self.index.clear();
+        self.events.clear();
+        self.strings_len = 0;
+        self.count = 0;
+        frame
+    }
+}
+
+// Encoding-side mirrors of the wire structs (borrowing from events, no copies). Field order and
+// variant order must match the decoding structs exactly; `encoder_matches_postcard` checks it.
+#[derive(Serialize)]
+struct WireEventOut<'a> {
+    seq_gap: u64,
+    source: u16,
+    recv_delta: i64,
+    body: WireBodyOut<'a>,
+}
+
+#[derive(Serialize)]
+enum WireBodyOut<'a> {
+    Redis {
+        db: u32,
+        client: u32,
+        server_delta: i64,
+        name: u32,
+        args: ArgsTail<'a>,
+        script: Vec<WireScriptOut<'a>>,
+    },
+    Row(WireRowOut<'a>),
+    Commit(WireCommit<'a>),
+    ClockProbe {
+        send_delta: i64,
+        remote_delta: i64,
+        recv_delta: i64,
+    },
+    Snapshot(WireSnapshot<'a>),
+    Gap {
+        from_delta: i64,
+        to_delta: i64,
+        reason: &'a str,
+    },
+    Keyspace {
+        db: u32,
+        key: RawBytes<'a>,
+        event: u32,
+    },
+}
+
+#[derive(Serialize)]
+struct WireScriptOut<'a> {
+    db: u32,
+    server_delta: i64,
+    name: u32,
+    args: ArgsTail<'a>,
+}
+
+#[derive(Serialize)]
+struct WireRowOut<'a> {
+    table: u32,
+    op: u8,
+    txn: u64,
+    header_secs: u32,
+    before: Option<Vec<WireCellOut<'a>>>,
+    after: Option<Vec<WireCellOut<'a>>>,
+}
+
+#[derive(Serialize)]
+struct WireCellOut<'a> {
+    column: u32,
+    value: WireValue<'a>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding.
+
+/// Decodes one frame's raw bytes into events; `Err` says what is wrong with it.
+pub(crate) fn decode_frame(raw: &[u8]) -> Result<Vec<Event>, String> {
+    let frame: WireFrame<'_> =
+        postcard::from_bytes(raw).map_err(|e| format!("frame does not decode: {e}"))?;
+    let mut names: Vec<Option<Name>> = vec![None; frame.strings.len()];
+    let mut name = |i: u32| -> Result<Name, String> {
+        let slot = names
+            .get_mut(i as usize)
+            .ok_or_else(|| format!("string index {i} out of range"))?;
+        Ok(slot
+            .get_or_insert_with(|| Arc::from(String::from_utf8_lossy(frame.strings[i as usize].0)))
+            .clone())
+    };
+    let bytes_of = |i: u32| -> Result<&[u8], String> {
+        frame
+            .strings
+            .get(i as usize)
+            .map(|b| b.0)
+            .ok_or_else(|| format!("string index {i} out of range"))
+    };
+    let argv_of = |name: &[u8], args: &[RawBytes<'_>]| {
+        let total = name.len() + args.iter().map(|a| a.0.len()).sum::<usize>();
+        let mut argv = Argv::with_capacity(args.len() + 1, total);
+        argv.push(name);
+        for a in args {
+            argv.push(a.0);
+        }
+        argv
+    };
+    let mut out = Vec::with_capacity(frame.events.len());
+    let mut next_seq = frame.first_seq;
+    let mut recv = frame.base_us;
+    for w in &frame.events {
+        let seq = next_seq.checked_add(w.seq_gap).ok_or("sequence number overflows")?;
+        next_seq = seq.wrapping_add(1);
+        recv = recv.wrapping_add(w.recv_delta);
+        let body = match &w.body {
+            WireBody::Redis(r) => {
+                let server_us = recv.wrapping_add(r.server_delta);
+                let mut script = Vec::with_capacity(r.script.len());
+                for s in &r.script {
+                    script.push(ScriptCall {
+                        db: s.db,
+                        server_us: server_us.wrapping_add(s.server_delta),
+                        argv: argv_of(bytes_of(s.name)?, &s.args),
+                    });
+                }
+                EventBody::Redis(RedisCommand {
+                    db: r.db,
+                    client: name(r.client)?,
+                    server_us,
+                    argv: argv_of(bytes_of(r.name)?, &r.args),
+                    script,
+                })
+            }
+            WireBody::Row(r) => {
+                let before = match &r.before {
+                    Some(cells) => Some(image_of(cells, &mut name)?),
+                    None => None,
+                };
+                let after = match &r.after {
+                    Some(cells) => Some(image_of(cells, &mut name)?),
+                    None => None,
+                };
+                EventBody::Row(RowChange {
+                    table: name(r.table)?,
+                    op: match r.op {
+                        0 => RowOp::Insert,
+                        1 => RowOp::Update,
+                        2 => RowOp::Delete,
+                        op => return Err(format!("unknown row operation {op}")),
+                    },
+                    before,
+                    after,
+                    txn: r.txn,
+                    header_secs: r.header_secs,
+                })
+            }
+            WireBody::Commit(c) => EventBody::Commit(Commit {
+                txn: c.txn,
+                header_secs: c.header_secs,
+                commit_us: c.commit_delta.map(|d| recv.wrapping_add(d)),
+                gtid: c.gtid.map(str::to_string),
+                xid: c.xid,
+            }),
+            WireBody::ClockProbe { send_delta, remote_delta, recv_delta } => {
+                EventBody::ClockProbe(ClockProbe {
+                    local_send_us: recv.wrapping_add(*send_delta),
+                    remote_us: recv.wrapping_add(*remote_delta),
+                    local_recv_us: recv.wrapping_add(*recv_delta),
+                })
+            }
+            WireBody::Snapshot(s) => EventBody::Snapshot(Snapshot {
+                db: s.db,
+                key: s.key.0.to_vec(),
+                value: match &s.value {
+                    WireStored::Missing => StoredValue::Missing,
+                    WireStored::String(v) => StoredValue::String(v.0.to_vec()),
+                    WireStored::Hash(kv) => StoredValue::Hash(
+                        kv.iter().map(|(k, v)| (k.0.to_vec(), v.0.to_vec())).collect(),
+                    ),
+                    WireStored::List(l) => StoredValue::List(l.iter().map(|v| v.0.to_vec()).collect()),
+                    WireStored::Set(l) => StoredValue::Set(l.iter().map(|v| v.0.to_vec()).collect()),
+                    WireStored::SortedSet(l) => {
+                        StoredValue::SortedSet(l.iter().map(|(m, s)| (m.0.to_vec(), *s)).collect())
+                    }
+                    WireStored::Other(t) => StoredValue::Other(t.to_string()),
+                },
+                pttl_ms: s.pttl_ms,
+            }),
+            WireBody::Gap { from_delta, to_delta, reason } => EventBody::Gap(Gap {
+                from_us: recv.wrapping_add(*from_delta),
+                to_us: recv.wrapping_add(*to_delta),
+                reason: reason.to_string(),
+            }),
+            WireBody::Keyspace { db, key, event } => EventBody::Keyspace(KeyspaceNotice {
+                db: *db,
+                key: key.0.to_vec(),
+                event: name(*event)?,
+            }),
+        };
+        out.push(Event { seq, source: SourceId(w.source), recv_us: recv, body });
+    }
+    Ok(out)
+}
+
+fn image_of(
+    cells: &[WireCell<'_>],
+    name: &mut impl FnMut(u32) -> Result<Name, String>,
+) -> Result<RowImage, String> {
+    let mut out = Vec::with_capacity(cells.len());
+    for c in cells {
+        out.push(Cell { column: name(c.column)?, value: value_of(&c.value) });
+    }
+    Ok(RowImage { cells: out })
+}
+
+fn value_of(v: &WireValue<'_>) -> Value {
+    match v {
+        WireValue::Null => Value::Null,
+        WireValue::Int(v) => Value::Int(*v),
+        WireValue::UInt(v) => Value::UInt(*v),
+        WireValue::Float(v) => Value::Float(*v),
+        WireValue::Double(v) => Value::Double(*v),
+        WireValue::Decimal(v) => Value::Decimal(v.to_string()),
+        WireValue::Bytes(v) => Value::Bytes(v.0.to_vec()),
+        WireValue::DateTime(year, month, day, hour, minute, second, micros) => {
+            Value::DateTime(DateTime {
+                year: *year,
+                month: *month,
+                day: *day,
+                hour: *hour,
+                minute: *minute,
+                second: *second,
+                micros: *micros,
+            })
+        }
+        WireValue::Timestamp(v) => Value::Timestamp(*v),
+        WireValue::Time(v) => Value::Time(*v),
+        WireValue::Json(v) => Value::Json(v.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_head_round_trips_and_detects_damage() {
+        let head = BlockHead {
+            tag: FRAME_TAG,
+            payload_len: 10,
+            raw_len: 20,
+            events: 3,
+            first_us: 1_700_000_000_000_000,
+            last_us: 1_700_000_000_500_000,
+            payload_crc: 0xdead_beef,
+        };
+        let mut b = head.encode();
+        assert_eq!(BlockHead::decode(&b), Ok(head));
+        b[5] ^= 1;
+        assert_eq!(BlockHead::decode(&b), Err("block head checksum mismatch"));
+        b[0] = b'X';
+        assert!(BlockHead::decode(&b).is_err());
+    }
+
+    #[test]
+    fn encoder_matches_postcard() {
+        let events = crate::testdata::sample_events();
+        let mut enc = FrameEncoder::default();
+        for e in &events {
+            enc.push(e);
+        }
+        let raw = enc.finish().raw;
+        let frame: WireFrame<'_> = postcard::from_bytes(&raw).unwrap();
+        assert_eq!(postcard::to_allocvec(&frame).unwrap(), raw);
+        assert_eq!(decode_frame(&raw).unwrap(), events);
+    }
+
+    #[test]
+    fn strings_are_interned_once_per_frame() {
+        let events = crate::testdata::sample_events();
+        let mut enc = FrameEncoder::default();
+        for (i, e) in events.iter().chain(&events).enumerate() {
+            let mut e = e.clone();
+            e.seq = i as u64;
+            enc.push(&e);
+        }
+        let raw = enc.finish().raw;
+        let frame: WireFrame<'_> = postcard::from_bytes(&raw).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        assert!(frame.strings.iter().all(|s| seen.insert(s.0)), "duplicate in string table");
+    }
+}

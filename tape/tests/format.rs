@@ -1,0 +1,221 @@
+//! The trace format end to end: round trips, truncation at every byte, corruption, versions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cachetape_tape::*;
+
+fn header() -> Header {
+    let mut h = Header::new(1_795_666_525_000_000);
+    h.add_source(Source {
+        name: "cache".into(),
+        kind: SourceKind::Redis,
+        address: "redis://:hunter2@10.0.0.7:6379/0".into(),
+        version: Some("7.0.15".into()),
+        capture: Capture::Live,
+    });
+    h.add_source(Source {
+        name: "db".into(),
+        kind: SourceKind::MariaDb,
+        address: "mysql://root:pw@127.0.0.1:3306/shop".into(),
+        version: None,
+        capture: Capture::Live,
+    });
+    h
+}
+
+/// `n` events of mixed kinds, `per_ms` per millisecond.
+fn events(n: usize) -> Vec<(SourceId, Micros, EventBody)> {
+    let t0 = 1_795_666_525_000_000;
+    (0..n)
+        .map(|i| {
+            let t = t0 + i as i64 * 250;
+            let body = match i % 5 {
+                0 | 1 | 2 => EventBody::Redis(RedisCommand {
+                    db: (i % 3) as u32,
+                    client: Arc::from(format!("10.0.0.{}:{}", i % 7, 40000 + i % 13)),
+                    server_us: t - 40,
+                    argv: Argv::from_parts([
+                        if i % 2 == 0 { "GET" } else { "SETEX" },
+                        &format!("order:{}", i % 97),
+                        "300",
+                        &format!("{{\"id\":{},\"status\":\"PAID\"}}", i % 97),
+                    ]),
+                    script: Vec::new(),
+                }),
+                3 => EventBody::Row(RowChange {
+                    table: Arc::from("shop.orders"),
+                    op: RowOp::Update,
+                    before: Some(RowImage {
+                        cells: vec![
+                            Cell { column: Arc::from("id"), value: Value::Int(i as i64) },
+                            Cell { column: Arc::from("status"), value: Value::Bytes(b"NEW".to_vec()) },
+                        ],
+                    }),
+                    after: Some(RowImage {
+                        cells: vec![
+                            Cell { column: Arc::from("id"), value: Value::Int(i as i64) },
+                            Cell { column: Arc::from("status"), value: Value::Bytes(b"PAID".to_vec()) },
+                        ],
+                    }),
+                    txn: i as u64,
+                    header_secs: (t / 1_000_000) as u32,
+                }),
+                _ => EventBody::Commit(Commit {
+                    txn: i as u64 - 1,
+                    header_secs: (t / 1_000_000) as u32,
+                    commit_us: None,
+                    gtid: Some(format!("0-1-{i}")),
+                    xid: Some(i as u64),
+                }),
+            };
+            (SourceId(if i % 5 < 3 { 0 } else { 1 }), t, body)
+        })
+        .collect()
+}
+
+fn write(n: usize, options: WriterOptions) -> (Vec<u8>, Vec<Event>) {
+    let mut w = Writer::new(Vec::new(), "mem", &header(), options).unwrap();
+    let mut written = Vec::new();
+    for (source, t, body) in events(n) {
+        let seq = w.append(source, t, body.clone()).unwrap();
+        written.push(Event { seq, source, recv_us: t, body });
+    }
+    let (bytes, footer) = w.finish().unwrap();
+    assert_eq!(footer.events, n as u64);
+    (bytes, written)
+}
+
+fn small_frames() -> WriterOptions {
+    WriterOptions { max_frame_events: 40, ..WriterOptions::default() }
+}
+
+fn read_all(bytes: &[u8]) -> Result<(Vec<Event>, ReadReport)> {
+    let mut r = Reader::new(bytes, "mem")?;
+    let mut out = Vec::new();
+    for e in &mut r {
+        out.push(e?);
+    }
+    Ok((out, r.report().clone()))
+}
+
+#[test]
+fn events_round_trip_exactly() {
+    let (bytes, written) = write(1_000, small_frames());
+    let (read, report) = read_all(&bytes).unwrap();
+    assert_eq!(read, written);
+    assert!(report.is_complete(), "{report}");
+    assert_eq!(report.frames, 25);
+    let footer = report.footer.unwrap();
+    assert_eq!(footer.count(EventKind::Redis), 600);
+    assert_eq!(footer.count(EventKind::Row), 200);
+    assert_eq!(footer.frames, 25);
+}
+
+#[test]
+fn header_never_holds_credentials() {
+    let (bytes, _) = write(10, small_frames());
+    let r = Reader::new(&bytes[..], "mem").unwrap();
+    assert_eq!(r.header().sources[0].address, "redis://10.0.0.7:6379/0");
+    assert_eq!(r.header().sources[1].address, "mysql://127.0.0.1:3306/shop");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains("hunter2") && !text.contains("root:pw"));
+}
+
+#[test]
+fn cutting_at_every_byte_recovers_every_complete_frame() {
+    let (bytes, written) = write(300, small_frames());
+    let header_len = {
+        let r = Reader::new(&bytes[..], "mem").unwrap();
+        r.report().bytes as usize
+    };
+    for cut in 0..bytes.len() {
+        let part = &bytes[..cut];
+        match read_all(part) {
+            Err(Error::TruncatedHeader { .. }) | Err(Error::NotATrace { .. }) => {
+                assert!(cut < header_len, "cut at {cut} refused after the header");
+            }
+            Err(e) => panic!("cut at {cut}: unexpected error {e}"),
+            Ok((read, report)) => {
+                assert_eq!(read[..], written[..read.len()], "cut at {cut}: events differ");
+                assert_eq!(report.events as usize, read.len());
+                let t = report.truncated.as_ref().expect("a cut trace is reported truncated");
+                assert!(t.offset as usize <= cut);
+                // Every frame that ended before the cut was recovered.
+                if let Some(lost) = t.lost_frame {
+                    assert_eq!(read.len() + lost.events as usize, ((read.len() / 40 + 1) * 40).min(300));
+                }
+                assert!(report.to_string().contains("events recovered"));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_corrupt_frame_names_its_offset_and_salvage_skips_it() {
+    let (mut bytes, written) = write(200, small_frames());
+    // Find the second frame's offset by reading frame by frame.
+    let offsets: Vec<u64> = {
+        let mut r = Reader::new(&bytes[..], "mem").unwrap();
+        std::iter::from_fn(|| r.next_frame().unwrap().map(|f| f.offset)).collect()
+    };
+    let second = offsets[1] as usize;
+    bytes[second + 60] ^= 0x55; // inside the payload
+    let err = read_all(&bytes).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains(&format!("byte offset {second}")), "{msg}");
+    assert!(msg.contains("40 events before it are intact"), "{msg}");
+
+    let mut r = Reader::new(&bytes[..], "mem").unwrap().salvage(true);
+    let read: Vec<Event> = (&mut r).map(|e| e.unwrap()).collect();
+    assert_eq!(read.len(), 160);
+    assert_eq!(read[..40], written[..40]);
+    assert_eq!(read[40..], written[80..]);
+    assert_eq!(r.report().skipped.len(), 1);
+    assert_eq!(r.report().known_lost_events(), 40);
+
+    // A damaged block head: salvage finds the next frame by scanning.
+    let (mut bytes, _) = write(200, small_frames());
+    bytes[second + 2] ^= 0xff;
+    assert!(read_all(&bytes).unwrap_err().to_string().contains(&format!("offset {second}")));
+    let mut r = Reader::new(&bytes[..], "mem").unwrap().salvage(true);
+    let n = (&mut r).map(|e| e.unwrap()).count();
+    assert_eq!(n, 160);
+}
+
+#[test]
+fn newer_versions_and_other_files_are_clear_errors() {
+    let (mut bytes, _) = write(5, small_frames());
+    bytes[8] = 99;
+    let msg = read_all(&bytes).unwrap_err().to_string();
+    assert!(msg.contains("format version 99") && msg.contains("upgrade cachetape"), "{msg}");
+    let msg = read_all(b"1700000000.000000 [0 127.0.0.1:1] \"GET\" \"k\"\n").unwrap_err().to_string();
+    assert!(msg.contains("not a cachetape trace"), "{msg}");
+    bytes[8] = 1;
+    bytes[20] ^= 1; // inside the header
+    let msg = read_all(&bytes).unwrap_err().to_string();
+    assert!(msg.contains("header is damaged"), "{msg}");
+}
+
+#[test]
+fn a_frame_is_closed_when_it_gets_old() {
+    let opts = WriterOptions { max_frame_age: Duration::from_millis(20), ..WriterOptions::default() };
+    let mut w = Writer::new(Vec::new(), "mem", &header(), opts).unwrap();
+    let (source, t, body) = events(1).pop().unwrap();
+    w.append(source, t, body).unwrap();
+    let before = w.bytes_written();
+    std::thread::sleep(Duration::from_millis(30));
+    w.tick().unwrap();
+    assert!(w.bytes_written() > before, "tick after max_frame_age must write the frame");
+    assert_eq!(w.counts().frames, 1);
+}
+
+#[test]
+fn sequence_numbers_must_increase() {
+    let mut w = Writer::new(Vec::new(), "mem", &header(), WriterOptions::default()).unwrap();
+    let (source, t, body) = events(1).pop().unwrap();
+    let e = Event { seq: 5, source, recv_us: t, body };
+    w.append_event(&e).unwrap();
+    assert!(matches!(w.append_event(&e), Err(Error::OutOfOrder { seq: 5, last: 5 })));
+    assert_eq!(w.next_seq(), 6);
+}
