@@ -1,8 +1,18 @@
 /*!
 cachetape-recorder: everything that reads the outside world into a trace.
 
-The MONITOR line parser lives here, as does the import of MONITOR captures and binlog files. The
-live recorder (MONITOR tap, binlog tap, clock and snapshot probes) is the next step. This is the
-only crate that does network I/O.
+- [`monitor`]: the MONITOR line parser (the exact inverse of Redis's `sdscatrepr` quoting) and its
+  formatter, and a reader that turns a capture into [`RedisCommand`](cachetape_tape::RedisCommand)s
+  with `[db lua]` lines attached to their script;
+- [`schema`]: column names, types and keys from `CREATE TABLE` statements;
+- [`binlog`]: MySQL/MariaDB binlog row events into row changes and commits;
+- [`import`]: MONITOR captures and binlog files into one trace.
+
+This is the only crate of the workspace that does network I/O.
 */
 #![deny(missing_docs)]
+
+pub mod binlog;
+pub mod import;
+pub mod monitor;
+pub mod schema;

@@ -1,0 +1,1 @@
+//! Binlog row events into row changes and commits (in progress).

@@ -1,0 +1,1 @@
+//! MONITOR captures and binlog files into one trace (in progress).

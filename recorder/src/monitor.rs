@@ -1,0 +1,1 @@
+//! The MONITOR line parser (in progress).

@@ -1,0 +1,1 @@
+//! Column names, types and keys from `CREATE TABLE` statements (in progress).

@@ -1,0 +1,1 @@
+//! The recorder's integration tests, as one binary (modules below), against private servers.
