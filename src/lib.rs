@@ -1,1 +1,15 @@
-//! facade
+/*!
+The cachetape library facade: the crates behind the `cachetape` binary, re-exported for
+regression tests and tools that read traces.
+
+- [`tape`]: events and the trace file format;
+- [`recorder`]: MONITOR parsing, binlog reading, import;
+- [`replayer`]: the fake Redis on a virtual clock;
+- [`analyzer`]: stale-read analysis.
+*/
+#![deny(missing_docs)]
+
+pub use cachetape_analyzer as analyzer;
+pub use cachetape_recorder as recorder;
+pub use cachetape_replayer as replayer;
+pub use cachetape_tape as tape;

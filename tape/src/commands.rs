@@ -221,7 +221,8 @@ pub fn keys(argv: &Argv) -> Keys {
             }
             Find::Keynum { numkeys_at, first: fk, step } => {
                 let Some(n) = argv.get((first + numkeys_at as i64) as usize) else { continue };
-                let Some(n) = std::str::from_utf8(n).ok().and_then(|s| s.parse::<i64>().ok()) else {
+                let Some(n) = std::str::from_utf8(n).ok().and_then(|s| s.parse::<i64>().ok())
+                else {
                     continue;
                 };
                 if n < 0 {
@@ -276,7 +277,10 @@ mod tests {
         assert_eq!(key_args(&["EVAL", "return 1", "2", "a", "b", "x"]), ["a", "b"]);
         assert_eq!(key_args(&["EVAL", "return 1", "0"]), Vec::<String>::new());
         assert_eq!(key_args(&["FCALL", "f", "1", "a", "x"]), ["a"]);
-        assert_eq!(key_args(&["XREAD", "COUNT", "2", "STREAMS", "s1", "s2", "0", "0"]), ["s1", "s2"]);
+        assert_eq!(
+            key_args(&["XREAD", "COUNT", "2", "STREAMS", "s1", "s2", "0", "0"]),
+            ["s1", "s2"]
+        );
         assert_eq!(key_args(&["ZUNIONSTORE", "d", "2", "a", "b"]), ["d", "a", "b"]);
         assert_eq!(key_args(&["OBJECT", "ENCODING", "k"]), ["k"]);
     }
@@ -291,7 +295,9 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        for parts in [&["EVAL"][..], &["EVAL", "x", "-1"], &["EVAL", "x", "99", "k"], &["XREAD", "STREAMS"]] {
+        for parts in
+            [&["EVAL"][..], &["EVAL", "x", "-1"], &["EVAL", "x", "99", "k"], &["XREAD", "STREAMS"]]
+        {
             let _ = keys(&Argv::from_parts(parts));
         }
     }

@@ -105,7 +105,8 @@ impl ReadReport {
     /// its count).
     pub fn known_lost_events(&self) -> u64 {
         let lost = self.truncated.as_ref().and_then(|t| t.lost_frame).map_or(0, |f| f.events);
-        lost as u64 + self.skipped.iter().filter_map(|d| d.lost_frame).map(|f| f.events as u64).sum::<u64>()
+        lost as u64
+            + self.skipped.iter().filter_map(|d| d.lost_frame).map(|f| f.events as u64).sum::<u64>()
     }
 }
 
@@ -122,7 +123,9 @@ impl fmt::Display for ReadReport {
         if let Some(t) = &self.truncated {
             write!(f, "; the trace ends early at byte {} (no footer", t.offset)?;
             match (t.partial_bytes, t.lost_frame) {
-                (0, _) => write!(f, ", but no frame was cut: the writer was stopped between frames")?,
+                (0, _) => {
+                    write!(f, ", but no frame was cut: the writer was stopped between frames")?
+                }
                 (n, Some(lost)) => write!(
                     f,
                     ", an incomplete frame of {n} bytes: {} events lost, received {} to {}",
@@ -196,7 +199,10 @@ impl<R: Read> Reader<R> {
             });
         }
         if version == 0 {
-            return Err(Error::CorruptHeader { path: name.into(), reason: "format version 0".into() });
+            return Err(Error::CorruptHeader {
+                path: name.into(),
+                reason: "format version 0".into(),
+            });
         }
         let len = u32::from_le_bytes(pre[10..14].try_into().unwrap());
         let crc = u32::from_le_bytes(pre[14..18].try_into().unwrap());
@@ -215,7 +221,10 @@ impl<R: Read> Reader<R> {
             });
         }
         if crc32fast::hash(&bytes) != crc {
-            return Err(Error::CorruptHeader { path: name.into(), reason: "checksum mismatch".into() });
+            return Err(Error::CorruptHeader {
+                path: name.into(),
+                reason: "checksum mismatch".into(),
+            });
         }
         let header: Header = postcard::from_bytes(&bytes).map_err(|e| Error::CorruptHeader {
             path: name.into(),
@@ -291,9 +300,12 @@ impl<R: Read> Reader<R> {
         }
         let head = match BlockHead::decode(&head_bytes) {
             Ok(head) => head,
-            Err(reason) => return self.damaged(start, head_bytes.to_vec(), reason.to_string(), None),
+            Err(reason) => {
+                return self.damaged(start, head_bytes.to_vec(), reason.to_string(), None);
+            }
         };
-        let lost = LostFrame { events: head.events, first_us: head.first_us, last_us: head.last_us };
+        let lost =
+            LostFrame { events: head.events, first_us: head.first_us, last_us: head.last_us };
         let lost = (head.tag == wire::FRAME_TAG).then_some(lost);
         if head.payload_len > wire::MAX_RAW_FRAME || head.raw_len > wire::MAX_RAW_FRAME {
             let reason = format!("implausible frame size {} bytes", head.payload_len);
@@ -315,7 +327,12 @@ impl<R: Read> Reader<R> {
             return Ok(Block::End);
         }
         if crc32fast::hash(&payload) != head.payload_crc {
-            return self.skip_or_fail(start, wire::BLOCK_HEAD_LEN as u64 + got as u64, "payload checksum mismatch".into(), lost);
+            return self.skip_or_fail(
+                start,
+                wire::BLOCK_HEAD_LEN as u64 + got as u64,
+                "payload checksum mismatch".into(),
+                lost,
+            );
         }
         if head.tag == wire::FOOTER_TAG {
             match postcard::from_bytes::<Footer>(&payload) {
@@ -326,14 +343,16 @@ impl<R: Read> Reader<R> {
                 }
             }
             let mut rest = Vec::new();
-            let extra = (&mut self.src).take(1 << 20).read_to_end(&mut rest).map_err(|e| self.io_err(e))?;
+            let extra =
+                (&mut self.src).take(1 << 20).read_to_end(&mut rest).map_err(|e| self.io_err(e))?;
             self.report.trailing_bytes = extra as u64;
             return Ok(Block::End);
         }
         let raw = match zstd::bulk::decompress(&payload, head.raw_len as usize) {
             Ok(raw) if raw.len() == head.raw_len as usize => raw,
             Ok(raw) => {
-                let reason = format!("decompressed to {} bytes, expected {}", raw.len(), head.raw_len);
+                let reason =
+                    format!("decompressed to {} bytes, expected {}", raw.len(), head.raw_len);
                 return self.skip_or_fail(start, self.offset - start, reason, lost);
             }
             Err(e) => {

@@ -433,9 +433,9 @@ impl FrameEncoder {
                     StoredValue::Set(l) => {
                         WireStored::Set(l.iter().map(|v| RawBytes(&v[..])).collect())
                     }
-                    StoredValue::SortedSet(l) => {
-                        WireStored::SortedSet(l.iter().map(|(m, s)| (RawBytes(&m[..]), *s)).collect())
-                    }
+                    StoredValue::SortedSet(l) => WireStored::SortedSet(
+                        l.iter().map(|(m, s)| (RawBytes(&m[..]), *s)).collect(),
+                    ),
                     StoredValue::Other(t) => WireStored::Other(t),
                 },
                 pttl_ms: s.pttl_ms,
@@ -570,9 +570,8 @@ pub(crate) fn decode_frame(raw: &[u8]) -> Result<Vec<Event>, String> {
         postcard::from_bytes(raw).map_err(|e| format!("frame does not decode: {e}"))?;
     let mut names: Vec<Option<Name>> = vec![None; frame.strings.len()];
     let mut name = |i: u32| -> Result<Name, String> {
-        let slot = names
-            .get_mut(i as usize)
-            .ok_or_else(|| format!("string index {i} out of range"))?;
+        let slot =
+            names.get_mut(i as usize).ok_or_else(|| format!("string index {i} out of range"))?;
         Ok(slot
             .get_or_insert_with(|| Arc::from(String::from_utf8_lossy(frame.strings[i as usize].0)))
             .clone())
@@ -665,8 +664,12 @@ pub(crate) fn decode_frame(raw: &[u8]) -> Result<Vec<Event>, String> {
                     WireStored::Hash(kv) => StoredValue::Hash(
                         kv.iter().map(|(k, v)| (k.0.to_vec(), v.0.to_vec())).collect(),
                     ),
-                    WireStored::List(l) => StoredValue::List(l.iter().map(|v| v.0.to_vec()).collect()),
-                    WireStored::Set(l) => StoredValue::Set(l.iter().map(|v| v.0.to_vec()).collect()),
+                    WireStored::List(l) => {
+                        StoredValue::List(l.iter().map(|v| v.0.to_vec()).collect())
+                    }
+                    WireStored::Set(l) => {
+                        StoredValue::Set(l.iter().map(|v| v.0.to_vec()).collect())
+                    }
                     WireStored::SortedSet(l) => {
                         StoredValue::SortedSet(l.iter().map(|(m, s)| (m.0.to_vec(), *s)).collect())
                     }

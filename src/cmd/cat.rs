@@ -1,0 +1,75 @@
+/*!
+`cachetape cat`: streams a trace's events through a filter and an output format. A trace that
+ends early still prints every recovered event, then says on stderr what was lost.
+*/
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use cachetape_tape::{KeyPattern, Reader};
+
+use crate::cli::{CatArgs, CatFormat};
+use crate::filter::EventFilter;
+use crate::format::{EventFormat, JsonFormat, MonitorFormat, TextFormat};
+use crate::units::parse_time;
+
+pub fn run(args: CatArgs) -> anyhow::Result<ExitCode> {
+    let filter = EventFilter {
+        keys: args.keys.iter().map(KeyPattern::new).collect(),
+        clients: args.clients.iter().map(KeyPattern::new).collect(),
+        sources: args.sources.clone(),
+        from: args.from.as_deref().map(parse_time).transpose().context("--from")?,
+        to: args.to.as_deref().map(parse_time).transpose().context("--to")?,
+    };
+    let format = if args.json { CatFormat::Json } else { args.format };
+    let mut text = TextFormat::default();
+    let mut monitor = MonitorFormat::default();
+    let mut json = JsonFormat;
+    let sink: &mut dyn EventFormat = match format {
+        CatFormat::Text => &mut text,
+        CatFormat::Monitor => &mut monitor,
+        CatFormat::Json => &mut json,
+    };
+
+    let mut reader = Reader::open(&args.trace)?.salvage(args.salvage);
+    let header = reader.header().clone();
+    let stdout = std::io::stdout();
+    let mut stdout = stdout.lock();
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut first_us = None;
+    let mut failure = None;
+    for event in &mut reader {
+        let event = match event {
+            Ok(e) => e,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        let first = *first_us.get_or_insert(event.recv_us);
+        if filter.accepts(&header, &event, first) {
+            sink.write_event(&mut buf, &header, &event);
+            if buf.len() >= 1 << 16 {
+                stdout.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+    }
+    stdout.write_all(&buf)?;
+    stdout.flush()?;
+    let report = reader.report();
+    if let Some(err) = failure {
+        return Err(anyhow::Error::new(err));
+    }
+    if !report.is_complete() {
+        eprintln!("warning: {}: {report}", args.trace.display());
+    }
+    if monitor.left_out > 0 {
+        eprintln!(
+            "note: {} events that are not Redis commands have no MONITOR form and were left out",
+            monitor.left_out
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,54 @@
+/*!
+One module per subcommand: each turns its clap struct into library calls and prints the result.
+*/
+
+mod cat;
+mod import;
+mod info;
+
+use std::process::ExitCode;
+
+use clap::ArgMatches;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the parsed command line; `matches` gives flag positions where they matter.
+pub fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Import(args) => {
+            import::run(args, matches.subcommand_matches("import").expect("import matched"))
+        }
+        Command::Info(args) => info::run(args),
+        Command::Cat(args) => cat::run(args),
+    }
+}
+
+/// Microseconds since the epoch, now: only the CLI reads the wall clock (trace creation time).
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `123456` → `120.6 KiB`.
+pub fn bytes(n: u64) -> String {
+    match n {
+        0..1024 => format!("{n} B"),
+        1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
+        1_048_576..1_073_741_824 => format!("{:.1} MiB", n as f64 / 1_048_576.0),
+        _ => format!("{:.2} GiB", n as f64 / 1_073_741_824.0),
+    }
+}
