@@ -388,11 +388,10 @@ impl<'a> Lexer<'a> {
             let Some(c) = self.peek(0) else { return Ok(()) };
             if c.is_ascii_whitespace() {
                 self.bump();
-            } else if c == b'#' {
-                self.skip_line();
-            } else if c == b'-'
-                && self.peek(1) == Some(b'-')
-                && self.peek(2).is_none_or(|c| c.is_ascii_whitespace() || c.is_ascii_control())
+            } else if c == b'#'
+                || (c == b'-'
+                    && self.peek(1) == Some(b'-')
+                    && self.peek(2).is_none_or(|c| c.is_ascii_whitespace() || c.is_ascii_control()))
             {
                 self.skip_line();
             } else if c == b'/' && self.peek(1) == Some(b'*') {
@@ -735,10 +734,10 @@ fn parse_create_table(
 /// `name`, `db.name` (each part a word or quoted identifier) at `i`: (db, name, next index).
 fn qualified_name(tokens: &[Spanned], i: usize) -> Option<(Option<String>, String, usize)> {
     let first = tokens.get(i)?.token.identifier()?.to_string();
-    if tokens.get(i + 1).is_some_and(|t| t.token == Token::Punct(b'.')) {
-        if let Some(second) = tokens.get(i + 2).and_then(|t| t.token.identifier()) {
-            return Some((Some(first), second.to_string(), i + 3));
-        }
+    if tokens.get(i + 1).is_some_and(|t| t.token == Token::Punct(b'.'))
+        && let Some(second) = tokens.get(i + 2).and_then(|t| t.token.identifier())
+    {
+        return Some((Some(first), second.to_string(), i + 3));
     }
     Some((None, first, i + 1))
 }
@@ -912,10 +911,10 @@ fn parse_column(item: &[Spanned]) -> Result<(Column, bool), String> {
             j += 1;
         } else if t.is_word("key") && !prev_unique {
             primary = true;
-        } else if t.is_word("check") {
-            if let Some(col) = json_valid_column(&item[j + 1..]) {
-                json |= col.eq_ignore_ascii_case(&name);
-            }
+        } else if t.is_word("check")
+            && let Some(col) = json_valid_column(&item[j + 1..])
+        {
+            json |= col.eq_ignore_ascii_case(&name);
         }
         prev_unique = t.is_word("unique");
         j += 1;
