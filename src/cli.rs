@@ -50,6 +50,9 @@ pub struct ImportArgs {
     /// The trace to write.
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
+    /// zstd compression level of the trace (1–19): higher is smaller and slower.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: i32,
 }
 
 /// `cachetape info`.

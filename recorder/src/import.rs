@@ -40,6 +40,8 @@ pub struct ImportPlan {
     pub output: PathBuf,
     /// The trace's creation time (µs since the epoch), given by the caller.
     pub created_us: Micros,
+    /// zstd level for the trace's frames (0 means the default, 3).
+    pub level: i32,
 }
 
 /// What an import read and wrote.
@@ -138,7 +140,10 @@ pub fn import(plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
         });
     }
 
-    let options = WriterOptions { level: 6, ..WriterOptions::default() };
+    let mut options = WriterOptions::default();
+    if plan.level != 0 {
+        options.level = plan.level;
+    }
     let mut writer = Writer::create(&plan.output, &header, options)?;
     for s in &mut streams {
         s.next = s.input.pull()?;

@@ -20,6 +20,7 @@ pub fn run(args: ImportArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
         schema: args.schema.clone(),
         output: args.output.clone(),
         created_us: now_us(),
+        level: args.level,
     };
     let summary =
         import(&plan).with_context(|| format!("import into {} failed", args.output.display()))?;

@@ -182,7 +182,7 @@ impl<R: Read> Reader<R> {
         let mut pre = [0u8; wire::PREAMBLE_LEN];
         let n = read_full(&mut src, &mut pre).map_err(io)?;
         if n < wire::MAGIC.len() || pre[..8] != wire::MAGIC {
-            if n < wire::MAGIC.len() && wire::MAGIC.starts_with(&pre[..n]) && n > 0 {
+            if n < wire::MAGIC.len() && wire::MAGIC.starts_with(&pre[..n]) {
                 return Err(Error::TruncatedHeader { path: name.into(), len: n as u64 });
             }
             return Err(Error::NotATrace { path: name.into() });

@@ -14,6 +14,8 @@ second.
 */
 #![deny(missing_docs)]
 
+pub mod synthetic;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
