@@ -1,0 +1,104 @@
+/*!
+Set commands: SADD, SREM, SMEMBERS, SISMEMBER, SMISMEMBER, SCARD (Redis 7.0's `t_set.c`).
+*/
+
+use cachetape_tape::Argv;
+
+use crate::reply::Reply;
+use crate::store::{Cx, Store};
+use crate::value::{Entry, SetValue, Value};
+
+fn arg(a: &Argv, i: usize) -> &[u8] {
+    a.get(i).unwrap_or_default()
+}
+
+fn set_for_read<'a>(st: &'a mut Store, cx: &Cx, key: &[u8]) -> Result<Option<&'a SetValue>, Reply> {
+    match st.lookup(cx, key) {
+        None => Ok(None),
+        Some(Entry { value: Value::Set(s), .. }) => Ok(Some(s)),
+        Some(_) => Err(Reply::wrong_type()),
+    }
+}
+
+/// `SADD key member [member ...]`
+pub(crate) fn sadd(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    let key = arg(a, 1);
+    if st.lookup(cx, key).is_none() {
+        st.put(cx.db, key, Entry::new(Value::Set(SetValue::for_first(arg(a, 2)))));
+    }
+    let Some(Entry { value: Value::Set(s), .. }) = st.dbs[cx.db].keys.get_mut(key) else {
+        return Reply::wrong_type();
+    };
+    let added = a.iter().skip(2).filter(|m| s.insert(m)).count() as i64;
+    if added > 0 {
+        st.signal(cx.db, key);
+    }
+    Reply::Integer(added)
+}
+
+/// `SREM key member [member ...]`
+pub(crate) fn srem(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    let key = arg(a, 1);
+    let s = match st.lookup_mut(cx, key) {
+        None => return Reply::Integer(0),
+        Some(Entry { value: Value::Set(s), .. }) => s,
+        Some(_) => return Reply::wrong_type(),
+    };
+    let mut deleted = 0;
+    let mut emptied = false;
+    for m in a.iter().skip(2) {
+        if s.remove(m) {
+            deleted += 1;
+            if s.is_empty() {
+                emptied = true;
+                break;
+            }
+        }
+    }
+    if emptied {
+        st.delete(cx.db, key);
+    }
+    if deleted > 0 {
+        st.signal(cx.db, key);
+    }
+    Reply::Integer(deleted)
+}
+
+/// `SMEMBERS key` — numeric order for an intset (as Redis); byte order otherwise (Redis's own
+/// order then depends on its randomly seeded dict).
+pub(crate) fn smembers(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    match set_for_read(st, cx, arg(a, 1)) {
+        Err(e) => e,
+        Ok(None) => Reply::Array(Vec::new()),
+        Ok(Some(s)) => Reply::Array(s.members().into_iter().map(Reply::Bulk).collect()),
+    }
+}
+
+/// `SISMEMBER key member`
+pub(crate) fn sismember(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    match set_for_read(st, cx, arg(a, 1)) {
+        Err(e) => e,
+        Ok(s) => Reply::Integer(s.is_some_and(|s| s.contains(arg(a, 2))) as i64),
+    }
+}
+
+/// `SMISMEMBER key member [member ...]`
+pub(crate) fn smismember(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    match set_for_read(st, cx, arg(a, 1)) {
+        Err(e) => e,
+        Ok(s) => Reply::Array(
+            a.iter()
+                .skip(2)
+                .map(|m| Reply::Integer(s.is_some_and(|s| s.contains(m)) as i64))
+                .collect(),
+        ),
+    }
+}
+
+/// `SCARD key`
+pub(crate) fn scard(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    match set_for_read(st, cx, arg(a, 1)) {
+        Err(e) => e,
+        Ok(s) => Reply::Integer(s.map_or(0, |s| s.len() as i64)),
+    }
+}

@@ -1,0 +1,471 @@
+/*!
+String commands: GET, SET, SETEX, PSETEX, SETNX, GETSET, GETDEL, GETEX, MGET, MSET, MSETNX,
+INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT, APPEND, STRLEN, GETRANGE, SETRANGE.
+
+Each follows Redis 7.0's `t_string.c` step by step — argument checks, lookups (which expire a
+due key), type checks and expiry validation happen in the same order, so the first error Redis
+would report is the one reported here.
+*/
+
+use cachetape_tape::Argv;
+
+use crate::float::LongDouble;
+use crate::number::{arg_i64, i64_bytes, parse_i64};
+use crate::reply::{Bytes, Reply};
+use crate::store::{Cx, Store};
+use crate::value::{Entry, Millis, Value};
+
+/// Redis's `proto-max-bulk-len` default (512 MiB).
+const MAX_STRING: i64 = 512 * 1024 * 1024;
+
+fn arg(a: &Argv, i: usize) -> &[u8] {
+    a.get(i).unwrap_or_default()
+}
+
+/// What a read of a string key found.
+enum Str<'a> {
+    Missing,
+    Found(&'a Bytes),
+    WrongType,
+}
+
+fn read_str<'a>(st: &'a mut Store, cx: &Cx, key: &[u8]) -> Str<'a> {
+    match st.lookup(cx, key) {
+        None => Str::Missing,
+        Some(Entry { value: Value::String(s), .. }) => Str::Found(s),
+        Some(_) => Str::WrongType,
+    }
+}
+
+/// `getGenericCommand`: the GET reply, or `Err` for a wrong type.
+fn get_generic(st: &mut Store, cx: &Cx, key: &[u8]) -> Result<Reply, Reply> {
+    match read_str(st, cx, key) {
+        Str::Missing => Ok(Reply::Nil),
+        Str::Found(s) => Ok(Reply::Bulk(s.clone())),
+        Str::WrongType => Err(Reply::wrong_type()),
+    }
+}
+
+/// `GET key`
+pub(crate) fn get(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    get_generic(st, cx, arg(a, 1)).unwrap_or_else(|e| e)
+}
+
+/// Options of SET and GETEX.
+#[derive(Clone, Copy, Default)]
+struct SetOptions<'a> {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    persist: bool,
+    /// EX, PX, EXAT or PXAT and its argument.
+    expire: Option<(ExpireUnit, &'a [u8])>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExpireUnit {
+    Ex,
+    Px,
+    ExAt,
+    PxAt,
+}
+
+/// `parseExtendedStringArgumentsOrReply`.
+fn parse_options<'a>(a: &'a Argv, set: bool) -> Result<SetOptions<'a>, Reply> {
+    let mut o = SetOptions::default();
+    let mut j = if set { 3 } else { 2 };
+    while j < a.len() {
+        let opt = arg(a, j);
+        let next = a.get(j + 1).filter(|_| j + 1 < a.len());
+        let is = |s: &str| opt.eq_ignore_ascii_case(s.as_bytes());
+        let has_expire = o.expire.is_some();
+        if is("nx") && !o.xx && set {
+            o.nx = true;
+        } else if is("xx") && !o.nx && set {
+            o.xx = true;
+        } else if is("get") && set {
+            o.get = true;
+        } else if is("keepttl") && !o.persist && !has_expire && set {
+            o.keepttl = true;
+        } else if is("persist") && !set && !has_expire && !o.keepttl {
+            o.persist = true;
+        } else if let (Some(unit), Some(next)) = (
+            match () {
+                _ if is("ex") => Some(ExpireUnit::Ex),
+                _ if is("px") => Some(ExpireUnit::Px),
+                _ if is("exat") => Some(ExpireUnit::ExAt),
+                _ if is("pxat") => Some(ExpireUnit::PxAt),
+                _ => None,
+            },
+            next,
+        ) {
+            // Each may appear again only as itself (the later one wins), never with another.
+            let ok = !o.keepttl && !o.persist && o.expire.is_none_or(|(u, _)| u == unit);
+            if !ok {
+                return Err(Reply::syntax());
+            }
+            o.expire = Some((unit, next));
+            j += 1;
+        } else {
+            return Err(Reply::syntax());
+        }
+        j += 1;
+    }
+    Ok(o)
+}
+
+/// `getExpireMillisecondsOrReply`: the absolute expiry in ms.
+fn expire_at(unit: ExpireUnit, raw: &[u8], now: Millis, command: &str) -> Result<Millis, Reply> {
+    let invalid = || Reply::err_owned(format!("ERR invalid expire time in '{command}' command"));
+    let mut ms = arg_i64(raw)?;
+    let seconds = matches!(unit, ExpireUnit::Ex | ExpireUnit::ExAt);
+    if ms <= 0 || (seconds && ms > i64::MAX / 1000) {
+        return Err(invalid());
+    }
+    if seconds {
+        ms *= 1000;
+    }
+    if matches!(unit, ExpireUnit::Ex | ExpireUnit::Px) {
+        ms = ms.wrapping_add(now);
+    }
+    if ms <= 0 {
+        return Err(invalid());
+    }
+    Ok(ms)
+}
+
+/// `SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+/// PXAT unix-time-milliseconds | KEEPTTL]`
+pub(crate) fn set(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    let o = match parse_options(a, true) {
+        Ok(o) => o,
+        Err(e) => return e,
+    };
+    set_generic(st, cx, arg(a, 1), arg(a, 2), o, "set", Reply::OK, Reply::Nil)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn set_generic(
+    st: &mut Store,
+    cx: &Cx,
+    key: &[u8],
+    value: &[u8],
+    o: SetOptions<'_>,
+    command: &str,
+    ok: Reply,
+    abort: Reply,
+) -> Reply {
+    let when = match o.expire {
+        Some((unit, raw)) => match expire_at(unit, raw, cx.now, command) {
+            Ok(t) => Some(t),
+            Err(e) => return e,
+        },
+        None => None,
+    };
+    let old = if o.get {
+        match get_generic(st, cx, key) {
+            Ok(r) => Some(r),
+            Err(e) => return e,
+        }
+    } else {
+        None
+    };
+    let found = st.lookup(cx, key).is_some();
+    if (o.nx && found) || (o.xx && !found) {
+        return old.unwrap_or(abort);
+    }
+    let keep = if o.keepttl && found {
+        st.dbs[cx.db].keys.get(key).and_then(|e| e.expires_at)
+    } else {
+        None
+    };
+    st.put(
+        cx.db,
+        key,
+        Entry { value: Value::String(Bytes::from(value)), expires_at: when.or(keep) },
+    );
+    st.signal(cx.db, key);
+    old.unwrap_or(ok)
+}
+
+/// `SETEX key seconds value`, `PSETEX key milliseconds value`
+pub(crate) fn setex(st: &mut Store, cx: &Cx, a: &Argv, millis: bool) -> Reply {
+    let unit = if millis { ExpireUnit::Px } else { ExpireUnit::Ex };
+    let o = SetOptions { expire: Some((unit, arg(a, 2))), ..SetOptions::default() };
+    let name = if millis { "psetex" } else { "setex" };
+    set_generic(st, cx, arg(a, 1), arg(a, 3), o, name, Reply::OK, Reply::Nil)
+}
+
+/// `SETNX key value`
+pub(crate) fn setnx(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    let o = SetOptions { nx: true, ..SetOptions::default() };
+    set_generic(st, cx, arg(a, 1), arg(a, 2), o, "setnx", Reply::Integer(1), Reply::Integer(0))
+}
+
+/// `GETSET key value`
+pub(crate) fn getset(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    let key = arg(a, 1);
+    let old = match get_generic(st, cx, key) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    st.put(cx.db, key, Entry::new(Value::String(Bytes::from(arg(a, 2)))));
+    st.signal(cx.db, key);
+    old
+}
+
+/// `GETDEL key`
+pub(crate) fn getdel(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    let key = arg(a, 1);
+    let old = match get_generic(st, cx, key) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    if st.delete(cx.db, key) {
+        st.signal(cx.db, key);
+    }
+    old
+}
+
+/// `GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+/// PXAT unix-time-milliseconds | PERSIST]`
+pub(crate) fn getex(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    let o = match parse_options(a, false) {
+        Ok(o) => o,
+        Err(e) => return e,
+    };
+    let key = arg(a, 1);
+    let value = match read_str(st, cx, key) {
+        Str::Missing => return Reply::Nil,
+        Str::WrongType => return Reply::wrong_type(),
+        Str::Found(s) => s.clone(),
+    };
+    let when = match o.expire {
+        Some((unit, raw)) => match expire_at(unit, raw, cx.now, "getex") {
+            Ok(t) => Some((unit, t)),
+            Err(e) => return e,
+        },
+        None => None,
+    };
+    match when {
+        Some((ExpireUnit::ExAt | ExpireUnit::PxAt, t)) if t <= cx.now => {
+            st.delete(cx.db, key);
+            st.signal(cx.db, key);
+        }
+        Some((_, t)) => {
+            if let Some(e) = st.dbs[cx.db].keys.get_mut(key) {
+                e.expires_at = Some(t);
+            }
+            st.signal(cx.db, key);
+        }
+        None if o.persist => {
+            let had = st.dbs[cx.db].keys.get_mut(key).and_then(|e| e.expires_at.take()).is_some();
+            if had {
+                st.signal(cx.db, key);
+            }
+        }
+        None => {}
+    }
+    Reply::Bulk(value)
+}
+
+/// `MGET key [key ...]`
+pub(crate) fn mget(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    let mut out = Vec::with_capacity(a.len() - 1);
+    for key in a.iter().skip(1) {
+        out.push(match read_str(st, cx, key) {
+            Str::Found(s) => Reply::Bulk(s.clone()),
+            _ => Reply::Nil,
+        });
+    }
+    Reply::Array(out)
+}
+
+/// `MSET key value [key value ...]`, `MSETNX key value [key value ...]`
+pub(crate) fn mset(st: &mut Store, cx: &Cx, a: &Argv, nx: bool) -> Reply {
+    if a.len() % 2 == 0 {
+        let name = if nx { "msetnx" } else { "mset" };
+        return Reply::err_owned(format!("ERR wrong number of arguments for '{name}' command"));
+    }
+    if nx {
+        for j in (1..a.len()).step_by(2) {
+            if st.lookup(cx, arg(a, j)).is_some() {
+                return Reply::Integer(0);
+            }
+        }
+    }
+    for j in (1..a.len()).step_by(2) {
+        let key = arg(a, j);
+        st.put(cx.db, key, Entry::new(Value::String(Bytes::from(arg(a, j + 1)))));
+        st.signal(cx.db, key);
+    }
+    if nx { Reply::Integer(1) } else { Reply::OK }
+}
+
+/// Writes a new string value keeping the key's expiry (`dbOverwrite`) or adds it.
+fn overwrite_keep_ttl(st: &mut Store, cx: &Cx, key: &[u8], value: Bytes) {
+    match st.dbs[cx.db].keys.get_mut(key) {
+        Some(e) => e.value = Value::String(value),
+        None => st.put(cx.db, key, Entry::new(Value::String(value))),
+    }
+    st.signal(cx.db, key);
+}
+
+/// `INCR key`, `DECR key`, `INCRBY key increment`
+pub(crate) fn incr_by(st: &mut Store, cx: &Cx, a: &Argv, by: Option<i64>) -> Reply {
+    let by = match by {
+        Some(b) => b,
+        None => match arg_i64(arg(a, 2)) {
+            Ok(b) => b,
+            Err(e) => return e,
+        },
+    };
+    incr_decr(st, cx, arg(a, 1), by)
+}
+
+/// `DECRBY key decrement`
+pub(crate) fn decr_by(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    match arg_i64(arg(a, 2)) {
+        Ok(i64::MIN) => Reply::err("ERR decrement would overflow"),
+        Ok(b) => incr_decr(st, cx, arg(a, 1), -b),
+        Err(e) => e,
+    }
+}
+
+fn incr_decr(st: &mut Store, cx: &Cx, key: &[u8], by: i64) -> Reply {
+    let old = match read_str(st, cx, key) {
+        Str::Missing => 0,
+        Str::WrongType => return Reply::wrong_type(),
+        Str::Found(s) => match parse_i64(s) {
+            Some(v) => v,
+            None => return Reply::not_integer(),
+        },
+    };
+    let Some(new) = old.checked_add(by) else {
+        return Reply::err("ERR increment or decrement would overflow");
+    };
+    overwrite_keep_ttl(st, cx, key, Bytes::from(i64_bytes(new)));
+    Reply::Integer(new)
+}
+
+/// `INCRBYFLOAT key increment`
+pub(crate) fn incr_by_float(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    let key = arg(a, 1);
+    let not_float = || Reply::err("ERR value is not a valid float");
+    let old = match read_str(st, cx, key) {
+        Str::Missing => LongDouble::from_i64(0),
+        Str::WrongType => return Reply::wrong_type(),
+        Str::Found(s) => match LongDouble::parse(s) {
+            Some(v) => v,
+            None => return not_float(),
+        },
+    };
+    let Some(by) = LongDouble::parse(arg(a, 2)) else { return not_float() };
+    let new = match old.add(by) {
+        Some(v) if !v.is_infinite() => v,
+        _ => return Reply::err("ERR increment would produce NaN or Infinity"),
+    };
+    let bytes = Bytes::from(new.to_human().into_bytes());
+    overwrite_keep_ttl(st, cx, key, bytes.clone());
+    Reply::Bulk(bytes)
+}
+
+fn too_long() -> Reply {
+    Reply::err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+}
+
+/// `APPEND key value`
+pub(crate) fn append(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    let (key, tail) = (arg(a, 1), arg(a, 2));
+    let new = match read_str(st, cx, key) {
+        Str::Missing => Bytes::from(tail),
+        Str::WrongType => return Reply::wrong_type(),
+        Str::Found(s) => {
+            if s.len() as i64 + tail.len() as i64 > MAX_STRING {
+                return too_long();
+            }
+            let mut v = Vec::with_capacity(s.len() + tail.len());
+            v.extend_from_slice(s);
+            v.extend_from_slice(tail);
+            Bytes::from(v)
+        }
+    };
+    let len = new.len() as i64;
+    overwrite_keep_ttl(st, cx, key, new);
+    Reply::Integer(len)
+}
+
+/// `STRLEN key`
+pub(crate) fn strlen(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    match read_str(st, cx, arg(a, 1)) {
+        Str::Missing => Reply::Integer(0),
+        Str::WrongType => Reply::wrong_type(),
+        Str::Found(s) => Reply::Integer(s.len() as i64),
+    }
+}
+
+/// `GETRANGE key start end`
+pub(crate) fn getrange(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    let (mut start, mut end) = match (arg_i64(arg(a, 2)), arg_i64(arg(a, 3))) {
+        (Ok(s), Ok(e)) => (s, e),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let s = match read_str(st, cx, arg(a, 1)) {
+        Str::Missing => return Reply::bulk(b""),
+        Str::WrongType => return Reply::wrong_type(),
+        Str::Found(s) => s,
+    };
+    let len = s.len() as i64;
+    if start < 0 && end < 0 && start > end {
+        return Reply::bulk(b"");
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0);
+    if end >= len {
+        end = len - 1;
+    }
+    if start > end || len == 0 {
+        return Reply::bulk(b"");
+    }
+    Reply::bulk(&s[start as usize..=end as usize])
+}
+
+/// `SETRANGE key offset value`
+pub(crate) fn setrange(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+    let (key, value) = (arg(a, 1), arg(a, 3));
+    let offset = match arg_i64(arg(a, 2)) {
+        Ok(o) => o,
+        Err(e) => return e,
+    };
+    if offset < 0 {
+        return Reply::err("ERR offset is out of range");
+    }
+    let old: Option<Bytes> = match read_str(st, cx, key) {
+        Str::Missing => None,
+        Str::WrongType => return Reply::wrong_type(),
+        Str::Found(s) => Some(s.clone()),
+    };
+    let old_len = old.as_ref().map_or(0, |s| s.len());
+    if value.is_empty() {
+        return Reply::Integer(old_len as i64);
+    }
+    if offset.saturating_add(value.len() as i64) > MAX_STRING {
+        return too_long();
+    }
+    let off = offset as usize;
+    let mut v = old.map(|s| s.to_vec()).unwrap_or_default();
+    if v.len() < off + value.len() {
+        v.resize(off + value.len(), 0);
+    }
+    v[off..off + value.len()].copy_from_slice(value);
+    let len = v.len() as i64;
+    overwrite_keep_ttl(st, cx, key, Bytes::from(v));
+    Reply::Integer(len)
+}
