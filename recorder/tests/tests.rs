@@ -1,1 +1,3 @@
 //! The recorder's integration tests, as one binary (modules below), against private servers.
+
+mod binlog_file;
