@@ -263,16 +263,16 @@ fn round(neg: bool, n: &Big, e: i64, sticky: bool, fmt: Format) -> Result<Soft, 
     let mut prec = fmt.prec as i64;
     if top < fmt.emin {
         prec -= fmt.emin - top;
-        if prec <= 0 {
+        if prec < 0 {
             return Err(Range::Underflow);
         }
     }
     let drop = len - prec;
-    let (mut q, mut exp) = if drop <= 0 {
-        (n.shl((-drop) as u64).low_u64(), e + drop)
+    let (mut q, mut exp): (u128, i64) = if drop <= 0 {
+        (n.shl((-drop) as u64).low_u64() as u128, e + drop)
     } else {
         let d = drop as u64;
-        let mut q = n.shr(d).low_u64();
+        let mut q = n.shr(d).low_u64() as u128;
         let half = n.bit(d - 1);
         let lower = n.any_below(d - 1) || sticky;
         if half && (lower || q & 1 == 1) {
@@ -280,10 +280,14 @@ fn round(neg: bool, n: &Big, e: i64, sticky: bool, fmt: Format) -> Result<Soft, 
         }
         (q, e + drop)
     };
-    if q >> prec != 0 {
+    if q == 0 {
+        return Err(Range::Underflow);
+    }
+    if q >> fmt.prec != 0 {
         q >>= 1;
         exp += 1;
     }
+    let q = q as u64;
     let top = 63 - q.leading_zeros() as i64 + exp;
     if top > fmt.emax {
         return Err(Range::Overflow);

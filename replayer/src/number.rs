@@ -57,11 +57,11 @@ pub fn arg_i32(s: &[u8], msg: Option<&'static str>) -> Result<i32, Reply> {
 
 /// `getPositiveLongFromObjectOrReply`.
 pub fn arg_positive(s: &[u8]) -> Result<i64, Reply> {
-    let v = arg_i64(s)?;
-    if v < 0 {
-        return Err(Reply::err("ERR value is out of range, must be positive"));
+    // The message is passed down to the integer parse too, so it covers both failures.
+    match parse_i64(s) {
+        Some(v) if v >= 0 => Ok(v),
+        _ => Err(Reply::err("ERR value is out of range, must be positive")),
     }
-    Ok(v)
 }
 
 /// Decimal bytes of an integer (Redis's `ll2string`).

@@ -1,0 +1,3 @@
+/*!
+Differential test (b): a recorded multi-client workload (to be written).
+*/

@@ -1,0 +1,3 @@
+/*!
+Replay semantics on hand-written traces (to be written).
+*/
