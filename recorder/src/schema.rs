@@ -396,14 +396,19 @@ impl<'a> Lexer<'a> {
                 self.skip_line();
             } else if c == b'/' && self.peek(1) == Some(b'*') {
                 let line = self.line;
-                let version = self.peek(2) == Some(b'!')
-                    || (self.peek(2) == Some(b'M') && self.peek(3) == Some(b'!'));
-                if version && self.in_version_comment.is_none() {
-                    let skip = if self.peek(2) == Some(b'M') { 4 } else { 3 };
-                    for _ in 0..skip {
-                        self.bump();
-                    }
-                    while self.peek(0).is_some_and(|c| c.is_ascii_digit()) {
+                let marker = match (self.peek(2), self.peek(3)) {
+                    (Some(b'!'), _) => 3,
+                    (Some(b'M'), Some(b'!')) => 4,
+                    _ => 0,
+                };
+                let mut content = self.pos + marker;
+                while self.src.get(content).is_some_and(u8::is_ascii_digit) {
+                    content += 1;
+                }
+                // `/*M!999999\- enable the sandbox mode */` is a client command, not SQL.
+                let client_command = self.src.get(content) == Some(&b'\\');
+                if marker > 0 && !client_command && self.in_version_comment.is_none() {
+                    while self.pos < content {
                         self.bump();
                     }
                     self.in_version_comment = Some(line);
@@ -932,7 +937,8 @@ mod tests {
 
     #[test]
     fn mysqldump_output_with_version_comments() {
-        let dump = r#"-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB, for debian-linux-gnu (x86_64)
+        let dump = r#"/*M!999999\- enable the sandbox mode */ 
+-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB, for debian-linux-gnu (x86_64)
 --
 -- Host: localhost    Database: shop
 -- ------------------------------------------------------
@@ -1037,6 +1043,12 @@ DELIMITER ;
         let schema = parse("CREATE TABLE t (a INT DEFAULT 1--1\n, b INT -- c\n, `c` INT # x\n);");
         let names: Vec<&str> = schema.tables()[0].columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn the_sandbox_mode_line_of_new_dumps_is_a_client_command() {
+        let schema = parse("/*M!999999\\- enable the sandbox mode */ \nCREATE TABLE t (a INT);");
+        assert_eq!(schema.unqualified_table("t").unwrap().columns[0].name, "a");
     }
 
     #[test]

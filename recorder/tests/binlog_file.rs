@@ -571,3 +571,103 @@ fn statement_format_dml_is_a_clear_warning() {
     assert!(notes.contains("SET GLOBAL binlog_format=ROW"), "{notes}");
     assert!(notes.contains("INSERT INTO ct_statement.t VALUES (1, 1), (2, 2)"), "{notes}");
 }
+
+#[test]
+fn partial_images_and_binlog_metadata() {
+    let db =
+        MariaDb::start_with(MariaDbOptions { binlog_row_image: "MINIMAL", ..Default::default() });
+    db.sql(
+        "CREATE DATABASE ct_minimal;
+         CREATE TABLE ct_minimal.t (id INT PRIMARY KEY, a INT UNSIGNED, b VARCHAR(10), e ENUM('x','y'));
+         INSERT INTO ct_minimal.t VALUES (1, 3000000000, 'p', 'y');
+         UPDATE ct_minimal.t SET b = 'q' WHERE id = 1;
+         DELETE FROM ct_minimal.t WHERE id = 1;
+         SET GLOBAL binlog_row_metadata = FULL;",
+    );
+    db.sql("INSERT INTO ct_minimal.t VALUES (2, 4000000000, 'r', 'x'); FLUSH BINARY LOGS;");
+    let dir = tempfile::tempdir().unwrap();
+    let schema_file = dir.path().join("schema.sql");
+    std::fs::write(
+        &schema_file,
+        "CREATE TABLE ct_minimal.t (id INT PRIMARY KEY, a INT UNSIGNED, b VARCHAR(10), e ENUM('x','y'));",
+    )
+    .unwrap();
+    let schema = Arc::new(Schema::from_file(&schema_file).unwrap());
+    let (bodies, _) = read_files(&db.binlog_files(), Some(schema), 1);
+    let rows: Vec<&RowChange> = bodies
+        .iter()
+        .filter_map(|(_, b)| match b {
+            EventBody::Row(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rows.len(), 4, "{rows:#?}");
+    let pairs = |v: &[(&str, Value)]| -> Vec<(String, Value)> {
+        v.iter().map(|(n, v)| (n.to_string(), v.clone())).collect()
+    };
+    assert_eq!(
+        cells(&rows[0].after),
+        pairs(&[
+            ("id", Value::Int(1)),
+            ("a", Value::UInt(3_000_000_000)),
+            ("b", bytes(b"p")),
+            ("e", bytes(b"y"))
+        ])
+    );
+    assert_eq!(cells(&rows[1].before), pairs(&[("id", Value::Int(1))]), "MINIMAL: the key only");
+    assert_eq!(
+        cells(&rows[1].after),
+        pairs(&[("b", bytes(b"q"))]),
+        "MINIMAL: changed columns only"
+    );
+    assert_eq!(cells(&rows[2].before), pairs(&[("id", Value::Int(1))]));
+    assert!(rows[2].after.is_none());
+    assert_eq!(
+        cells(&rows[3].after),
+        pairs(&[
+            ("id", Value::Int(2)),
+            ("a", Value::UInt(4_000_000_000)),
+            ("b", bytes(b"r")),
+            ("e", bytes(b"x"))
+        ])
+    );
+
+    // With binlog_row_metadata=FULL the binlog names the columns, signedness and ENUM members
+    // itself: no schema needed, and a stale schema cannot misname them.
+    let stale = dir.path().join("stale.sql");
+    std::fs::write(&stale, "CREATE TABLE ct_minimal.t (id INT PRIMARY KEY, x INT);").unwrap();
+    let stale = Arc::new(Schema::from_file(&stale).unwrap());
+    let (bodies, reports) = read_files(&db.binlog_files(), Some(stale), 1);
+    let rows: Vec<&RowChange> = bodies
+        .iter()
+        .filter_map(|(_, b)| match b {
+            EventBody::Row(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let names = |r: &RowChange| -> Vec<String> {
+        r.after.as_ref().unwrap().cells.iter().map(|c| c.column.to_string()).collect()
+    };
+    assert_eq!(names(rows[0]), ["@1", "@2", "@3", "@4"], "a schema that does not fit is not used");
+    assert_eq!(
+        rows[0].after.as_ref().unwrap().cells[1].value,
+        Value::Int(3_000_000_000u32 as i32 as i64)
+    );
+    assert_eq!(
+        cells(&rows[3].after),
+        pairs(&[
+            ("id", Value::Int(2)),
+            ("a", Value::UInt(4_000_000_000)),
+            ("b", bytes(b"r")),
+            ("e", bytes(b"x"))
+        ])
+    );
+    let notes: Vec<String> = reports.iter().flat_map(FileReport::notes).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n
+                .contains("defines ct_minimal.t with 2 columns, but the binlog's table map has 4")),
+        "{notes:#?}"
+    );
+}

@@ -1,3 +1,4 @@
 //! The recorder's integration tests, as one binary (modules below), against private servers.
 
 mod binlog_file;
+mod schema_file;
