@@ -252,6 +252,14 @@ fn mariadb_binlog_gives_exact_images_with_the_schema_names() {
         assert!(r.server_version().unwrap().contains("MariaDB"));
         assert!(r.truncated.is_none(), "{:?}", r.notes());
     }
+    for pair in reports.windows(2) {
+        let next = pair[1].path.file_name().unwrap().to_str().unwrap();
+        assert_eq!(
+            pair[0].decoded.next_file.as_deref(),
+            Some(next),
+            "the rotate names the next file"
+        );
+    }
     let skipped = |name: &str| {
         reports.iter().map(|r| r.decoded.skipped.get(name).copied().unwrap_or(0)).sum::<u64>()
     };

@@ -29,7 +29,7 @@ use mysql_async::binlog::events::{
     AnonymousGtidEvent, Event, EventData, FormatDescriptionEvent, GtidEvent, QueryEvent,
     RotateEvent, TableMapEvent, TransactionPayloadEvent, XidEvent,
 };
-use mysql_async::binlog::{BinlogChecksumAlg, EventType};
+use mysql_async::binlog::{BinlogChecksumAlg, EventFlags, EventType};
 
 use super::mariadb::{self, MariaDbGtid};
 use super::rows::{RowDecoder, RowsError};
@@ -449,7 +449,13 @@ impl BinlogDecoder {
             }
             ROTATE => {
                 let rotate = event.read_event::<RotateEvent<'_>>().map_err(corrupt)?;
-                if !rotate.is_fake() {
+                // A live stream opens with an artificial rotate naming the file it reads: its
+                // header's log_pos is 0 and it is flagged artificial (mysql_common's `is_fake`
+                // only looks at the position field). Its name may still carry the checksum
+                // (mysql_async#189): only real rotates, at the end of a file, name the next one.
+                let artificial = header.log_pos() == 0
+                    || header.flags().contains(EventFlags::LOG_EVENT_ARTIFICIAL_F);
+                if !artificial {
                     self.report.next_file = Some(rotate.name().into_owned());
                     self.rows.forget_tables();
                 }
@@ -679,5 +685,39 @@ pub(crate) fn parse_event(
         Ok(Ok(event)) => Ok(event),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("the binlog parser gave up on its bytes".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_gtids_and_commit_timestamps() {
+        let sid = [
+            0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42,
+            0x95, 0x62,
+        ];
+        let gtid = GtidEvent::new(sid, 23);
+        assert_eq!(mysql_gtid(&gtid), "3e11fa47-71ca-11e1-9e33-c80aa9429562:23");
+        assert_eq!(commit_micros(&gtid), None, "MySQL 5.7 writes no commit timestamp");
+        let gtid = gtid.with_original_commit_timestamp(1_700_000_000_123_456);
+        assert_eq!(commit_micros(&gtid), Some(1_700_000_000_123_456));
+        let gtid = gtid.with_immediate_commit_timestamp(1_700_000_000_200_000);
+        assert_eq!(commit_micros(&gtid), Some(1_700_000_000_200_000), "this server's own time");
+    }
+
+    #[test]
+    fn event_types_are_named() {
+        assert_eq!(event_type_name(30), "WRITE_ROWS_EVENT");
+        assert_eq!(event_type_name(160), "ANNOTATE_ROWS_EVENT");
+        assert_eq!(event_type_name(250), "event type 250");
+    }
+
+    #[test]
+    fn short_events_are_errors_not_panics() {
+        let fde = FormatDescriptionEvent::new(mysql_async::binlog::BinlogVersion::Version4);
+        assert!(parse_event(&fde, &[0; 5]).is_err());
+        assert_eq!(declared_size(&[0; 12]), None);
     }
 }

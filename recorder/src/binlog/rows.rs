@@ -638,3 +638,109 @@ fn timestamp_micros(text: &[u8]) -> Result<i64, String> {
 fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mysql_async::binlog::jsonb::{self, JsonbString};
+
+    fn column(kind: Kind, unsigned: bool) -> ColumnLayout {
+        ColumnLayout { name: Arc::from("c"), kind, unsigned, json: false, members: Vec::new() }
+    }
+
+    fn value(column: &ColumnLayout, v: SqlValue) -> Value {
+        convert(column, BinlogValue::Value(v)).unwrap().unwrap()
+    }
+
+    #[test]
+    fn unsigned_columns_are_reinterpreted_at_their_width() {
+        let cases = [
+            (8, -1i64, 255u64),
+            (16, -2, 65534),
+            (24, -1, 16_777_215),
+            (32, -294_967_296, 4_000_000_000),
+            (64, -1, u64::MAX),
+        ];
+        for (bits, signed, unsigned) in cases {
+            assert_eq!(
+                value(&column(Kind::Integer(bits), true), SqlValue::Int(signed)),
+                Value::UInt(unsigned)
+            );
+            assert_eq!(
+                value(&column(Kind::Integer(bits), false), SqlValue::Int(signed)),
+                Value::Int(signed)
+            );
+        }
+        assert_eq!(value(&column(Kind::Integer(64), true), SqlValue::UInt(7)), Value::UInt(7));
+    }
+
+    #[test]
+    fn temporal_and_bit_values() {
+        let ts = column(Kind::Timestamp, false);
+        assert_eq!(
+            value(&ts, SqlValue::Bytes(b"1704164645.678000".to_vec())),
+            Value::Timestamp(1_704_164_645_678_000)
+        );
+        assert_eq!(value(&ts, SqlValue::Bytes(b"1".to_vec())), Value::Timestamp(1_000_000));
+        // After 2038 mysql_common's signed seconds wrap; TIMESTAMP is unsigned.
+        assert_eq!(
+            value(&ts, SqlValue::Bytes(b"-2147483648".to_vec())),
+            Value::Timestamp(2_147_483_648 * 1_000_000)
+        );
+        assert!(convert(&ts, BinlogValue::Value(SqlValue::Bytes(b"x".to_vec()))).is_err());
+        let year = column(Kind::Year, false);
+        assert_eq!(value(&year, SqlValue::Bytes(b"1900".to_vec())), Value::Int(0));
+        assert_eq!(value(&year, SqlValue::Bytes(b"2155".to_vec())), Value::Int(2155));
+        let bit = column(Kind::Bit, false);
+        assert_eq!(value(&bit, SqlValue::Bytes(vec![0x01, 0x02])), Value::Int(0x0102));
+        let time = column(Kind::Time, false);
+        assert_eq!(
+            value(&time, SqlValue::Time(true, 1, 2, 3, 4, 5)),
+            Value::Time(-((26 * 3600 + 3 * 60 + 4) * 1_000_000 + 5))
+        );
+    }
+
+    #[test]
+    fn enum_and_set_values_use_their_members_when_known() {
+        let mut e = column(Kind::Enum, false);
+        assert_eq!(value(&e, SqlValue::Int(2)), Value::Int(2));
+        e.members = vec![b"new".to_vec(), b"paid".to_vec()];
+        assert_eq!(value(&e, SqlValue::Int(2)), Value::Bytes(b"paid".to_vec()));
+        assert_eq!(
+            value(&e, SqlValue::Int(0)),
+            Value::Bytes(Vec::new()),
+            "the invalid-value index"
+        );
+        assert_eq!(value(&e, SqlValue::Int(9)), Value::Int(9));
+        let mut s = column(Kind::Set, false);
+        assert_eq!(value(&s, SqlValue::Bytes(vec![0b101])), Value::UInt(5));
+        s.members = vec![b"x".to_vec(), b"y".to_vec(), b"z".to_vec()];
+        assert_eq!(value(&s, SqlValue::Bytes(vec![0b101])), Value::Bytes(b"x,z".to_vec()));
+    }
+
+    #[test]
+    fn json_columns() {
+        let binary = column(Kind::Json, false);
+        let text = |v| convert(&binary, BinlogValue::Jsonb(v)).unwrap().unwrap();
+        assert_eq!(
+            text(jsonb::Value::String(JsonbString::new(&b"h\xc3\xa9"[..]))),
+            Value::Json("\"hé\"".into())
+        );
+        assert_eq!(text(jsonb::Value::I64(-5)), Value::Json("-5".into()));
+        assert_eq!(text(jsonb::Value::Null), Value::Json("null".into()));
+        assert_eq!(convert(&binary, BinlogValue::JsonDiff(Vec::new())).unwrap(), None);
+        let mut mariadb = column(Kind::Text, false);
+        assert_eq!(
+            value(&mariadb, SqlValue::Bytes(b"[1]".to_vec())),
+            Value::Bytes(b"[1]".to_vec())
+        );
+        mariadb.json = true;
+        assert_eq!(value(&mariadb, SqlValue::Bytes(b"[1]".to_vec())), Value::Json("[1]".into()));
+        assert_eq!(
+            value(&mariadb, SqlValue::Bytes(vec![0xff])),
+            Value::Bytes(vec![0xff]),
+            "not UTF-8"
+        );
+        assert_eq!(value(&mariadb, SqlValue::NULL), Value::Null);
+    }
+}
