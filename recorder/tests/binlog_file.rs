@@ -411,7 +411,7 @@ fn workload_file() -> &'static Path {
 }
 
 #[test]
-fn a_file_cut_at_any_byte_keeps_every_complete_event() {
+fn a_file_cut_anywhere_keeps_every_complete_event() {
     let path = workload_file();
     let full = std::fs::read(path).unwrap();
     let (all, report, error) =
@@ -419,13 +419,29 @@ fn a_file_cut_at_any_byte_keeps_every_complete_event() {
     assert!(error.is_none() && report.truncated.is_none());
     let dir = tempfile::tempdir().unwrap();
     let cut_path = dir.path().join("binlog.cut");
+    // Event boundaries, from the headers' sizes; cuts at and around each, and inside each event.
+    let mut boundaries = vec![4usize];
+    while let Some(&at) = boundaries.last()
+        && at + 13 <= full.len()
+    {
+        let size = u32::from_le_bytes(full[at + 9..at + 13].try_into().unwrap()) as usize;
+        boundaries.push(at + size);
+    }
+    assert_eq!(boundaries.last(), Some(&full.len()));
+    let mut cuts = std::collections::BTreeSet::new();
+    for pair in boundaries.windows(2) {
+        let (start, end) = (pair[0], pair[1]);
+        cuts.extend([1, 2, 4, 5, 9, 12, 13, 18, 19, 20].map(|d| (start + d).min(end)));
+        cuts.extend([start, (start + end) / 2, end - 4, end - 1]);
+    }
     let mut saw_unfinished = false;
-    for cut in 4..full.len() {
+    for &cut in cuts.iter().filter(|&&c| c < full.len()) {
         std::fs::write(&cut_path, &full[..cut]).unwrap();
         let (bodies, report, error) =
             BinlogFile::open(&cut_path, &BinlogOptions::default()).unwrap().read_all();
         assert!(error.is_none(), "cut at {cut}: {}", error.unwrap());
         assert_eq!(bodies[..], all[..bodies.len()], "cut at {cut}: not a prefix");
+        assert_eq!(report.truncated.is_none(), boundaries.contains(&cut), "cut at {cut}");
         if let Some(t) = &report.truncated {
             assert!(t.offset < cut as u64 && !t.zero_filled);
             assert_eq!(t.offset + t.present, cut as u64, "cut at {cut}");
@@ -485,7 +501,10 @@ fn damaged_files_are_errors_naming_the_position_never_panics() {
             bad[i] = next() as u8;
         }
         std::fs::write(&damaged, &bad).unwrap();
-        let (_, _, error) = BinlogFile::open(&damaged, &options).unwrap().read_all();
+        let error = match BinlogFile::open(&damaged, &options) {
+            Ok(file) => file.read_all().2,
+            Err(error) => Some(error),
+        };
         if let Some(error) = error {
             let message = error.to_string();
             assert!(!message.contains("gave up"), "the parser panicked (caught): {message}");
@@ -678,4 +697,11 @@ fn partial_images_and_binlog_metadata() {
                 .contains("defines ct_minimal.t with 2 columns, but the binlog's table map has 4")),
         "{notes:#?}"
     );
+}
+
+#[test]
+fn the_server_version_is_known_once_the_file_is_open() {
+    let file = BinlogFile::open(workload_file(), &BinlogOptions::default()).unwrap();
+    assert_eq!(file.source_kind(), Some(SourceKind::MariaDb));
+    assert!(file.server_version().unwrap().contains("-MariaDB"), "{:?}", file.server_version());
 }

@@ -247,7 +247,7 @@ impl fmt::Debug for BinlogFile {
 }
 
 impl BinlogFile {
-    /// Opens `path` and checks that it is a binlog file.
+    /// Opens `path`, checks that it is a binlog file and reads its format description event.
     pub fn open(
         path: impl AsRef<Path>,
         options: &BinlogOptions,
@@ -264,7 +264,7 @@ impl BinlogFile {
             let reason = not_a_binlog(&magic[..n + more], bytes);
             return Err(BinlogError::NotBinlog { path, reason });
         }
-        Ok(BinlogFile {
+        let mut file = BinlogFile {
             path,
             input,
             bytes,
@@ -277,7 +277,23 @@ impl BinlogFile {
             truncated: None,
             in_use: false,
             done: false,
-        })
+        };
+        // The format description event: the server version is known before the first row.
+        if !file.step()? {
+            file.done = true;
+        }
+        Ok(file)
+    }
+
+    /// The server version from the file's format description event (read by
+    /// [`BinlogFile::open`]); `None` only when the file is cut inside that event.
+    pub fn server_version(&self) -> Option<&str> {
+        self.decoder.report().server_version.as_deref()
+    }
+
+    /// MariaDB or MySQL, from the server version.
+    pub fn source_kind(&self) -> Option<SourceKind> {
+        self.decoder.report().source_kind
     }
 
     /// The file.
