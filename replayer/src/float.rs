@@ -520,7 +520,7 @@ impl LongDouble {
     }
 
     /// `self + o` rounded to nearest even; `None` for NaN (∞ − ∞). An overflow gives ±∞.
-    pub fn add(self, o: LongDouble) -> Option<LongDouble> {
+    pub fn plus(self, o: LongDouble) -> Option<LongDouble> {
         match (self.0, o.0) {
             (Soft::Inf { neg: a }, Soft::Inf { neg: b }) => {
                 if a == b {
@@ -724,7 +724,7 @@ mod tests {
     fn incr(a: &str, b: &str) -> String {
         LongDouble::parse(a.as_bytes())
             .unwrap()
-            .add(LongDouble::parse(b.as_bytes()).unwrap())
+            .plus(LongDouble::parse(b.as_bytes()).unwrap())
             .unwrap()
             .to_human()
     }

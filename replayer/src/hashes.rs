@@ -217,7 +217,7 @@ pub(crate) fn hincrbyfloat(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
             None => return Reply::err("ERR hash value is not a float"),
         },
     };
-    let new = match old.add(by) {
+    let new = match old.plus(by) {
         Some(v) if !v.is_infinite() => v,
         _ => return Reply::err("ERR increment would produce NaN or Infinity"),
     };

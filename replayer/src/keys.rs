@@ -86,7 +86,7 @@ pub(crate) fn expire(st: &mut Store, cx: &Cx, a: &Argv, relative: bool, seconds:
     };
     let invalid = || Reply::err_owned(format!("ERR invalid expire time in '{name}' command"));
     if seconds {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return invalid();
         }
         when *= 1000;

@@ -284,7 +284,7 @@ pub(crate) fn mget(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 
 /// `MSET key value [key value ...]`, `MSETNX key value [key value ...]`
 pub(crate) fn mset(st: &mut Store, cx: &Cx, a: &Argv, nx: bool) -> Reply {
-    if a.len() % 2 == 0 {
+    if a.len().is_multiple_of(2) {
         let name = if nx { "msetnx" } else { "mset" };
         return Reply::err_owned(format!("ERR wrong number of arguments for '{name}' command"));
     }
@@ -362,7 +362,7 @@ pub(crate) fn incr_by_float(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
         },
     };
     let Some(by) = LongDouble::parse(arg(a, 2)) else { return not_float() };
-    let new = match old.add(by) {
+    let new = match old.plus(by) {
         Some(v) if !v.is_infinite() => v,
         _ => return Reply::err("ERR increment would produce NaN or Infinity"),
     };

@@ -66,7 +66,7 @@ pub(crate) fn zadd(st: &mut Store, cx: &Cx, a: &Argv, incr_command: bool) -> Rep
     if nx && xx {
         return Reply::err("ERR XX and NX options at the same time are not compatible");
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    if (nx && (gt || lt)) || (gt && lt) {
         return Reply::err("ERR GT, LT, and/or NX options at the same time are not compatible");
     }
     if incr && elements > 1 {

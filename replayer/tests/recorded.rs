@@ -30,6 +30,9 @@ use cachetape_testkit::{RedisServer, read_resp, resp_command};
 
 use crate::resp;
 
+/// A replayed line: its arguments, the reply the client got, and whether it ran a script.
+type Replayed = (Vec<Vec<u8>>, Reply, bool);
+
 /// One logged request and the raw reply the client read.
 struct Logged {
     argv: Vec<Vec<u8>>,
@@ -197,7 +200,7 @@ fn recorded_workload_replays_every_reply_the_clients_saw() {
     assert!(lines >= total - 2_000, "the capture holds {lines} commands for {total} sent");
 
     // Replay, grouping each client's steps.
-    let mut replayed: HashMap<Arc<str>, Vec<(Vec<Vec<u8>>, Reply, bool)>> = HashMap::new();
+    let mut replayed: HashMap<Arc<str>, Vec<Replayed>> = HashMap::new();
     // GET misses of keys whose last write gave them a TTL: the key expired in between.
     let mut last_write_had_ttl: HashMap<Vec<u8>, bool> = HashMap::new();
     let mut expired_misses = 0;

@@ -1,0 +1,210 @@
+/*!
+As-recorded replay throughput: a 1M-command GET/SET/DEL/EXPIRE trace, decoded from the trace file
+and replayed on one thread, against real redis-server executing the same commands through
+`redis-cli --pipe`, both measured in the same run and printed as a table.
+
+    cargo bench -p cachetape-replayer --bench replay [-- COMMANDS]      (or bench/replay.sh)
+
+The trace: 1,000,000 commands (45% GET, 30% SET — a third with EX —, 15% DEL, 10% EXPIRE) over
+20,000 `order:N` keys, 40-byte values, 64 clients, one command per µs of server time, written
+with the tape crate's default writer options. Each figure is the best of three runs.
+*/
+
+use std::hint::black_box;
+use std::io::{BufWriter, Write};
+use std::process::{Command as Process, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cachetape_replayer::{ReplayOptions, Replayer, Reply};
+use cachetape_tape::{
+    Argv, Capture, EventBody, Header, Reader, RedisCommand, Source, SourceKind, Writer,
+    WriterOptions,
+};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn workload(n: usize) -> Vec<Vec<Vec<u8>>> {
+    let mut rng = Rng(0x5eed);
+    (0..n)
+        .map(|i| {
+            let key = format!("order:{}", rng.next() % 20_000).into_bytes();
+            let r = rng.next() % 100;
+            match r {
+                0..=44 => vec![b"GET".to_vec(), key],
+                45..=74 => {
+                    let value = format!(
+                        "{{\"id\":{i},\"status\":\"PAID\",\"v\":{:08}}}",
+                        rng.next() % 100_000_000
+                    );
+                    let mut v = vec![b"SET".to_vec(), key, value.into_bytes()];
+                    if r < 55 {
+                        v.extend([b"EX".to_vec(), b"300".to_vec()]);
+                    }
+                    v
+                }
+                75..=89 => vec![b"DEL".to_vec(), key],
+                _ => vec![b"EXPIRE".to_vec(), key, b"60".to_vec()],
+            }
+        })
+        .collect()
+}
+
+fn write_trace(path: &std::path::Path, commands: &[Vec<Vec<u8>>]) -> u64 {
+    let mut header = Header::new(1_795_000_000_000_000);
+    let source = header.add_source(Source {
+        name: "cache-1".into(),
+        kind: SourceKind::Redis,
+        address: "redis://127.0.0.1:6379".into(),
+        version: Some("7.0.15".into()),
+        capture: Capture::Live,
+    });
+    let clients: Vec<Arc<str>> =
+        (0..64).map(|i| Arc::from(format!("10.0.0.{}:{}", i % 8, 40_000 + i))).collect();
+    let mut w = Writer::create(path, &header, WriterOptions::default()).unwrap();
+    let t0 = 1_795_000_000_000_000i64;
+    for (i, argv) in commands.iter().enumerate() {
+        let t = t0 + i as i64;
+        let body = EventBody::Redis(RedisCommand {
+            db: 0,
+            client: clients[i % clients.len()].clone(),
+            server_us: t,
+            argv: Argv::from_parts(argv),
+            script: Vec::new(),
+        });
+        w.append(source, t + 50, body).unwrap();
+    }
+    w.finish().unwrap();
+    std::fs::metadata(path).unwrap().len()
+}
+
+/// Decodes the trace and replays every event; returns (commands, nil replies).
+fn replay(path: &std::path::Path) -> (u64, u64) {
+    let mut reader = Reader::open(path).unwrap();
+    let mut replayer = Replayer::new(reader.header(), ReplayOptions::default());
+    let (mut n, mut nils) = (0u64, 0u64);
+    while let Some(frame) = reader.next_frame().unwrap() {
+        for e in &frame.events {
+            if let Some(step) = replayer.apply(e) {
+                n += 1;
+                nils += (step.reply == Reply::Nil) as u64;
+                black_box(&step);
+            }
+        }
+    }
+    (n, nils)
+}
+
+/// Decodes the trace without replaying.
+fn decode_only(path: &std::path::Path) -> u64 {
+    let mut reader = Reader::open(path).unwrap();
+    let mut n = 0;
+    while let Some(frame) = reader.next_frame().unwrap() {
+        n += frame.events.len() as u64;
+        black_box(&frame);
+    }
+    n
+}
+
+/// Replays already-decoded events (the store alone).
+fn store_only(path: &std::path::Path) -> Duration {
+    let reader = Reader::open(path).unwrap();
+    let header = reader.header().clone();
+    let events: Vec<_> = reader.map(Result::unwrap).collect();
+    let mut replayer = Replayer::new(&header, ReplayOptions::default());
+    let start = Instant::now();
+    for e in &events {
+        black_box(replayer.apply(e));
+    }
+    start.elapsed()
+}
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let out = f();
+        let t = start.elapsed();
+        if best.as_ref().is_none_or(|(b, _)| t < *b) {
+            best = Some((t, out));
+        }
+    }
+    best.unwrap()
+}
+
+fn redis_pipe(commands: &[Vec<Vec<u8>>], dir: &std::path::Path) -> Option<Duration> {
+    let resp = dir.join("commands.resp");
+    {
+        let mut out = BufWriter::new(std::fs::File::create(&resp).unwrap());
+        for argv in commands {
+            write!(out, "*{}\r\n", argv.len()).unwrap();
+            for a in argv {
+                write!(out, "${}\r\n", a.len()).unwrap();
+                out.write_all(a).unwrap();
+                out.write_all(b"\r\n").unwrap();
+            }
+        }
+    }
+    let mut best: Option<Duration> = None;
+    for _ in 0..3 {
+        let server = cachetape_testkit::RedisServer::start();
+        let start = Instant::now();
+        let status = Process::new("redis-cli")
+            .args(["-p", &server.port.to_string(), "--pipe"])
+            .stdin(std::fs::File::open(&resp).unwrap())
+            .stdout(Stdio::null())
+            .status()
+            .ok()?;
+        let t = start.elapsed();
+        assert!(status.success());
+        best = Some(best.map_or(t, |b| b.min(t)));
+    }
+    best
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.ctape");
+    let commands = workload(n);
+    let bytes = write_trace(&path, &commands);
+
+    let (t_replay, (replayed, nils)) = best_of(3, || replay(&path));
+    assert_eq!(replayed as usize, n);
+    let (t_decode, decoded) = best_of(3, || decode_only(&path));
+    assert_eq!(decoded as usize, n);
+    let t_store = (0..3).map(|_| store_only(&path)).min().unwrap();
+    let t_redis = redis_pipe(&commands, dir.path());
+
+    let rate = |t: Duration| n as f64 / t.as_secs_f64();
+    println!(
+        "as-recorded replay of {n} GET/SET/DEL/EXPIRE commands ({:.1} MB trace, {nils} nil replies), one thread, best of 3",
+        bytes as f64 / 1e6
+    );
+    println!("{:<46} {:>10} {:>14} {:>9}", "what", "seconds", "commands/s", "vs redis");
+    let redis_rate = t_redis.map(rate);
+    let row = |name: &str, t: Duration| {
+        let vs = redis_rate.map_or("-".to_string(), |r| format!("{:.1}x", rate(t) / r));
+        println!("{:<46} {:>10.3} {:>14.0} {:>9}", name, t.as_secs_f64(), rate(t), vs);
+    };
+    row("replay: decode trace file + fake store", t_replay);
+    row("  of which: decode trace file only", t_decode);
+    row("  of which: fake store only (decoded events)", t_store);
+    match t_redis {
+        Some(t) => row("redis-server via redis-cli --pipe", t),
+        None => println!("redis-server via redis-cli --pipe: redis-cli not found"),
+    }
+}
