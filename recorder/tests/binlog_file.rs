@@ -27,13 +27,31 @@ const DB: &str = "ct_binlog_file";
 struct Workload {
     files: Vec<PathBuf>,
     schema_file: PathBuf,
-    _dir: tempfile::TempDir,
+}
+
+/// Starting a mariadbd removes stray `#sql*` files from `/tmp`, which makes another server's
+/// `mariadb-install-db` fail if it runs at that moment: this module starts one at a time.
+fn one_start_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    STARTING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The binary's shared MariaDB (ROW, FULL).
+pub fn shared_mariadb() -> &'static MariaDb {
+    let _starting = one_start_at_a_time();
+    MariaDb::shared()
+}
+
+/// A private MariaDB with `options`.
+fn private_mariadb(options: MariaDbOptions) -> MariaDb {
+    let _starting = one_start_at_a_time();
+    MariaDb::start_with(options)
 }
 
 fn workload() -> &'static Workload {
     static WORKLOAD: OnceLock<Workload> = OnceLock::new();
     WORKLOAD.get_or_init(|| {
-        let db = MariaDb::shared();
+        let db = shared_mariadb();
         db.sql(&format!(
             "DROP DATABASE IF EXISTS {DB}; CREATE DATABASE {DB} DEFAULT CHARACTER SET utf8mb4;
              CREATE TABLE {DB}.kinds (
@@ -78,12 +96,14 @@ fn workload() -> &'static Workload {
              INSERT INTO {DB}.kinds (id) VALUES (3);
              FLUSH BINARY LOGS;"
         ));
-        let dir = tempfile::Builder::new().prefix("ct-binlog-file-").tempdir().unwrap();
+        // Beside the server's data directory, which is removed when the test binary exits.
+        let dir = db.dir.parent().unwrap().join("ct-binlog-file");
+        std::fs::create_dir_all(&dir).unwrap();
         let files: Vec<PathBuf> = db
             .binlog_files()
             .iter()
             .map(|f| {
-                let copy = dir.path().join(f.file_name().unwrap());
+                let copy = dir.join(f.file_name().unwrap());
                 std::fs::copy(f, &copy).unwrap();
                 copy
             })
@@ -96,9 +116,9 @@ fn workload() -> &'static Workload {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = String::from_utf8(out.stdout).unwrap();
         let (_, create) = text.split_once('\t').expect("table name, tab, CREATE TABLE");
-        let schema_file = dir.path().join("schema.sql");
+        let schema_file = dir.join("schema.sql");
         std::fs::write(&schema_file, format!("USE `{DB}`;\n{};\n", create.trim_end())).unwrap();
-        Workload { files, schema_file, _dir: dir }
+        Workload { files, schema_file }
     })
 }
 
@@ -578,8 +598,7 @@ fn files_that_are_not_binlogs_say_what_they_are() {
 
 #[test]
 fn statement_format_dml_is_a_clear_warning() {
-    let db =
-        MariaDb::start_with(MariaDbOptions { binlog_format: "STATEMENT", ..Default::default() });
+    let db = private_mariadb(MariaDbOptions { binlog_format: "STATEMENT", ..Default::default() });
     db.sql(
         "CREATE DATABASE ct_statement; CREATE TABLE ct_statement.t (id INT PRIMARY KEY, v INT);
          BEGIN; INSERT INTO ct_statement.t VALUES (1, 1), (2, 2);
@@ -601,8 +620,7 @@ fn statement_format_dml_is_a_clear_warning() {
 
 #[test]
 fn partial_images_and_binlog_metadata() {
-    let db =
-        MariaDb::start_with(MariaDbOptions { binlog_row_image: "MINIMAL", ..Default::default() });
+    let db = private_mariadb(MariaDbOptions { binlog_row_image: "MINIMAL", ..Default::default() });
     db.sql(
         "CREATE DATABASE ct_minimal;
          CREATE TABLE ct_minimal.t (id INT PRIMARY KEY, a INT UNSIGNED, b VARCHAR(10), e ENUM('x','y'));

@@ -4,11 +4,11 @@ Schema files as a real server writes them: `mariadb-dump --no-data` output (vers
 */
 
 use cachetape_recorder::schema::{Schema, SchemaError};
-use cachetape_testkit::{MariaDb, require};
+use cachetape_testkit::require;
 
 #[test]
 fn mariadb_dump_output_gives_every_table_its_columns() {
-    let db = MariaDb::shared();
+    let db = crate::binlog_file::shared_mariadb();
     db.sql(
         "DROP DATABASE IF EXISTS ct_schema_dump; CREATE DATABASE ct_schema_dump;
          USE ct_schema_dump;
