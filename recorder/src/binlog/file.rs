@@ -366,6 +366,20 @@ impl BinlogFile {
             }
             return Err(self.corrupt(offset, format!("its header declares {size} bytes")));
         }
+        // A header cut or damaged into a huge size must not allocate it: an event longer than
+        // what is left of the file is a cut.
+        let available =
+            self.input.get_ref().metadata().map_or(self.bytes, |m| m.len().max(self.bytes));
+        if size as u64 > available.saturating_sub(offset) {
+            self.truncated = Some(Truncation {
+                offset,
+                present: available.saturating_sub(offset),
+                declared: Some(size as u64),
+                event_type: Some(event_type_name(header[4])),
+                zero_filled: false,
+            });
+            return Ok(false);
+        }
         let mut bytes = vec![0u8; size];
         bytes[..EVENT_HEADER_LEN].copy_from_slice(&header);
         let got =

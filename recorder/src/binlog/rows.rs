@@ -281,10 +281,11 @@ impl RowDecoder {
         let qualified: Name = Arc::from(format!("{database}.{table_name}"));
         let n = tme.columns_count() as usize;
         let meta = BinlogMetadata::read(&tme);
+        let named_by_binlog = meta.names.len() == n;
         let schema_table: Option<Table> = match &self.schema {
             Some(schema) => match schema.table(&database, &table_name) {
                 Some(t) if t.columns.len() == n => Some(t.clone()),
-                Some(t) => {
+                Some(t) if !named_by_binlog => {
                     let message = format!(
                         "the schema file defines {} with {} columns, but the binlog's table map \
                          has {n}: the table changed after the schema was taken (or the schema is \
@@ -296,7 +297,7 @@ impl RowDecoder {
                     self.warn_once(format!("count {qualified} {n}"), message);
                     None
                 }
-                None => {
+                None if !named_by_binlog => {
                     let message = format!(
                         "the schema file does not define {qualified}: its columns are named \
                          @1..@{n}; add its CREATE TABLE to the schema file to name them"
@@ -304,10 +305,11 @@ impl RowDecoder {
                     self.warn_once(format!("missing {qualified}"), message);
                     None
                 }
+                _ => None,
             },
             None => None,
         };
-        let names_from = if meta.names.len() == n {
+        let names_from = if named_by_binlog {
             ColumnNames::Binlog
         } else if schema_table.is_some() {
             ColumnNames::Schema
