@@ -1,6 +1,7 @@
 //! cachetape's command line end to end, as one test binary: each module drives the real binary
 //! against real servers or files made in the test.
 
+mod binlog_import;
 mod monitor_capture;
 mod trace_size;
 mod truncation;

@@ -8,15 +8,19 @@ own timestamp (µs) and a binlog event's header time (whole seconds) stand in fo
 header's notes say.
 */
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use cachetape_tape::{
     Capture, EventBody, Header, Micros, Source, SourceId, SourceKind, Writer, WriterOptions,
 };
 
+use crate::binlog::{BinlogError, BinlogFile, BinlogOptions, FileReport};
 use crate::monitor::{MonitorReader, MonitorReport};
+use crate::schema::{Schema, SchemaError};
 
 /// One MONITOR capture and the node name its events get.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +53,10 @@ pub struct ImportPlan {
 pub struct ImportSummary {
     /// Per MONITOR capture, what its reader saw.
     pub monitors: Vec<(MonitorInput, MonitorReport)>,
+    /// Per binlog file, what was decoded and what was skipped.
+    pub binlogs: Vec<FileReport>,
+    /// Errors that stopped one input early: every event read before them is in the trace.
+    pub errors: Vec<String>,
     /// Events written.
     pub events: u64,
     /// Bytes of the trace file.
@@ -76,6 +84,12 @@ pub enum ImportError {
         #[source]
         source: io::Error,
     },
+    /// The schema file could not be used.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    /// A binlog file could not be opened.
+    #[error(transparent)]
+    Binlog(#[from] BinlogError),
     /// Writing the trace failed.
     #[error(transparent)]
     Tape(#[from] cachetape_tape::Error),
@@ -91,17 +105,59 @@ struct Stream {
 /// Where a stream's events come from.
 enum Input {
     Monitor { input: MonitorInput, reader: MonitorReader<BufReader<File>> },
+    Binlog(BinlogFiles),
+}
+
+/// The binlog files of one server, read one after the other with one transaction counter.
+struct BinlogFiles {
+    current: Option<BinlogFile>,
+    waiting: VecDeque<PathBuf>,
+    schema: Option<Arc<Schema>>,
+    reports: Vec<FileReport>,
+}
+
+impl BinlogFiles {
+    fn next_txn(&self) -> u64 {
+        self.reports.last().map_or(1, FileReport::next_txn)
+    }
+
+    fn pull(&mut self) -> Result<Option<(Micros, EventBody)>, String> {
+        loop {
+            if self.current.is_none() {
+                let Some(path) = self.waiting.pop_front() else { return Ok(None) };
+                let options = BinlogOptions {
+                    schema: self.schema.clone(),
+                    first_txn: self.next_txn(),
+                    ..BinlogOptions::default()
+                };
+                self.current = Some(BinlogFile::open(&path, &options).map_err(|e| e.to_string())?);
+            }
+            let file = self.current.as_mut().expect("opened above");
+            match file.next() {
+                Some(Ok(event)) => return Ok(Some(event)),
+                Some(Err(e)) => {
+                    let file = self.current.take().expect("reading it");
+                    self.reports.push(file.finish());
+                    return Err(e.to_string());
+                }
+                None => {
+                    let file = self.current.take().expect("reading it");
+                    self.reports.push(file.finish());
+                }
+            }
+        }
+    }
 }
 
 impl Input {
-    fn pull(&mut self) -> Result<Option<(Micros, EventBody)>, ImportError> {
+    /// The next event; `Err` is an error that ends this input (what it read is kept).
+    fn pull(&mut self) -> Result<Option<(Micros, EventBody)>, String> {
         match self {
-            Input::Monitor { input, reader } => {
-                let next = reader
-                    .next_command()
-                    .map_err(|source| ImportError::Read { path: input.path.clone(), source })?;
-                Ok(next.map(|c| (c.server_us, EventBody::Redis(c))))
-            }
+            Input::Monitor { input, reader } => match reader.next_command() {
+                Ok(next) => Ok(next.map(|c| (c.server_us, EventBody::Redis(c)))),
+                Err(e) => Err(format!("cannot read {}: {e}", input.path.display())),
+            },
+            Input::Binlog(files) => files.pull(),
         }
     }
 }
@@ -140,14 +196,44 @@ pub fn import(plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
         });
     }
 
+    if !plan.binlogs.is_empty() {
+        let schema = match &plan.schema {
+            Some(path) => Some(Arc::new(Schema::from_file(path)?)),
+            None => {
+                header
+                    .notes
+                    .push("binlog imported without --schema: columns are named @1..@n".into());
+                None
+            }
+        };
+        let mut waiting: VecDeque<PathBuf> = plan.binlogs.iter().cloned().collect();
+        let first = waiting.pop_front().expect("not empty");
+        let options = BinlogOptions { schema: schema.clone(), ..BinlogOptions::default() };
+        let file = BinlogFile::open(&first, &options)?;
+        let source = header.add_source(Source {
+            name: "db".into(),
+            kind: file.source_kind().unwrap_or(SourceKind::MySql),
+            address: first.display().to_string(),
+            version: file.server_version().map(str::to_string),
+            capture: Capture::Imported {
+                files: plan.binlogs.iter().map(|p| p.display().to_string()).collect(),
+            },
+        });
+        let files = BinlogFiles { current: Some(file), waiting, schema, reports: Vec::new() };
+        streams.push(Stream { source, next: None, input: Input::Binlog(files) });
+    }
+
     let mut options = WriterOptions::default();
     if plan.level != 0 {
         options.level = plan.level;
     }
     let mut writer = Writer::create(&plan.output, &header, options)?;
-    for s in &mut streams {
-        s.next = s.input.pull()?;
-    }
+    let mut errors = Vec::new();
+    let mut pull = |s: &mut Stream| match s.input.pull() {
+        Ok(next) => s.next = next,
+        Err(e) => errors.push(e),
+    };
+    streams.iter_mut().for_each(&mut pull);
     // Merge by time; ties go to the earlier source; each source's own order is never changed.
     while let Some(i) = (0..streams.len())
         .filter(|&i| streams[i].next.is_some())
@@ -156,19 +242,21 @@ pub fn import(plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
         let s = &mut streams[i];
         let (t, body) = s.next.take().expect("filtered on is_some");
         writer.append(s.source, t, body)?;
-        s.next = s.input.pull()?;
+        pull(s);
     }
     writer.close_frame()?;
     let raw_bytes = writer.raw_bytes();
     let (_, footer) = writer.finish()?;
     let bytes = std::fs::metadata(&plan.output).map(|m| m.len()).unwrap_or(0);
-    let monitors = streams
-        .into_iter()
-        .map(|s| match s.input {
-            Input::Monitor { input, reader } => (input, reader.report().clone()),
-        })
-        .collect();
-    Ok(ImportSummary { monitors, events: footer.events, bytes, raw_bytes })
+    let mut monitors = Vec::new();
+    let mut binlogs = Vec::new();
+    for s in streams {
+        match s.input {
+            Input::Monitor { input, reader } => monitors.push((input, reader.report().clone())),
+            Input::Binlog(files) => binlogs = files.reports,
+        }
+    }
+    Ok(ImportSummary { monitors, binlogs, errors, events: footer.events, bytes, raw_bytes })
 }
 
 fn open_monitor(path: &Path) -> Result<MonitorReader<BufReader<File>>, ImportError> {

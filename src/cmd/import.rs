@@ -56,6 +56,12 @@ pub fn run(args: ImportArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
             println!("    … and {} more", report.skipped_noise - report.skipped_lines.len() as u64);
         }
     }
+    for report in &summary.binlogs {
+        println!("{report}");
+        for note in report.notes() {
+            println!("  note: {note}");
+        }
+    }
     println!(
         "wrote {}: {} events, {} ({} before compression)",
         args.output.display(),
@@ -63,6 +69,17 @@ pub fn run(args: ImportArgs, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
         bytes(summary.bytes),
         bytes(summary.raw_bytes)
     );
+    if !summary.errors.is_empty() {
+        for e in &summary.errors {
+            eprintln!("error: {e}");
+        }
+        eprintln!(
+            "error: {} input(s) stopped early; every event read before the error is in {}",
+            summary.errors.len(),
+            args.output.display()
+        );
+        return Ok(ExitCode::from(2));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -104,7 +104,11 @@ pub fn run(args: InfoArgs) -> anyhow::Result<ExitCode> {
         let top: Vec<String> = summary
             .top_keys(args.top)
             .iter()
-            .map(|(k, n)| format!("{} {}", String::from_utf8_lossy(k), thousands(*n)))
+            .map(|(k, n)| {
+                let mut key = Vec::new();
+                crate::format::word(&mut key, k);
+                format!("{} {}", String::from_utf8_lossy(&key), thousands(*n))
+            })
             .collect();
         let _ = writeln!(
             o,

@@ -9,7 +9,7 @@ mod text;
 
 pub use json::JsonFormat;
 pub use monitor::MonitorFormat;
-pub use text::TextFormat;
+pub use text::{TextFormat, word};
 
 use cachetape_tape::{Event, Header};
 

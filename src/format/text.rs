@@ -32,7 +32,9 @@ impl TextFormat {
     pub const MAX_ARG: usize = 200;
 }
 
-fn word(out: &mut Vec<u8>, arg: &[u8]) {
+/// Appends `arg` bare when it is a plain printable word, else quoted the MONITOR way; cut at
+/// [`TextFormat::MAX_ARG`] bytes.
+pub fn word(out: &mut Vec<u8>, arg: &[u8]) {
     let bare = !arg.is_empty()
         && arg.iter().all(|&b| b.is_ascii_graphic() && b != b'"' && b != b'\\' && b != b'\'');
     if arg.len() > TextFormat::MAX_ARG {

@@ -336,9 +336,14 @@ impl MariaDb {
         let tmp = tempfile::Builder::new().prefix("cachetape-mariadb-").tempdir().unwrap();
         let dir = tmp.path().to_path_buf();
         let data = dir.join("data");
+        // A private tmpdir: mariadbd removes `#sql*` files from its tmpdir at start, which breaks
+        // another instance being installed at the same moment in a shared /tmp.
+        let tmpdir = dir.join("tmp");
+        std::fs::create_dir_all(&tmpdir).unwrap();
         let out = Command::new(install)
             .arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmpdir.display()))
             .args(["--user=root", "--auth-root-authentication-method=normal"])
             .output()
             .expect("run mariadb-install-db");
@@ -355,6 +360,7 @@ impl MariaDb {
             let mut cmd = Command::new(&bin);
             cmd.arg("--no-defaults")
                 .arg(format!("--datadir={}", data.display()))
+                .arg(format!("--tmpdir={}", tmpdir.display()))
                 .args(["--user=root", "--bind-address=127.0.0.1", "--server-id=1"])
                 .arg(format!("--port={port}"))
                 .arg(format!("--socket={}", socket.display()))
