@@ -105,7 +105,7 @@ struct Stream {
 /// Where a stream's events come from.
 enum Input {
     Monitor { input: MonitorInput, reader: MonitorReader<BufReader<File>> },
-    Binlog(BinlogFiles),
+    Binlog(Box<BinlogFiles>),
 }
 
 /// The binlog files of one server, read one after the other with one transaction counter.
@@ -220,7 +220,7 @@ pub fn import(plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
             },
         });
         let files = BinlogFiles { current: Some(file), waiting, schema, reports: Vec::new() };
-        streams.push(Stream { source, next: None, input: Input::Binlog(files) });
+        streams.push(Stream { source, next: None, input: Input::Binlog(Box::new(files)) });
     }
 
     let mut options = WriterOptions::default();
