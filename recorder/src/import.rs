@@ -104,7 +104,7 @@ struct Stream {
 
 /// Where a stream's events come from.
 enum Input {
-    Monitor { input: MonitorInput, reader: MonitorReader<BufReader<File>> },
+    Monitor { input: MonitorInput, reader: Box<MonitorReader<BufReader<File>>> },
     Binlog(Box<BinlogFiles>),
 }
 
@@ -192,7 +192,7 @@ pub fn import(plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
         streams.push(Stream {
             source,
             next: None,
-            input: Input::Monitor { input: input.clone(), reader },
+            input: Input::Monitor { input: input.clone(), reader: Box::new(reader) },
         });
     }
 
