@@ -340,54 +340,61 @@ pub(crate) fn zrange(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
             if offset > 0 && offset >= len {
                 return Reply::Array(out);
             }
-            let gte = |s: f64| if min.exclusive { s > min.value } else { s >= min.value };
-            let lte = |s: f64| if max.exclusive { s < max.value } else { s <= max.value };
-            let in_range: Vec<&(f64, Bytes)> = if rev {
-                items.iter().rev().filter(|(s, _)| lte(*s)).take_while(|(s, _)| gte(*s)).collect()
-            } else {
-                items.iter().filter(|(s, _)| gte(*s)).take_while(|(s, _)| lte(*s)).collect()
+            let gte = |it: &&(f64, Bytes)| {
+                if min.exclusive { it.0 > min.value } else { it.0 >= min.value }
             };
-            take_window(&in_range, offset, limit, |it| emit(&mut out, it));
+            let lte = |it: &&(f64, Bytes)| {
+                if max.exclusive { it.0 < max.value } else { it.0 <= max.value }
+            };
+            let found = if rev {
+                walk(items.iter().rev(), lte, gte, offset, limit)
+            } else {
+                walk(items.iter(), gte, lte, offset, limit)
+            };
+            found.into_iter().for_each(|it| emit(&mut out, it));
         }
         Range::Lex(min, max) => {
             if offset > 0 && offset >= len {
                 return Reply::Array(out);
             }
-            let in_range: Vec<&(f64, Bytes)> = if rev {
-                items
-                    .iter()
-                    .rev()
-                    .filter(|(_, m)| lex_lte_max(m, &max))
-                    .take_while(|(_, m)| lex_gte_min(m, &min))
-                    .collect()
+            // Redis first checks the range against the first and last members (it assumes
+            // equal scores, so with mixed scores this decides the answer).
+            let overlaps = items.last().is_some_and(|(_, m)| lex_gte_min(m, &min))
+                && items.first().is_some_and(|(_, m)| lex_lte_max(m, &max));
+            if !overlaps {
+                return Reply::Array(out);
+            }
+            let gte = |it: &&(f64, Bytes)| lex_gte_min(&it.1, &min);
+            let lte = |it: &&(f64, Bytes)| lex_lte_max(&it.1, &max);
+            let found = if rev {
+                walk(items.iter().rev(), lte, gte, offset, limit)
             } else {
-                items
-                    .iter()
-                    .filter(|(_, m)| lex_gte_min(m, &min))
-                    .take_while(|(_, m)| lex_lte_max(m, &max))
-                    .collect()
+                walk(items.iter(), gte, lte, offset, limit)
             };
-            take_window(&in_range, offset, limit, |it| emit(&mut out, it));
+            found.into_iter().for_each(|it| emit(&mut out, it));
         }
     }
     Reply::Array(out)
 }
 
-/// LIMIT: skip `offset` (a negative offset skips everything), then at most `limit` (negative:
-/// all).
-fn take_window<'a>(
-    items: &[&'a (f64, Bytes)],
+/// Redis's range walk: the first element meeting `first` (none if it fails `last`), then,
+/// after skipping `offset` elements unchecked (a negative offset skips them all), elements while
+/// they meet `last`, at most `limit` of them (negative: no limit).
+fn walk<'a>(
+    items: impl Iterator<Item = &'a (f64, Bytes)>,
+    first: impl Fn(&&'a (f64, Bytes)) -> bool,
+    last: impl Fn(&&'a (f64, Bytes)) -> bool,
     offset: i64,
     limit: i64,
-    mut f: impl FnMut(&'a (f64, Bytes)),
-) {
+) -> Vec<&'a (f64, Bytes)> {
+    let mut it = items.skip_while(|x| !first(x)).peekable();
+    match it.peek() {
+        Some(x) if last(x) => {}
+        _ => return Vec::new(),
+    }
     if offset < 0 {
-        return;
+        return Vec::new();
     }
-    let rest = items.iter().skip(offset as usize);
-    if limit < 0 {
-        rest.for_each(|it| f(it));
-    } else {
-        rest.take(limit as usize).for_each(|it| f(it));
-    }
+    let limit = if limit < 0 { usize::MAX } else { limit as usize };
+    it.skip(offset as usize).take_while(|x| last(x)).take(limit).collect()
 }
