@@ -63,6 +63,9 @@ pub struct InfoArgs {
     /// How many of each top list to show.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
+    /// Replay the trace on the fake Redis and show the reply each command got.
+    #[arg(long)]
+    pub replies: bool,
     /// Skip damaged frames instead of stopping at the first one.
     #[arg(long)]
     pub salvage: bool,
@@ -106,6 +109,9 @@ pub struct CatArgs {
     /// Only events at or before this time (same forms as --from).
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub to: Option<String>,
+    /// Replay the trace on the fake Redis and show the reply each command got.
+    #[arg(long)]
+    pub replies: bool,
     /// Skip damaged frames instead of stopping at the first one.
     #[arg(long)]
     pub salvage: bool,

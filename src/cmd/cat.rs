@@ -7,6 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use cachetape_replayer::{ReplayOptions, Replayer};
 use cachetape_tape::{KeyPattern, Reader};
 
 use crate::cli::{CatArgs, CatFormat};
@@ -34,6 +35,8 @@ pub fn run(args: CatArgs) -> anyhow::Result<ExitCode> {
 
     let mut reader = Reader::open(&args.trace)?.salvage(args.salvage);
     let header = reader.header().clone();
+    // Replies need the whole trace replayed in order, filtered-out events included.
+    let mut replayer = args.replies.then(|| Replayer::new(&header, ReplayOptions::default()));
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
     let mut buf = Vec::with_capacity(1 << 16);
@@ -48,8 +51,9 @@ pub fn run(args: CatArgs) -> anyhow::Result<ExitCode> {
             }
         };
         let first = *first_us.get_or_insert(event.recv_us);
+        let step = replayer.as_mut().and_then(|r| r.apply(&event));
         if filter.accepts(&header, &event, first) {
-            sink.write_event(&mut buf, &header, &event);
+            sink.write_event(&mut buf, &header, &event, step.as_ref());
             if buf.len() >= 1 << 16 {
                 stdout.write_all(&buf)?;
                 buf.clear();
@@ -64,6 +68,13 @@ pub fn run(args: CatArgs) -> anyhow::Result<ExitCode> {
     }
     if !report.is_complete() {
         eprintln!("warning: {}: {report}", args.trace.display());
+    }
+    if let Some(replayer) = &replayer {
+        let report = replayer.report();
+        let summary = report.to_string();
+        if !summary.is_empty() {
+            eprintln!("replay: {}", summary.trim_end().replace('\n', "\nreplay: "));
+        }
     }
     if monitor.left_out > 0 {
         eprintln!(

@@ -6,6 +6,7 @@ are valid UTF-8, else `{"base64": "…"}`, so every argument's exact bytes come 
 */
 
 use base64::Engine;
+use cachetape_replayer::{Reply, Step};
 use cachetape_tape::{Event, EventBody, Header, RowImage, StoredValue, Value};
 use serde_json::{Map, Value as Json, json};
 
@@ -20,6 +21,21 @@ pub fn bytes_json(b: &[u8]) -> Json {
     match std::str::from_utf8(b) {
         Ok(s) => Json::String(s.to_string()),
         Err(_) => json!({ "base64": base64::engine::general_purpose::STANDARD.encode(b) }),
+    }
+}
+
+/// A reply computed by the fake Redis: `null` for nil, a string (or `{"base64": …}`) for bulk and
+/// status replies, an integer, an array, `{"error": "…"}`, or `{"unknown": true}` when the fake
+/// store cannot know what Redis answered (an unmodelled command or an unknown key).
+pub fn reply_json(r: &Reply) -> Json {
+    match r {
+        Reply::Nil | Reply::NilArray => Json::Null,
+        Reply::Status(s) => Json::String(s.to_string()),
+        Reply::Error(e) => json!({ "error": e }),
+        Reply::Integer(i) => json!(i),
+        Reply::Bulk(b) => bytes_json(b),
+        Reply::Array(items) => Json::Array(items.iter().map(reply_json).collect()),
+        Reply::Unknown => json!({ "unknown": true }),
     }
 }
 
@@ -157,9 +173,26 @@ impl JsonFormat {
 }
 
 impl EventFormat for JsonFormat {
-    fn write_event(&mut self, out: &mut Vec<u8>, header: &Header, event: &Event) {
-        serde_json::to_writer(&mut *out, &JsonFormat::event_json(header, event))
-            .expect("writing JSON to a Vec cannot fail");
+    fn write_event(
+        &mut self,
+        out: &mut Vec<u8>,
+        header: &Header,
+        event: &Event,
+        step: Option<&Step>,
+    ) {
+        let mut o = JsonFormat::event_json(header, event);
+        if let Some(step) = step {
+            o.insert("reply".into(), reply_json(&step.reply));
+            if step.queued {
+                o.insert("queued".into(), json!(true));
+            }
+            if let Some(Json::Array(calls)) = o.get_mut("script") {
+                for (call, s) in calls.iter_mut().zip(&step.script) {
+                    call["reply"] = reply_json(&s.reply);
+                }
+            }
+        }
+        serde_json::to_writer(&mut *out, &o).expect("writing JSON to a Vec cannot fail");
         out.push(b'\n');
     }
 }

@@ -11,12 +11,20 @@ pub use json::JsonFormat;
 pub use monitor::MonitorFormat;
 pub use text::{TextFormat, word};
 
+use cachetape_replayer::Step;
 use cachetape_tape::{Event, Header};
 
 /// Renders events for `cat`.
 pub trait EventFormat {
-    /// Appends the rendering of `event` (zero or more whole lines) to `out`.
-    fn write_event(&mut self, out: &mut Vec<u8>, header: &Header, event: &Event);
+    /// Appends the rendering of `event` (zero or more whole lines) to `out`; `step` is what the
+    /// fake Redis computed for it, with `cat --replies`.
+    fn write_event(
+        &mut self,
+        out: &mut Vec<u8>,
+        header: &Header,
+        event: &Event,
+        step: Option<&Step>,
+    );
 }
 
 /// The name of an event's source, or `#N` when the header lacks it.

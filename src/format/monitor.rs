@@ -5,6 +5,7 @@ MONITOR lines byte for byte. Other events have no MONITOR form and are left out 
 */
 
 use cachetape_recorder::monitor::write_command;
+use cachetape_replayer::Step;
 use cachetape_tape::{Event, EventBody, Header};
 
 use super::EventFormat;
@@ -17,7 +18,13 @@ pub struct MonitorFormat {
 }
 
 impl EventFormat for MonitorFormat {
-    fn write_event(&mut self, out: &mut Vec<u8>, _header: &Header, event: &Event) {
+    fn write_event(
+        &mut self,
+        out: &mut Vec<u8>,
+        _header: &Header,
+        event: &Event,
+        _: Option<&Step>,
+    ) {
         match &event.body {
             EventBody::Redis(c) => write_command(out, c),
             _ => self.left_out += 1,

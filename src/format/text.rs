@@ -16,6 +16,7 @@ values longer than [`TextFormat::MAX_ARG`] bytes are cut with a note (`--format 
 use std::io::Write;
 
 use cachetape_recorder::monitor::write_repr;
+use cachetape_replayer::{Reply, Step};
 use cachetape_tape::{Event, EventBody, Header, RowImage, StoredValue, Value, format_duration};
 
 use super::json::format_sql_time;
@@ -53,6 +54,33 @@ fn words<'a>(out: &mut Vec<u8>, args: impl Iterator<Item = &'a [u8]>) {
             out.push(b' ');
         }
         word(out, a);
+    }
+}
+
+/// A reply as redis-cli would show it, on one line: `(nil)`, `OK`, `(integer) 3`, `(error) …`,
+/// bulk strings like arguments, arrays in brackets.
+fn reply(out: &mut Vec<u8>, r: &Reply) {
+    match r {
+        Reply::Nil | Reply::NilArray => out.extend_from_slice(b"(nil)"),
+        Reply::Status(s) => out.extend_from_slice(s.as_bytes()),
+        Reply::Error(e) => {
+            let _ = write!(out, "(error) {e}");
+        }
+        Reply::Integer(i) => {
+            let _ = write!(out, "(integer) {i}");
+        }
+        Reply::Bulk(b) => write_repr(out, &b[..b.len().min(TextFormat::MAX_ARG)]),
+        Reply::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                reply(out, item);
+            }
+            out.push(b']');
+        }
+        Reply::Unknown => out.extend_from_slice(b"(unknown: not modelled)"),
     }
 }
 
@@ -118,7 +146,7 @@ fn changes(out: &mut Vec<u8>, before: &RowImage, after: &RowImage) {
 }
 
 impl EventFormat for TextFormat {
-    fn write_event(&mut self, out: &mut Vec<u8>, header: &Header, e: &Event) {
+    fn write_event(&mut self, out: &mut Vec<u8>, header: &Header, e: &Event, step: Option<&Step>) {
         let day = e.recv_us.div_euclid(86_400_000_000);
         if self.day != Some(day) {
             self.day = Some(day);
@@ -131,9 +159,21 @@ impl EventFormat for TextFormat {
             EventBody::Redis(c) => {
                 let _ = write!(out, "{} db{}  ", c.client, c.db);
                 words(out, c.argv.iter());
-                for s in &c.script {
+                if let Some(step) = step {
+                    out.extend_from_slice(if step.queued {
+                        " ⇒ (in EXEC) ".as_bytes()
+                    } else {
+                        " ⇒ ".as_bytes()
+                    });
+                    reply(out, &step.reply);
+                }
+                for (i, s) in c.script.iter().enumerate() {
                     let _ = write!(out, "\n{:>8}  {:15}  ↳ lua db{}  ", "", "", s.db);
                     words(out, s.argv.iter());
+                    if let Some(call) = step.and_then(|st| st.script.get(i)) {
+                        out.extend_from_slice(" ⇒ ".as_bytes());
+                        reply(out, &call.reply);
+                    }
                 }
             }
             EventBody::Row(r) => {
