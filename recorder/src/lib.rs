@@ -6,7 +6,9 @@ cachetape-recorder: everything that reads the outside world into a trace.
   with `[db lua]` lines attached to their script;
 - [`schema`]: column names, types and keys from `CREATE TABLE` statements;
 - [`binlog`]: MySQL/MariaDB binlog row events into row changes and commits;
-- [`import`]: MONITOR captures and binlog files into one trace.
+- [`import`]: MONITOR captures and binlog files into one trace;
+- [`live`]: the live recorder (`cachetape record`): MONITOR and binlog taps, clock and snapshot
+  probes, preflight checks, redaction, one writer thread.
 
 This is the only crate of the workspace that does network I/O.
 */
@@ -14,5 +16,6 @@ This is the only crate of the workspace that does network I/O.
 
 pub mod binlog;
 pub mod import;
+pub mod live;
 pub mod monitor;
 pub mod schema;

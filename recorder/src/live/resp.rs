@@ -1,0 +1,373 @@
+/*!
+A minimal RESP2 client for the recorder's own Redis connections.
+
+The recorder needs very little of Redis's protocol: send a command as an array of bulk strings,
+read one reply (status, error, integer, bulk, array), and read MONITOR's endless status lines.
+A crate client would hide the error replies (`-NOPERM`, `-WRONGPASS`) behind its own types, and
+MONITOR behind an API that allocates per line; this file keeps both in plain sight.
+
+[`RedisUrl`] parses `redis://[user:password@]host:port[/db]`; its [`Display`](std::fmt::Display)
+never shows the password.
+*/
+
+use std::fmt;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Where a Redis node is and how to log in.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl {
+    /// Host name or address (IPv6 without brackets).
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// ACL user name, when given.
+    pub user: Option<String>,
+    /// Password, when given (never printed).
+    pub password: Option<String>,
+    /// The db index in the URL path (the recorder watches every db; this only names the node).
+    pub db: u32,
+}
+
+impl fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl fmt::Display for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "redis://{}", self.host_port())
+    }
+}
+
+impl RedisUrl {
+    /// Parses `redis://[user:password@]host[:port][/db]`; the error says what to write instead.
+    pub fn parse(url: &str) -> Result<RedisUrl, String> {
+        let rest = if let Some(rest) = url.strip_prefix("redis://") {
+            rest
+        } else if url.starts_with("rediss://") {
+            return Err("TLS (rediss://) is not supported yet: record through a plain \
+                        redis:// port, or a local TLS tunnel (stunnel) to the node"
+                .into());
+        } else if url.starts_with("unix:") || url.starts_with("redis+unix:") || url.starts_with('/')
+        {
+            return Err(
+                "unix sockets are not supported: over a socket MONITOR shows every client \
+                        as the same `unix:` address, so the recorder could not tell its own probe \
+                        commands apart. Use redis://HOST:PORT"
+                    .into(),
+            );
+        } else if !url.contains("://") {
+            url
+        } else {
+            return Err("not a redis:// URL: write redis://[user:password@]host:port".into());
+        };
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        let (userinfo, hostport) = match authority.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, authority),
+        };
+        let (user, password) = match userinfo {
+            None => (None, None),
+            Some(u) => match u.split_once(':') {
+                Some((user, pass)) => {
+                    ((!user.is_empty()).then(|| percent_decode(user)), Some(percent_decode(pass)))
+                }
+                None => (None, Some(percent_decode(u))),
+            },
+        };
+        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+            let (h, p) = v6.split_once(']').ok_or("an IPv6 address needs its closing `]`")?;
+            (h.to_string(), p.strip_prefix(':').unwrap_or(""))
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), p),
+                None => (hostport.to_string(), ""),
+            }
+        };
+        if host.is_empty() {
+            return Err("no host: write redis://host:port".into());
+        }
+        let port = if port.is_empty() {
+            6379
+        } else {
+            port.parse().map_err(|_| format!("`{port}` is not a port number"))?
+        };
+        let path = tail.split(['?', '#']).next().unwrap_or("").trim_matches('/');
+        let db = if path.is_empty() {
+            0
+        } else {
+            path.parse().map_err(|_| format!("`/{path}` is not a db index"))?
+        };
+        Ok(RedisUrl { host, port, user, password, db })
+    }
+
+    /// `host:port` (`[v6]:port`), the node's default name.
+    pub fn host_port(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) =
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("x"), 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// One RESP2 reply.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    /// `+OK`.
+    Status(Vec<u8>),
+    /// `-ERR …`.
+    Error(String),
+    /// `:42`.
+    Int(i64),
+    /// `$…` (`None`: the null bulk).
+    Bulk(Option<Vec<u8>>),
+    /// `*…` (`None`: the null array).
+    Array(Option<Vec<Reply>>),
+}
+
+impl Reply {
+    /// The bytes of a status or bulk reply.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Reply::Status(b) | Reply::Bulk(Some(b)) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The text of a status or bulk reply (lossy).
+    pub fn text(&self) -> Option<String> {
+        self.bytes().map(|b| String::from_utf8_lossy(b).into_owned())
+    }
+
+    /// An integer reply, or a bulk holding an integer.
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            Reply::Int(n) => Some(*n),
+            _ => self.text()?.trim().parse().ok(),
+        }
+    }
+
+    /// The elements of an array reply.
+    pub fn array(&self) -> Option<&[Reply]> {
+        match self {
+            Reply::Array(Some(items)) => Some(items),
+            _ => None,
+        }
+    }
+}
+
+/// Parses one reply from the start of `buf`: `Ok(None)` when more bytes are needed, else the
+/// reply and the bytes it used.
+pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, String> {
+    let Some(nl) = memchr::memchr(b'\n', buf) else { return Ok(None) };
+    let line = &buf[..nl];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let after = nl + 1;
+    let Some((&kind, body)) = line.split_first() else {
+        return Err("an empty line where a reply should start".into());
+    };
+    let int = || -> Result<i64, String> {
+        std::str::from_utf8(body)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("`{}` is not a number", String::from_utf8_lossy(body)))
+    };
+    match kind {
+        b'+' => Ok(Some((Reply::Status(body.to_vec()), after))),
+        b'-' => Ok(Some((Reply::Error(String::from_utf8_lossy(body).into_owned()), after))),
+        b':' => Ok(Some((Reply::Int(int()?), after))),
+        b'$' => {
+            let n = int()?;
+            if n < 0 {
+                return Ok(Some((Reply::Bulk(None), after)));
+            }
+            let end = after + n as usize;
+            if buf.len() < end + 2 {
+                return Ok(None);
+            }
+            Ok(Some((Reply::Bulk(Some(buf[after..end].to_vec())), end + 2)))
+        }
+        b'*' => {
+            let n = int()?;
+            if n < 0 {
+                return Ok(Some((Reply::Array(None), after)));
+            }
+            let mut items = Vec::with_capacity((n as usize).min(1024));
+            let mut at = after;
+            for _ in 0..n {
+                match parse_reply(&buf[at..])? {
+                    Some((item, used)) => {
+                        items.push(item);
+                        at += used;
+                    }
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some((Reply::Array(Some(items)), at)))
+        }
+        other => Err(format!("unexpected reply type byte {other:#04x}")),
+    }
+}
+
+/// Encodes a command as a RESP array of bulk strings.
+pub fn encode(args: &[&[u8]], out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Why talking to Redis failed, worded for the terminal by the caller.
+#[derive(Debug)]
+pub enum RespError {
+    /// Could not connect, or the connection broke.
+    Io(std::io::Error),
+    /// No answer in time.
+    Timeout,
+    /// The bytes are not RESP.
+    Protocol(String),
+}
+
+impl fmt::Display for RespError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RespError::Io(e) => write!(f, "{e}"),
+            RespError::Timeout => f.write_str("no answer within 10 s"),
+            RespError::Protocol(p) => write!(f, "not a Redis reply ({p})"),
+        }
+    }
+}
+
+/// One connection speaking RESP2.
+pub struct RespConn {
+    /// The socket.
+    pub stream: TcpStream,
+    /// Bytes read but not yet parsed.
+    pub buf: Vec<u8>,
+    out: Vec<u8>,
+}
+
+/// How long connecting and each request may take.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+impl RespConn {
+    /// Connects (no login).
+    pub async fn connect(url: &RedisUrl) -> Result<RespConn, RespError> {
+        let connect = TcpStream::connect((url.host.as_str(), url.port));
+        let stream = tokio::time::timeout(TIMEOUT, connect)
+            .await
+            .map_err(|_| RespError::Timeout)?
+            .map_err(RespError::Io)?;
+        let _ = stream.set_nodelay(true);
+        Ok(RespConn { stream, buf: Vec::with_capacity(64 << 10), out: Vec::new() })
+    }
+
+    /// Sends one command and reads its reply.
+    pub async fn call(&mut self, args: &[&[u8]]) -> Result<Reply, RespError> {
+        self.send(args).await?;
+        self.read_reply().await
+    }
+
+    /// Sends one command without reading the reply.
+    pub async fn send(&mut self, args: &[&[u8]]) -> Result<(), RespError> {
+        self.out.clear();
+        encode(args, &mut self.out);
+        tokio::time::timeout(TIMEOUT, self.stream.write_all(&self.out))
+            .await
+            .map_err(|_| RespError::Timeout)?
+            .map_err(RespError::Io)
+    }
+
+    /// Reads one reply, waiting at most [`TIMEOUT`].
+    pub async fn read_reply(&mut self) -> Result<Reply, RespError> {
+        tokio::time::timeout(TIMEOUT, self.read_reply_no_timeout())
+            .await
+            .map_err(|_| RespError::Timeout)?
+    }
+
+    /// Reads one reply, however long it takes (pub/sub messages).
+    pub async fn read_reply_no_timeout(&mut self) -> Result<Reply, RespError> {
+        loop {
+            if let Some((reply, used)) = parse_reply(&self.buf).map_err(RespError::Protocol)? {
+                self.buf.drain(..used);
+                return Ok(reply);
+            }
+            let n = self.stream.read_buf(&mut self.buf).await.map_err(RespError::Io)?;
+            if n == 0 {
+                return Err(RespError::Io(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection",
+                )));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let u = RedisUrl::parse("redis://alice:p%40ss@10.0.0.7:6380/2").unwrap();
+        assert_eq!(u.user.as_deref(), Some("alice"));
+        assert_eq!(u.password.as_deref(), Some("p@ss"));
+        assert_eq!((u.host.as_str(), u.port, u.db), ("10.0.0.7", 6380, 2));
+        assert_eq!(u.to_string(), "redis://10.0.0.7:6380");
+        let u = RedisUrl::parse("redis://:secret@[::1]:7000").unwrap();
+        assert_eq!((u.user.as_deref(), u.password.as_deref()), (None, Some("secret")));
+        assert_eq!(u.host_port(), "[::1]:7000");
+        assert_eq!(RedisUrl::parse("localhost").unwrap().port, 6379);
+        assert!(RedisUrl::parse("unix:///tmp/r.sock").unwrap_err().contains("unix"));
+        assert!(RedisUrl::parse("redis://h:x").is_err());
+        assert!(!format!("{:?}", RedisUrl::parse("redis://:pw@h:1").unwrap()).contains("pw"));
+    }
+
+    #[test]
+    fn replies() {
+        let (r, n) = parse_reply(b"*3\r\n$1\r\na\r\n:5\r\n*-1\r\nrest").unwrap().unwrap();
+        assert_eq!(n, 20);
+        assert_eq!(
+            r,
+            Reply::Array(Some(vec![
+                Reply::Bulk(Some(b"a".to_vec())),
+                Reply::Int(5),
+                Reply::Array(None)
+            ]))
+        );
+        assert_eq!(parse_reply(b"$5\r\nab").unwrap(), None);
+        assert_eq!(
+            parse_reply(b"-NOPERM no\r\n").unwrap().unwrap().0,
+            Reply::Error("NOPERM no".into())
+        );
+        assert!(parse_reply(b"?x\r\n").is_err());
+    }
+}
