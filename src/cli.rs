@@ -27,6 +27,8 @@ pub enum Command {
     Info(InfoArgs),
     /// List a trace's events: readable, as MONITOR lines, or as JSON lines.
     Cat(CatArgs),
+    /// Record live: Redis MONITOR of every --redis node and the --mysql binlog into one trace.
+    Record(RecordArgs),
 }
 
 /// `cachetape import`.
@@ -115,4 +117,82 @@ pub struct CatArgs {
     /// Skip damaged frames instead of stopping at the first one.
     #[arg(long)]
     pub salvage: bool,
+}
+
+/// What `record --redact` hides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RedactMode {
+    /// Nothing.
+    None,
+    /// Every value argument (and row values), as keyed hashes; keys, names, TTLs kept.
+    Values,
+    /// Keys too, keeping their `prefix:` structure and `{id}` parts.
+    #[value(name = "keys,values", alias = "values,keys")]
+    KeysValues,
+}
+
+/// `cachetape record`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  cachetape record --redis redis://cache-1:6379 --mysql \
+    mysql://recorder:PASSWORD@db:3306 -o incident.bin --duration 5m\n  cachetape record --redis \
+    redis://127.0.0.1:6379 -o suite.bin -- cargo test\n  cachetape record --redis \
+    redis://cache-1:6379 --mysql mysql://recorder@db:3306 -o x.bin --dry-run")]
+pub struct RecordArgs {
+    /// A Redis node to MONITOR: `redis://[user:password@]host:port` (repeatable; each is its own
+    /// node).
+    #[arg(long = "redis", value_name = "URL")]
+    pub redis: Vec<String>,
+    /// The MySQL/MariaDB server whose binlog to follow: `mysql://user:password@host:port`.
+    #[arg(long, value_name = "URL")]
+    pub mysql: Option<String>,
+    /// The trace to write.
+    #[arg(short, long, value_name = "FILE", required_unless_present = "dry_run")]
+    pub output: Option<PathBuf>,
+    /// Stop after this long (`30s`, `5m`).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Stop after this many events.
+    #[arg(long, value_name = "N")]
+    pub max_events: Option<u64>,
+    /// Probe the value and TTL of keys matching this glob on first sight (Snapshot events);
+    /// repeatable.
+    #[arg(long = "keys", value_name = "PATTERN")]
+    pub keys: Vec<String>,
+    /// Also SCAN for keys matching --keys at the start and probe them.
+    #[arg(long, requires = "keys")]
+    pub snapshot: bool,
+    /// Only row changes of these tables (`db.table`, globs allowed); repeatable.
+    #[arg(long = "tables", value_name = "DB.TABLE")]
+    pub tables: Vec<String>,
+    /// Replica server id for the binlog connection (default: a high id derived from the pid).
+    #[arg(long, value_name = "N")]
+    pub server_id: Option<u32>,
+    /// Record expired/evicted keyspace notifications (the server must have them enabled).
+    #[arg(long)]
+    pub notifications: bool,
+    /// Turn keyspace notifications on (`CONFIG SET notify-keyspace-events`) if they are off.
+    #[arg(long, requires = "notifications")]
+    pub enable_notifications: bool,
+    /// Replace values (`values`) or keys and values (`keys,values`) with keyed hashes.
+    #[arg(long, value_enum, default_value_t = RedactMode::None, value_name = "WHAT")]
+    pub redact: RedactMode,
+    /// Check every source and print what is wrong with it; record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// zstd level of the trace (1–19).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: i32,
+    /// Time between clock probes.
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    pub probe_interval: String,
+    /// Snapshot probes per second and node at most.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub snapshot_rate: u32,
+    /// No status line even on a terminal.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// A command to run while recording; recording stops when it exits, and its exit code is
+    /// returned.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
 }

@@ -5,6 +5,7 @@ One module per subcommand: each turns its clap struct into library calls and pri
 mod cat;
 mod import;
 mod info;
+mod record;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,7 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
         }
         Command::Info(args) => info::run(args),
         Command::Cat(args) => cat::run(args),
+        Command::Record(args) => record::run(args),
     }
 }
 
