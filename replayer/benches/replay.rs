@@ -92,25 +92,27 @@ fn replay(path: &std::path::Path) -> (u64, u64) {
     let mut reader = Reader::open(path).unwrap();
     let mut replayer = Replayer::new(reader.header(), ReplayOptions::default());
     let (mut n, mut nils) = (0u64, 0u64);
-    while let Some(frame) = reader.next_frame().unwrap() {
-        for e in &frame.events {
-            if let Some(step) = replayer.apply(e) {
-                n += 1;
-                nils += (step.reply == Reply::Nil) as u64;
-                black_box(&step);
-            }
+    let mut e = reader.next().unwrap().unwrap();
+    loop {
+        if let Some(step) = replayer.apply(&e) {
+            n += 1;
+            nils += (step.reply == Reply::Nil) as u64;
+            black_box(&step);
+        }
+        if !reader.next_event_into(&mut e).unwrap() {
+            return (n, nils);
         }
     }
-    (n, nils)
 }
 
 /// Decodes the trace without replaying.
 fn decode_only(path: &std::path::Path) -> u64 {
     let mut reader = Reader::open(path).unwrap();
-    let mut n = 0;
-    while let Some(frame) = reader.next_frame().unwrap() {
-        n += frame.events.len() as u64;
-        black_box(&frame);
+    let mut e = reader.next().unwrap().unwrap();
+    let mut n = 1;
+    while reader.next_event_into(&mut e).unwrap() {
+        black_box(&e);
+        n += 1;
     }
     n
 }

@@ -72,14 +72,15 @@ pub fn replay_file(
 ) -> Result<ReplayReport, Error> {
     let mut reader = cachetape_tape::Reader::open(path)?;
     let mut replayer = Replayer::new(reader.header(), options);
-    while let Some(frame) = reader.next_frame()? {
-        for event in &frame.events {
-            if let Some(step) = replayer.apply(event) {
-                on_step(event, &step);
-            }
+    let Some(mut event) = reader.next().transpose()? else { return Ok(replayer.report()) };
+    loop {
+        if let Some(step) = replayer.apply(&event) {
+            on_step(&event, &step);
+        }
+        if !reader.next_event_into(&mut event)? {
+            return Ok(replayer.report());
         }
     }
-    Ok(replayer.report())
 }
 
 /// Replays `events` (of a trace with `header`) and returns every step with the report.

@@ -13,7 +13,7 @@ use std::fmt;
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Argv {
     bytes: Vec<u8>,
-    ends: SmallVec<[u32; 4]>,
+    ends: SmallVec<[u32; 8]>,
 }
 
 impl Argv {
@@ -40,7 +40,14 @@ impl Argv {
         argv
     }
 
+    /// Removes every argument, keeping the buffers for reuse.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
     /// Appends one argument.
+    #[inline]
     pub fn push(&mut self, arg: &[u8]) {
         self.bytes.extend_from_slice(arg);
         self.close_arg();
@@ -52,6 +59,7 @@ impl Argv {
         ArgWriter { argv: self }
     }
 
+    #[inline]
     fn close_arg(&mut self) {
         let end = u32::try_from(self.bytes.len()).expect("a Redis command larger than 4 GiB");
         self.ends.push(end);

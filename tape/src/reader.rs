@@ -27,7 +27,7 @@ pub struct Reader<R: Read> {
     offset: u64,
     salvage: bool,
     done: bool,
-    current: std::vec::IntoIter<Event>,
+    open: Option<OpenFrame>,
     report: ReadReport,
 }
 
@@ -239,7 +239,7 @@ impl<R: Read> Reader<R> {
             offset,
             salvage: false,
             done: false,
-            current: Vec::new().into_iter(),
+            open: None,
             report: ReadReport { bytes: offset, ..ReadReport::default() },
         })
     }
@@ -271,21 +271,25 @@ impl<R: Read> Reader<R> {
         &self.path
     }
 
-    /// Decodes the next frame; `Ok(None)` at the end (clean or truncated: see the report).
+    /// Decodes the rest of the current frame, or the next frame, as a whole; `Ok(None)` at the
+    /// end (clean or truncated: see the report).
     pub fn next_frame(&mut self) -> Result<Option<Frame>> {
-        loop {
-            if self.done {
-                return Ok(None);
-            }
-            match self.read_block()? {
-                Block::End => {
-                    self.done = true;
-                    return Ok(None);
-                }
-                Block::Frame(frame) => return Ok(Some(frame)),
-                Block::Skipped => continue,
-            }
+        let mut event = wire::blank_event();
+        if !self.next_event_into(&mut event)? {
+            return Ok(None);
         }
+        let offset = self.open.as_ref().map_or(0, |o| o.offset);
+        let left = self.open.as_ref().map_or(0, |o| o.cursor.remaining());
+        let mut events = Vec::with_capacity(left + 1);
+        events.push(event);
+        for _ in 0..left {
+            let mut event = wire::blank_event();
+            if !self.next_event_into(&mut event)? {
+                break;
+            }
+            events.push(event);
+        }
+        Ok(Some(Frame { offset, events }))
     }
 
     fn read_block(&mut self) -> Result<Block> {
@@ -360,18 +364,58 @@ impl<R: Read> Reader<R> {
                 return self.skip_or_fail(start, self.offset - start, reason, lost);
             }
         };
-        let events = match wire::decode_frame(&raw) {
-            Ok(events) if events.len() == head.events as usize => events,
-            Ok(events) => {
+        let cursor = match wire::FrameCursor::open(raw) {
+            Ok(cursor) if cursor.remaining() == head.events as usize => cursor,
+            Ok(cursor) => {
                 let reason =
-                    format!("holds {} events, its head says {}", events.len(), head.events);
+                    format!("holds {} events, its head says {}", cursor.remaining(), head.events);
                 return self.skip_or_fail(start, self.offset - start, reason, lost);
             }
             Err(reason) => return self.skip_or_fail(start, self.offset - start, reason, lost),
         };
-        self.report.frames += 1;
-        self.report.events += events.len() as u64;
-        Ok(Block::Frame(Frame { offset: start, events }))
+        self.open = Some(OpenFrame { offset: start, bytes: self.offset - start, head, cursor });
+        Ok(Block::Frame)
+    }
+
+    /// Decodes the next event into `out`, reusing its buffers (no allocation per Redis command
+    /// in steady state); `Ok(false)` at the end of the trace (clean or truncated: see the
+    /// report). This is the fast path; the `Iterator` gives owned events.
+    pub fn next_event_into(&mut self, out: &mut Event) -> Result<bool> {
+        loop {
+            if let Some(open) = &mut self.open {
+                match open.cursor.next_into(out) {
+                    Ok(true) => {
+                        self.report.events += 1;
+                        return Ok(true);
+                    }
+                    Ok(false) => {
+                        self.open = None;
+                        self.report.frames += 1;
+                    }
+                    Err(reason) => {
+                        let open = self.open.take().expect("matched above");
+                        let left = open.cursor.remaining() as u32;
+                        let lost = LostFrame {
+                            events: left + 1,
+                            first_us: open.head.first_us,
+                            last_us: open.head.last_us,
+                        };
+                        self.skip_or_fail(open.offset, open.bytes, reason, Some(lost))?;
+                    }
+                }
+                continue;
+            }
+            if self.done {
+                return Ok(false);
+            }
+            match self.read_block()? {
+                Block::End => {
+                    self.done = true;
+                    return Ok(false);
+                }
+                Block::Frame | Block::Skipped => {}
+            }
+        }
     }
 
     fn io_err(&self, e: io::Error) -> Error {
@@ -460,24 +504,25 @@ impl<R: Read> Read for Pushback<R> {
 }
 
 enum Block {
-    Frame(Frame),
+    /// A frame was opened (`Reader::open`).
+    Frame,
     Skipped,
     End,
+}
+
+/// The frame being decoded.
+struct OpenFrame {
+    offset: u64,
+    bytes: u64,
+    head: BlockHead,
+    cursor: wire::FrameCursor,
 }
 
 impl<R: Read> Iterator for Reader<R> {
     type Item = Result<Event>;
 
     fn next(&mut self) -> Option<Result<Event>> {
-        loop {
-            if let Some(e) = self.current.next() {
-                return Some(Ok(e));
-            }
-            match self.next_frame() {
-                Ok(Some(frame)) => self.current = frame.events.into_iter(),
-                Ok(None) => return None,
-                Err(e) => return Some(Err(e)),
-            }
-        }
+        let mut event = wire::blank_event();
+        self.next_event_into(&mut event).map(|more| more.then_some(event)).transpose()
     }
 }
