@@ -927,9 +927,19 @@ pub(crate) fn blank_event() -> Event {
     }
 }
 
-/// Decodes one frame's raw bytes into events; `Err` says what is wrong with it.
-#[cfg(test)]
-pub(crate) fn decode_frame(raw: &[u8]) -> Result<Vec<Event>, String> {
+/// Encodes events as one frame's raw (uncompressed) bytes, as the writer does before zstd.
+/// For tools and fuzzing; traces are written with [`crate::Writer`].
+pub fn encode_frame(events: &[Event]) -> Vec<u8> {
+    let mut enc = FrameEncoder::default();
+    for e in events {
+        enc.push(e);
+    }
+    enc.finish().raw
+}
+
+/// Decodes one frame's raw (decompressed) bytes into events; `Err` says what is wrong with them.
+/// For tools and fuzzing; traces are read with [`crate::Reader`].
+pub fn decode_frame(raw: &[u8]) -> Result<Vec<Event>, String> {
     let mut cursor = FrameCursor::open(raw.to_vec())?;
     let mut out = Vec::with_capacity(cursor.remaining());
     loop {
