@@ -2,3 +2,4 @@
 
 mod binlog_file;
 mod schema_file;
+mod record_live;

@@ -122,9 +122,15 @@ impl RecordConfig {
     }
 }
 
-/// A replica server id unlikely to collide with real replicas: high, and varied by process id.
+/// A replica server id unlikely to collide with real replicas or another recorder: random, in
+/// 2³⁰..2³¹. (Two replicas with one id kick each other off the server, MariaDB error 4052.)
 pub fn default_server_id() -> u32 {
-    0x6361_0000 | (std::process::id() & 0xffff)
+    let mut bytes = [0u8; 4];
+    if getrandom::fill(&mut bytes).is_err() {
+        let t = now_us() as u64 ^ u64::from(std::process::id()).rotate_left(32);
+        bytes = (t as u32 ^ (t >> 32) as u32).to_le_bytes();
+    }
+    0x4000_0000 | (u32::from_le_bytes(bytes) & 0x3fff_ffff)
 }
 
 /// Why recording could not start or went wrong.
