@@ -3,6 +3,7 @@
 
 mod binlog_import;
 mod monitor_capture;
+mod record_cli;
 mod trace_size;
 mod truncation;
 mod util;
