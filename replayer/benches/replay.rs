@@ -5,6 +5,9 @@ and replayed on one thread, against real redis-server executing the same command
 
     cargo bench -p cachetape-replayer --bench replay [-- COMMANDS]      (or bench/replay.sh)
 
+To profile one part alone, `-- COMMANDS --only replay|decode|store [--runs N]` runs just that
+part N times (default 10) and prints each time, e.g. under `perf record -g`.
+
 The trace: 1,000,000 commands (45% GET, 30% SET — a third with EX —, 15% DEL, 10% EXPIRE) over
 20,000 `order:N` keys, 40-byte values, 64 clients, one command per µs of server time, written
 with the tape crate's default writer options. Each figure is the best of three runs.
@@ -173,16 +176,35 @@ fn redis_pipe(commands: &[Vec<Vec<u8>>], dir: &std::path::Path) -> Option<Durati
     best
 }
 
+/// The value after `name` on the command line.
+fn flag(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+}
+
 fn main() {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .and_then(|a| a.parse().ok())
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n: usize = (0..args.len())
+        .filter(|&i| i == 0 || !matches!(args[i - 1].as_str(), "--only" | "--runs"))
+        .find_map(|i| args[i].parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.ctape");
     let commands = workload(n);
     let bytes = write_trace(&path, &commands);
+    if let Some(part) = flag("--only") {
+        let runs: usize = flag("--runs").and_then(|r| r.parse().ok()).unwrap_or(10);
+        for _ in 0..runs {
+            let t = match part.as_str() {
+                "replay" => best_of(1, || replay(&path)).0,
+                "decode" => best_of(1, || decode_only(&path)).0,
+                "store" => store_only(&path),
+                other => panic!("--only {other}: expected replay, decode or store"),
+            };
+            println!("{part} {:.3} s {:.0}/s", t.as_secs_f64(), n as f64 / t.as_secs_f64());
+        }
+        return;
+    }
 
     let (t_replay, (replayed, nils)) = best_of(3, || replay(&path));
     assert_eq!(replayed as usize, n);
