@@ -22,11 +22,14 @@ fn arg(a: &Argv, i: usize) -> &[u8] {
 pub(crate) fn del(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
     let mut n = 0;
     for key in a.iter().skip(1) {
-        st.expire_if_needed(cx.db, key, cx.now);
-        if st.delete(cx.db, key) {
-            st.signal(cx.db, key);
-            n += 1;
-        }
+        // One probe: an expired key is deleted (and signalled) as `expireIfNeeded` would, but
+        // not counted.
+        let keys = &mut st.dbs[cx.db].keys;
+        let Some(found) = keys.find(key) else { continue };
+        let expired = keys.entry(found.id).is_expired(cx.now);
+        keys.remove_found(found);
+        st.signal(cx.db, key);
+        n += i64::from(!expired);
     }
     Reply::Integer(n)
 }
@@ -97,8 +100,8 @@ pub(crate) fn expire(st: &mut Store, cx: &Cx, a: &Argv, relative: bool, seconds:
     }
     when += base;
     let key = arg(a, 1);
-    let Some(entry) = st.lookup(cx, key) else { return Reply::Integer(0) };
-    let current = entry.expires_at;
+    let Some(found) = st.find_live(cx.db, cx.now, key) else { return Reply::Integer(0) };
+    let current = st.dbs[cx.db].keys.entry(found.id).expires_at;
     if (nx && current.is_some())
         || (xx && current.is_none())
         || (gt && current.is_none_or(|c| when <= c))
@@ -107,9 +110,9 @@ pub(crate) fn expire(st: &mut Store, cx: &Cx, a: &Argv, relative: bool, seconds:
         return Reply::Integer(0);
     }
     if when <= cx.now {
-        st.delete(cx.db, key);
-    } else if let Some(e) = st.dbs[cx.db].keys.get_mut(key) {
-        e.expires_at = Some(when);
+        st.dbs[cx.db].keys.remove_found(found);
+    } else {
+        st.dbs[cx.db].keys.entry_mut(found.id).expires_at = Some(when);
     }
     st.signal(cx.db, key);
     Reply::Integer(1)

@@ -36,6 +36,7 @@ mod error;
 pub mod float;
 mod fxhash;
 mod hashes;
+mod keymap;
 mod keys;
 mod lists;
 mod number;

@@ -15,9 +15,10 @@ depend on an unknown key answer [`Reply::Unknown`](crate::Reply::Unknown) instea
 Cloning a store is cheap for small key sets: keys and values share their bytes.
 */
 
-use crate::fxhash::{FxHashMap, FxHashSet};
+use crate::fxhash::FxHashSet;
+use crate::keymap::{Found, KeyMap};
 use crate::reply::Bytes;
-use crate::value::{Entry, Millis};
+use crate::value::{Entry, Millis, Value};
 
 /// Identifies a client connection within one store (WATCH state is per client).
 pub type ClientId = u32;
@@ -36,7 +37,7 @@ pub enum KeyState<'a> {
 /// One database.
 #[derive(Clone, Debug, Default)]
 pub struct Db {
-    pub(crate) keys: FxHashMap<Bytes, Entry>,
+    pub(crate) keys: KeyMap,
     /// Keys whose state is unknown.
     pub(crate) unknown: FxHashSet<Bytes>,
     /// Every key not in `keys` and not in `known` is unknown.
@@ -136,7 +137,7 @@ impl Store {
             .keys
             .iter()
             .filter(|(_, e)| !e.is_expired(now))
-            .map(|(k, e)| (k.clone(), e))
+            .map(|(k, e)| (Bytes::from(k), e))
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
@@ -220,56 +221,74 @@ impl Store {
     // -----------------------------------------------------------------------------------------
     // Lookups with Redis's lazy expiry.
 
-    /// Deletes `key` if it is logically expired (Redis's `expireIfNeeded`); true if it was.
+    /// `lookupKey` with one probe: where the live `key` is, after deleting it (and signalling,
+    /// as Redis's `expireIfNeeded` does) if it was due. The [`Found`] stays valid until the
+    /// next insertion or removal in `db`.
     #[inline]
-    pub(crate) fn expire_if_needed(&mut self, db: usize, key: &[u8], now: Millis) -> bool {
-        let expired = match self.dbs[db].keys.get(key) {
-            Some(e) => e.is_expired(now),
-            None => return false,
-        };
-        if expired {
-            self.dbs[db].keys.remove(key);
+    pub(crate) fn find_live(&mut self, db: usize, now: Millis, key: &[u8]) -> Option<Found> {
+        let keys = &mut self.dbs[db].keys;
+        let found = keys.find(key)?;
+        if keys.entry(found.id).is_expired(now) {
+            keys.remove_found(found);
             self.signal(db, key);
+            return None;
         }
-        expired
+        Some(found)
     }
 
     /// `lookupKey`: the live entry, expiring it first if due.
     #[inline]
     pub(crate) fn lookup(&mut self, cx: &Cx, key: &[u8]) -> Option<&Entry> {
-        if self.expire_if_needed(cx.db, key, cx.now) {
-            return None;
-        }
-        self.dbs[cx.db].keys.get(key)
+        self.lookup_in(cx.db, cx.now, key)
     }
 
     /// `lookupKey` for writing.
     #[inline]
     pub(crate) fn lookup_mut(&mut self, cx: &Cx, key: &[u8]) -> Option<&mut Entry> {
-        if self.expire_if_needed(cx.db, key, cx.now) {
-            return None;
-        }
-        self.dbs[cx.db].keys.get_mut(key)
+        let found = self.find_live(cx.db, cx.now, key)?;
+        Some(self.dbs[cx.db].keys.entry_mut(found.id))
     }
 
     /// `lookupKey` in another database.
+    #[inline]
     pub(crate) fn lookup_in(&mut self, db: usize, now: Millis, key: &[u8]) -> Option<&Entry> {
-        if self.expire_if_needed(db, key, now) {
-            return None;
-        }
-        self.dbs[db].keys.get(key)
+        let found = self.find_live(db, now, key)?;
+        Some(self.dbs[db].keys.entry(found.id))
     }
 
     /// Adds or overwrites `key` (no signal; callers signal as Redis does).
     #[inline]
     pub(crate) fn put(&mut self, db: usize, key: &[u8], entry: Entry) {
+        self.dbs[db].keys.insert(key, entry);
+    }
+
+    /// Sets `key`, which `found` says where it is (`None`: absent), to the string `value` with
+    /// expiry `expires_at` (no signal). Reuses the old string's allocation when nothing else
+    /// shares it and the length matches, as a cache overwriting same-shaped values mostly does.
+    #[inline]
+    pub(crate) fn put_string(
+        &mut self,
+        db: usize,
+        found: Option<Found>,
+        key: &[u8],
+        value: &[u8],
+        expires_at: Option<Millis>,
+    ) {
         let keys = &mut self.dbs[db].keys;
-        match keys.get_mut(key) {
-            Some(slot) => *slot = entry,
-            None => {
-                keys.insert(Bytes::from(key), entry);
-            }
+        let Some(found) = found else {
+            keys.insert_new(key, Entry { value: Value::String(Bytes::from(value)), expires_at });
+            return;
+        };
+        let entry = keys.entry_mut(found.id);
+        entry.expires_at = expires_at;
+        if let Value::String(old) = &mut entry.value
+            && old.len() == value.len()
+            && let Some(bytes) = Bytes::get_mut(old)
+        {
+            bytes.copy_from_slice(value);
+            return;
         }
+        entry.value = Value::String(Bytes::from(value));
     }
 
     /// Physically deletes `key`; true if it was present.

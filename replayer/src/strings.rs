@@ -171,20 +171,15 @@ fn set_generic(
     } else {
         None
     };
-    let found = st.lookup(cx, key).is_some();
-    if (o.nx && found) || (o.xx && !found) {
+    let found = st.find_live(cx.db, cx.now, key);
+    if (o.nx && found.is_some()) || (o.xx && found.is_none()) {
         return old.unwrap_or(abort);
     }
-    let keep = if o.keepttl && found {
-        st.dbs[cx.db].keys.get(key).and_then(|e| e.expires_at)
-    } else {
-        None
+    let keep = match found {
+        Some(f) if o.keepttl => st.dbs[cx.db].keys.entry(f.id).expires_at,
+        _ => None,
     };
-    st.put(
-        cx.db,
-        key,
-        Entry { value: Value::String(Bytes::from(value)), expires_at: when.or(keep) },
-    );
+    st.put_string(cx.db, found, key, value, when.or(keep));
     st.signal(cx.db, key);
     old.unwrap_or(ok)
 }
