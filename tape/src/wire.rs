@@ -658,19 +658,7 @@ impl FrameCursor {
             &WireBodyIn::Redis { db, client, server_delta, name, ref args, ref script } => {
                 let client = self.name_in(raw, client)?;
                 let server_us = recv.wrapping_add(server_delta);
-                if !matches!(out.body, EventBody::Redis(_)) {
-                    out.body = EventBody::Redis(RedisCommand {
-                        db: 0,
-                        client: client.clone(),
-                        server_us: 0,
-                        argv: Argv::new(),
-                        script: Vec::new(),
-                    });
-                }
-                let EventBody::Redis(c) = &mut out.body else { unreachable!("set just above") };
-                c.db = db;
-                c.client = client;
-                c.server_us = server_us;
+                let c = redis_slot(out, db, client, server_us);
                 fill_argv(&mut c.argv, str_at(&self.strings, name)?, args);
                 c.script.truncate(script.len());
                 for (i, s) in script.iter().enumerate() {
@@ -772,19 +760,7 @@ impl FrameCursor {
         let db = r.u32()?;
         let client = self.name_in(r.buf, r.u32()?)?;
         let server_us = out.recv_us.wrapping_add(r.zigzag()?);
-        if !matches!(out.body, EventBody::Redis(_)) {
-            out.body = EventBody::Redis(RedisCommand {
-                db,
-                client: client.clone(),
-                server_us,
-                argv: Argv::new(),
-                script: Vec::new(),
-            });
-        }
-        let EventBody::Redis(c) = &mut out.body else { unreachable!("set just above") };
-        c.db = db;
-        c.client = client;
-        c.server_us = server_us;
+        let c = redis_slot(out, db, client, server_us);
         self.read_argv(r, &mut c.argv)?;
         let calls = r.len()?;
         c.script.truncate(calls);
@@ -906,6 +882,28 @@ impl<'a> WireReader<'a> {
         let start = self.pos;
         self.pos += n as usize;
         Ok(&self.buf[start..self.pos])
+    }
+}
+
+/// `out`'s Redis command with its fixed fields set, keeping its argv and script buffers when it
+/// already holds one.
+fn redis_slot(out: &mut Event, db: u32, client: Name, server_us: Micros) -> &mut RedisCommand {
+    if let EventBody::Redis(c) = &mut out.body {
+        c.db = db;
+        c.client = client;
+        c.server_us = server_us;
+    } else {
+        out.body = EventBody::Redis(RedisCommand {
+            db,
+            client,
+            server_us,
+            argv: Argv::new(),
+            script: Vec::new(),
+        });
+    }
+    match &mut out.body {
+        EventBody::Redis(c) => c,
+        _ => unreachable!("set just above"),
     }
 }
 

@@ -109,18 +109,80 @@ fn unregister(pid: u32) {
     CLEANUP.lock().unwrap().retain(|(p, _)| *p != pid);
 }
 
-fn wait_until(what: &str, log: &Path, timeout: Duration, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        if start.elapsed() > timeout {
-            let log = std::fs::read_to_string(log).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(20).collect();
-            panic!(
-                "{what} did not become ready within {timeout:?}; last log lines:\n{}",
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            );
+/// Panics saying `what` did not start, with the last lines of its log.
+fn fail_with_log(what: &str, log: &Path) -> ! {
+    let log = std::fs::read_to_string(log).unwrap_or_default();
+    let tail: Vec<&str> = log.lines().rev().take(20).collect();
+    panic!(
+        "{what} did not start; last log lines:\n{}",
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// A server process and the temporary directory it lives in; killed (and the directory
+/// removed) on drop, or at process exit once [`Process::leak_dir`] made it shared.
+struct Process {
+    child: Mutex<Child>,
+    tmp: Option<tempfile::TempDir>,
+}
+
+impl Process {
+    /// Starts `command(port)` on a free port until `ready(port)` (five ports are tried, in case
+    /// one is taken between choosing and binding it).
+    fn start(
+        what: &str,
+        log: &Path,
+        tmp: tempfile::TempDir,
+        timeout: Duration,
+        command: impl Fn(u16) -> Command,
+        ready: impl Fn(u16) -> bool,
+    ) -> (u16, Process) {
+        for _attempt in 0..5 {
+            let port = free_port();
+            let mut cmd = command(port);
+            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+            let mut child =
+                spawn_daemon(cmd).unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+            let start = Instant::now();
+            loop {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // exited: the port was taken? try another
+                }
+                if ready(port) {
+                    register(child.id(), None);
+                    return (port, Process { child: Mutex::new(child), tmp: Some(tmp) });
+                }
+                if start.elapsed() > timeout {
+                    let _ = child.kill();
+                    fail_with_log(what, log);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
-        std::thread::sleep(Duration::from_millis(25));
+        fail_with_log(&format!("{what} (5 attempts)"), log)
+    }
+
+    /// Keeps the directory until process exit (for shared instances, never dropped).
+    fn leak_dir(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            let dir = tmp.keep();
+            let pid = self.pid();
+            unregister(pid);
+            register(pid, Some(dir));
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.lock().unwrap().id()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let mut child = self.child.lock().unwrap();
+        unregister(child.id());
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
@@ -134,8 +196,7 @@ pub struct RedisServer {
     pub dir: PathBuf,
     /// Whether it also listens on ::1.
     pub ipv6: bool,
-    child: Mutex<Child>,
-    _tmp: Option<tempfile::TempDir>,
+    process: Process,
 }
 
 impl RedisServer {
@@ -159,53 +220,28 @@ impl RedisServer {
         let socket = dir.join("redis.sock");
         let log = dir.join("redis.log");
         let ipv6 = TcpListener::bind("[::1]:0").is_ok();
-        for _attempt in 0..5 {
-            let port = free_port();
-            let mut cmd = Command::new(&bin);
-            cmd.args(["--port", &port.to_string()])
-                .args(["--bind", if ipv6 { "127.0.0.1 ::1" } else { "127.0.0.1" }])
-                .args(["--unixsocket", socket.to_str().unwrap(), "--unixsocketperm", "700"])
-                .args(["--save", "", "--appendonly", "no"])
-                .args(["--dir", dir.to_str().unwrap(), "--logfile", log.to_str().unwrap()])
-                .args(extra)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            let mut child = spawn_daemon(cmd).expect("spawn redis-server");
-            let start = Instant::now();
-            loop {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break; // exited: port taken? try another
-                }
-                if ping_redis(port) {
-                    register(child.id(), None);
-                    return RedisServer {
-                        port,
-                        socket,
-                        dir,
-                        ipv6,
-                        child: Mutex::new(child),
-                        _tmp: Some(tmp),
-                    };
-                }
-                if start.elapsed() > Duration::from_secs(10) {
-                    let _ = child.kill();
-                    wait_until("redis-server", &log, Duration::ZERO, || false);
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-        wait_until("redis-server (5 attempts)", &log, Duration::ZERO, || false);
-        unreachable!()
+        let (port, process) = Process::start(
+            "redis-server",
+            &log,
+            tmp,
+            Duration::from_secs(10),
+            |port| {
+                let mut cmd = Command::new(&bin);
+                cmd.args(["--port", &port.to_string()])
+                    .args(["--bind", if ipv6 { "127.0.0.1 ::1" } else { "127.0.0.1" }])
+                    .args(["--unixsocket", socket.to_str().unwrap(), "--unixsocketperm", "700"])
+                    .args(["--save", "", "--appendonly", "no"])
+                    .args(["--dir", dir.to_str().unwrap(), "--logfile", log.to_str().unwrap()])
+                    .args(extra);
+                cmd
+            },
+            ping_redis,
+        );
+        RedisServer { port, socket, dir, ipv6, process }
     }
 
     fn leak_dir(mut self) -> RedisServer {
-        if let Some(tmp) = self._tmp.take() {
-            let dir = tmp.keep();
-            let pid = self.child.lock().unwrap().id();
-            unregister(pid);
-            register(pid, Some(dir));
-        }
+        self.process.leak_dir();
         self
     }
 
@@ -233,16 +269,7 @@ impl RedisServer {
 
     /// The process id (to signal it).
     pub fn pid(&self) -> u32 {
-        self.child.lock().unwrap().id()
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let mut child = self.child.lock().unwrap();
-        unregister(child.id());
-        let _ = child.kill();
-        let _ = child.wait();
+        self.process.pid()
     }
 }
 
@@ -316,8 +343,7 @@ pub struct MariaDb {
     pub socket: PathBuf,
     /// Its data directory (the binlog files are `binlog.000001`, … in it).
     pub dir: PathBuf,
-    child: Mutex<Child>,
-    _tmp: Option<tempfile::TempDir>,
+    process: Process,
 }
 
 impl MariaDb {
@@ -355,59 +381,36 @@ impl MariaDb {
         );
         let socket = dir.join("mysqld.sock");
         let log = dir.join("error.log");
-        for _attempt in 0..5 {
-            let port = free_port();
-            let mut cmd = Command::new(&bin);
-            cmd.arg("--no-defaults")
-                .arg(format!("--datadir={}", data.display()))
-                .arg(format!("--tmpdir={}", tmpdir.display()))
-                .args(["--user=root", "--bind-address=127.0.0.1", "--server-id=1"])
-                .arg(format!("--port={port}"))
-                .arg(format!("--socket={}", socket.display()))
-                .arg(format!("--log-error={}", log.display()))
-                .arg(format!("--pid-file={}", dir.join("mysqld.pid").display()))
-                .args(["--innodb-buffer-pool-size=32M", "--skip-name-resolve=0"]);
-            if options.binlog {
-                cmd.arg(format!("--log-bin={}", data.join("binlog").display()))
-                    .arg(format!("--binlog-format={}", options.binlog_format))
-                    .arg(format!("--binlog-row-image={}", options.binlog_row_image));
-            }
-            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-            let mut child = spawn_daemon(cmd).expect("spawn mariadbd");
-            let start = Instant::now();
-            loop {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
+        let (port, process) = Process::start(
+            "mariadbd",
+            &log,
+            tmp,
+            Duration::from_secs(30),
+            |port| {
+                let mut cmd = Command::new(&bin);
+                cmd.arg("--no-defaults")
+                    .arg(format!("--datadir={}", data.display()))
+                    .arg(format!("--tmpdir={}", tmpdir.display()))
+                    .args(["--user=root", "--bind-address=127.0.0.1", "--server-id=1"])
+                    .arg(format!("--port={port}"))
+                    .arg(format!("--socket={}", socket.display()))
+                    .arg(format!("--log-error={}", log.display()))
+                    .arg(format!("--pid-file={}", dir.join("mysqld.pid").display()))
+                    .args(["--innodb-buffer-pool-size=32M", "--skip-name-resolve=0"]);
+                if options.binlog {
+                    cmd.arg(format!("--log-bin={}", data.join("binlog").display()))
+                        .arg(format!("--binlog-format={}", options.binlog_format))
+                        .arg(format!("--binlog-row-image={}", options.binlog_row_image));
                 }
-                let ok = run_sql(port, "SELECT 1").is_ok();
-                if ok {
-                    register(child.id(), None);
-                    return MariaDb {
-                        port,
-                        socket,
-                        dir: data,
-                        child: Mutex::new(child),
-                        _tmp: Some(tmp),
-                    };
-                }
-                if start.elapsed() > Duration::from_secs(30) {
-                    let _ = child.kill();
-                    wait_until("mariadbd", &log, Duration::ZERO, || false);
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        wait_until("mariadbd (5 attempts)", &log, Duration::ZERO, || false);
-        unreachable!()
+                cmd
+            },
+            |port| run_sql(port, "SELECT 1").is_ok(),
+        );
+        MariaDb { port, socket, dir: data, process }
     }
 
     fn leak_dir(mut self) -> MariaDb {
-        if let Some(tmp) = self._tmp.take() {
-            let dir = tmp.keep();
-            let pid = self.child.lock().unwrap().id();
-            unregister(pid);
-            register(pid, Some(dir));
-        }
+        self.process.leak_dir();
         self
     }
 
@@ -460,14 +463,5 @@ fn run_sql(port: u16, sql: &str) -> Result<String, String> {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
-
-impl Drop for MariaDb {
-    fn drop(&mut self) {
-        let mut child = self.child.lock().unwrap();
-        unregister(child.id());
-        let _ = child.kill();
-        let _ = child.wait();
     }
 }
