@@ -6,7 +6,9 @@ and replayed on one thread, against real redis-server executing the same command
     cargo bench -p cachetape-replayer --bench replay [-- COMMANDS]      (or bench/replay.sh)
 
 To profile one part alone, `-- COMMANDS --only replay|decode|store [--runs N]` runs just that
-part N times (default 10) and prints each time, e.g. under `perf record -g`.
+part N times (default 10) and prints each time, e.g. under `perf record -g`. `--keys K` changes
+the key space (default 20,000; with a few hundred keys the store runs from L1/L2 cache, which
+separates instruction costs from cache misses).
 
 The trace: 1,000,000 commands (45% GET, 30% SET — a third with EX —, 15% DEL, 10% EXPIRE) over
 20,000 `order:N` keys, 40-byte values, 64 clients, one command per µs of server time, written
@@ -36,11 +38,11 @@ impl Rng {
     }
 }
 
-fn workload(n: usize) -> Vec<Vec<Vec<u8>>> {
+fn workload(n: usize, keys: u64) -> Vec<Vec<Vec<u8>>> {
     let mut rng = Rng(0x5eed);
     (0..n)
         .map(|i| {
-            let key = format!("order:{}", rng.next() % 20_000).into_bytes();
+            let key = format!("order:{}", rng.next() % keys).into_bytes();
             let r = rng.next() % 100;
             match r {
                 0..=44 => vec![b"GET".to_vec(), key],
@@ -185,12 +187,13 @@ fn flag(name: &str) -> Option<String> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let n: usize = (0..args.len())
-        .filter(|&i| i == 0 || !matches!(args[i - 1].as_str(), "--only" | "--runs"))
+        .filter(|&i| i == 0 || !matches!(args[i - 1].as_str(), "--only" | "--runs" | "--keys"))
         .find_map(|i| args[i].parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.ctape");
-    let commands = workload(n);
+    let keys = flag("--keys").and_then(|k| k.parse().ok()).unwrap_or(20_000);
+    let commands = workload(n, keys);
     let bytes = write_trace(&path, &commands);
     if let Some(part) = flag("--only") {
         let runs: usize = flag("--runs").and_then(|r| r.parse().ok()).unwrap_or(10);
