@@ -62,7 +62,7 @@ pub use replay::{
 pub use reply::{Bytes, Reply, UnknownReply, WRONGTYPE};
 pub use store::{ClientId, KeyState, Store};
 pub use transactions::Client;
-pub use value::{Entry, HashValue, Millis, SetValue, Value, ZSetValue};
+pub use value::{Entry, HashValue, Millis, SetValue, StringValue, Value, ZSetValue};
 
 /// Replays the trace at `path` in recorded order, calling `on_step` with each Redis event and
 /// its [`Step`]; returns the report. Reads the trace frame by frame (memory stays flat).

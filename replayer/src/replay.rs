@@ -30,7 +30,7 @@ use crate::fxhash::FxHashMap;
 use crate::reply::{Bytes, Reply};
 use crate::scripts;
 use crate::store::{ClientId, KeyState, Store};
-use crate::value::{Entry, HashValue, Millis, SetValue, Value, ZSetValue};
+use crate::value::{Entry, HashValue, Millis, SetValue, StringValue, Value, ZSetValue};
 
 /// How to replay.
 #[derive(Clone, Debug)]
@@ -487,7 +487,7 @@ fn apply_snapshot(
             store.remove_key(db, key);
             return;
         }
-        StoredValue::String(s) => Value::String(Bytes::from(&s[..])),
+        StoredValue::String(s) => Value::String(StringValue::new(s)),
         StoredValue::Hash(pairs) => {
             let mut h = HashValue::default();
             h.try_conversion(pairs.iter().flat_map(|(f, v)| [&f[..], &v[..]]));

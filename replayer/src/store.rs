@@ -18,7 +18,7 @@ Cloning a store is cheap for small key sets: keys and values share their bytes.
 use crate::fxhash::FxHashSet;
 use crate::keymap::{Found, KeyMap};
 use crate::reply::Bytes;
-use crate::value::{Entry, Millis, Value};
+use crate::value::{Entry, Millis, StringValue, Value};
 
 /// Identifies a client connection within one store (WATCH state is per client).
 pub type ClientId = u32;
@@ -263,8 +263,7 @@ impl Store {
     }
 
     /// Sets `key`, which `found` says where it is (`None`: absent), to the string `value` with
-    /// expiry `expires_at` (no signal). Reuses the old string's allocation when nothing else
-    /// shares it and the length matches, as a cache overwriting same-shaped values mostly does.
+    /// expiry `expires_at` (no signal). Overwrites an inline string in place.
     #[inline]
     pub(crate) fn put_string(
         &mut self,
@@ -276,19 +275,18 @@ impl Store {
     ) {
         let keys = &mut self.dbs[db].keys;
         let Some(found) = found else {
-            keys.insert_new(key, Entry { value: Value::String(Bytes::from(value)), expires_at });
+            keys.insert_new(
+                key,
+                Entry { value: Value::String(StringValue::new(value)), expires_at },
+            );
             return;
         };
         let entry = keys.entry_mut(found.id);
         entry.expires_at = expires_at;
-        if let Value::String(old) = &mut entry.value
-            && old.len() == value.len()
-            && let Some(bytes) = Bytes::get_mut(old)
-        {
-            bytes.copy_from_slice(value);
-            return;
+        match &mut entry.value {
+            Value::String(s) => s.set(value),
+            other => *other = Value::String(StringValue::new(value)),
         }
-        entry.value = Value::String(Bytes::from(value));
     }
 
     /// Physically deletes `key`; true if it was present.

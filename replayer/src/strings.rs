@@ -13,7 +13,7 @@ use crate::float::LongDouble;
 use crate::number::{arg_i64, i64_bytes, parse_i64};
 use crate::reply::{Bytes, Reply};
 use crate::store::{Cx, Store};
-use crate::value::{Entry, Millis, Value};
+use crate::value::{Entry, Millis, StringValue, Value};
 
 /// Redis's `proto-max-bulk-len` default (512 MiB).
 const MAX_STRING: i64 = 512 * 1024 * 1024;
@@ -25,7 +25,7 @@ fn arg(a: &Argv, i: usize) -> &[u8] {
 /// What a read of a string key found.
 enum Str<'a> {
     Missing,
-    Found(&'a Bytes),
+    Found(&'a StringValue),
     WrongType,
 }
 
@@ -41,7 +41,7 @@ fn read_str<'a>(st: &'a mut Store, cx: &Cx, key: &[u8]) -> Str<'a> {
 fn get_generic(st: &mut Store, cx: &Cx, key: &[u8]) -> Result<Reply, Reply> {
     match read_str(st, cx, key) {
         Str::Missing => Ok(Reply::Nil),
-        Str::Found(s) => Ok(Reply::Bulk(s.clone())),
+        Str::Found(s) => Ok(Reply::Bulk(s.to_bytes())),
         Str::WrongType => Err(Reply::wrong_type()),
     }
 }
@@ -205,7 +205,7 @@ pub(crate) fn getset(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
         Ok(r) => r,
         Err(e) => return e,
     };
-    st.put(cx.db, key, Entry::new(Value::String(Bytes::from(arg(a, 2)))));
+    st.put(cx.db, key, Entry::new(Value::String(StringValue::new(arg(a, 2)))));
     st.signal(cx.db, key);
     old
 }
@@ -234,7 +234,7 @@ pub(crate) fn getex(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
     let value = match read_str(st, cx, key) {
         Str::Missing => return Reply::Nil,
         Str::WrongType => return Reply::wrong_type(),
-        Str::Found(s) => s.clone(),
+        Str::Found(s) => s.to_bytes(),
     };
     let when = match o.expire {
         Some((unit, raw)) => match expire_at(unit, raw, cx.now, "getex") {
@@ -270,7 +270,7 @@ pub(crate) fn mget(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
     let mut out = Vec::with_capacity(a.len() - 1);
     for key in a.iter().skip(1) {
         out.push(match read_str(st, cx, key) {
-            Str::Found(s) => Reply::Bulk(s.clone()),
+            Str::Found(s) => Reply::Bulk(s.to_bytes()),
             _ => Reply::Nil,
         });
     }
@@ -292,14 +292,14 @@ pub(crate) fn mset(st: &mut Store, cx: &Cx, a: &Argv, nx: bool) -> Reply {
     }
     for j in (1..a.len()).step_by(2) {
         let key = arg(a, j);
-        st.put(cx.db, key, Entry::new(Value::String(Bytes::from(arg(a, j + 1)))));
+        st.put(cx.db, key, Entry::new(Value::String(StringValue::new(arg(a, j + 1)))));
         st.signal(cx.db, key);
     }
     if nx { Reply::Integer(1) } else { Reply::OK }
 }
 
 /// Writes a new string value keeping the key's expiry (`dbOverwrite`) or adds it.
-fn overwrite_keep_ttl(st: &mut Store, cx: &Cx, key: &[u8], value: Bytes) {
+fn overwrite_keep_ttl(st: &mut Store, cx: &Cx, key: &[u8], value: StringValue) {
     match st.dbs[cx.db].keys.get_mut(key) {
         Some(e) => e.value = Value::String(value),
         None => st.put(cx.db, key, Entry::new(Value::String(value))),
@@ -340,7 +340,7 @@ fn incr_decr(st: &mut Store, cx: &Cx, key: &[u8], by: i64) -> Reply {
     let Some(new) = old.checked_add(by) else {
         return Reply::err("ERR increment or decrement would overflow");
     };
-    overwrite_keep_ttl(st, cx, key, Bytes::from(i64_bytes(new)));
+    overwrite_keep_ttl(st, cx, key, StringValue::new(&i64_bytes(new)));
     Reply::Integer(new)
 }
 
@@ -362,7 +362,7 @@ pub(crate) fn incr_by_float(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
         _ => return Reply::err("ERR increment would produce NaN or Infinity"),
     };
     let bytes = Bytes::from(new.to_human().into_bytes());
-    overwrite_keep_ttl(st, cx, key, bytes.clone());
+    overwrite_keep_ttl(st, cx, key, StringValue::new(&bytes));
     Reply::Bulk(bytes)
 }
 
@@ -374,7 +374,7 @@ fn too_long() -> Reply {
 pub(crate) fn append(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
     let (key, tail) = (arg(a, 1), arg(a, 2));
     let new = match read_str(st, cx, key) {
-        Str::Missing => Bytes::from(tail),
+        Str::Missing => StringValue::new(tail),
         Str::WrongType => return Reply::wrong_type(),
         Str::Found(s) => {
             if s.len() as i64 + tail.len() as i64 > MAX_STRING {
@@ -383,7 +383,7 @@ pub(crate) fn append(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
             let mut v = Vec::with_capacity(s.len() + tail.len());
             v.extend_from_slice(s);
             v.extend_from_slice(tail);
-            Bytes::from(v)
+            StringValue::from(v)
         }
     };
     let len = new.len() as i64;
@@ -442,10 +442,10 @@ pub(crate) fn setrange(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
     if offset < 0 {
         return Reply::err("ERR offset is out of range");
     }
-    let old: Option<Bytes> = match read_str(st, cx, key) {
+    let old: Option<Vec<u8>> = match read_str(st, cx, key) {
         Str::Missing => None,
         Str::WrongType => return Reply::wrong_type(),
-        Str::Found(s) => Some(s.clone()),
+        Str::Found(s) => Some(s.to_vec()),
     };
     let old_len = old.as_ref().map_or(0, |s| s.len());
     if value.is_empty() {
@@ -455,12 +455,12 @@ pub(crate) fn setrange(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
         return too_long();
     }
     let off = offset as usize;
-    let mut v = old.map(|s| s.to_vec()).unwrap_or_default();
+    let mut v = old.unwrap_or_default();
     if v.len() < off + value.len() {
         v.resize(off + value.len(), 0);
     }
     v[off..off + value.len()].copy_from_slice(value);
     let len = v.len() as i64;
-    overwrite_keep_ttl(st, cx, key, Bytes::from(v));
+    overwrite_keep_ttl(st, cx, key, StringValue::from(v));
     Reply::Integer(len)
 }

@@ -7,11 +7,14 @@ set of integers in intset encoding (≤ 512 members) in numeric order, a list in
 sorted set by (score, member). Where Redis's order depends on its randomly seeded dict (a hash or
 set that outgrew its compact encoding), the store answers in byte order and says nothing stronger.
 The encodings are tracked exactly like Redis converts them (never back), so which case applies is
-known. Values share their bytes ([`Bytes`]), so cloning a store is cheap.
+known. A string shorter than [`StringValue::INLINE`] bytes is kept inline — no allocation, and
+no second cache miss when a command reaches it — and longer ones share their bytes ([`Bytes`]).
 */
 
 use std::cmp::Ordering;
 use std::collections::VecDeque;
+use std::fmt;
+use std::ops::Deref;
 
 use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::number::parse_i64;
@@ -46,7 +49,7 @@ impl Entry {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// A string.
-    String(Bytes),
+    String(StringValue),
     /// A hash.
     Hash(HashValue),
     /// A list, head first.
@@ -67,6 +70,117 @@ impl Value {
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
         }
+    }
+}
+
+/// A string value's bytes: inline up to [`StringValue::INLINE`] bytes, shared beyond.
+///
+/// Reads go through `Deref<Target = [u8]>`; [`StringValue::to_bytes`] gives the shared bytes a
+/// [`Reply::Bulk`](crate::Reply::Bulk) holds.
+#[derive(Clone)]
+pub struct StringValue(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, bytes: [u8; StringValue::INLINE] },
+    Shared(Bytes),
+}
+
+impl StringValue {
+    /// Strings up to this many bytes are stored inline (most cached values: counters, flags,
+    /// ids, small JSON).
+    pub const INLINE: usize = 46;
+
+    /// A string with these bytes.
+    #[inline]
+    pub fn new(bytes: &[u8]) -> StringValue {
+        if bytes.len() <= Self::INLINE {
+            let mut inline = [0; Self::INLINE];
+            inline[..bytes.len()].copy_from_slice(bytes);
+            StringValue(Repr::Inline { len: bytes.len() as u8, bytes: inline })
+        } else {
+            StringValue(Repr::Shared(Bytes::from(bytes)))
+        }
+    }
+
+    /// The bytes.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, bytes } => &bytes[..*len as usize],
+            Repr::Shared(b) => b,
+        }
+    }
+
+    /// The bytes as shared bytes (a copy for an inline string, a reference-count bump else).
+    #[inline]
+    pub fn to_bytes(&self) -> Bytes {
+        match &self.0 {
+            Repr::Inline { len, bytes } => Bytes::from(&bytes[..*len as usize]),
+            Repr::Shared(b) => b.clone(),
+        }
+    }
+
+    /// Replaces the bytes, in place when both fit inline.
+    #[inline]
+    pub(crate) fn set(&mut self, new: &[u8]) {
+        match &mut self.0 {
+            Repr::Inline { len, bytes } if new.len() <= Self::INLINE => {
+                bytes[..new.len()].copy_from_slice(new);
+                *len = new.len() as u8;
+            }
+            _ => *self = StringValue::new(new),
+        }
+    }
+}
+
+impl Deref for StringValue {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl From<&[u8]> for StringValue {
+    fn from(bytes: &[u8]) -> StringValue {
+        StringValue::new(bytes)
+    }
+}
+
+impl From<Vec<u8>> for StringValue {
+    fn from(bytes: Vec<u8>) -> StringValue {
+        if bytes.len() <= Self::INLINE {
+            StringValue::new(&bytes)
+        } else {
+            StringValue(Repr::Shared(Bytes::from(bytes)))
+        }
+    }
+}
+
+impl From<Bytes> for StringValue {
+    fn from(bytes: Bytes) -> StringValue {
+        if bytes.len() <= Self::INLINE {
+            StringValue::new(&bytes)
+        } else {
+            StringValue(Repr::Shared(bytes))
+        }
+    }
+}
+
+impl PartialEq for StringValue {
+    fn eq(&self, other: &StringValue) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for StringValue {}
+
+/// Shows the bytes as `[u8]` does (the same output as the shared bytes it replaced).
+impl fmt::Debug for StringValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_bytes(), f)
     }
 }
 
@@ -315,5 +429,37 @@ impl ZSetValue {
     /// Members in order, with scores.
     pub fn items(&self) -> &[(f64, Bytes)] {
         &self.items
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_inline_or_shared_are_the_same_bytes() {
+        let short = vec![7u8; StringValue::INLINE];
+        let long = vec![9u8; StringValue::INLINE + 1];
+        for bytes in [&b""[..], b"v", &short, &long] {
+            let from_slice = StringValue::new(bytes);
+            let shared = StringValue::from(Bytes::from(bytes));
+            let owned = StringValue::from(bytes.to_vec());
+            assert_eq!(&*from_slice, bytes);
+            assert_eq!(from_slice, shared);
+            assert_eq!(from_slice, owned);
+            assert_eq!(&from_slice.to_bytes()[..], bytes);
+            assert_eq!(format!("{from_slice:?}"), format!("{:?}", Bytes::from(bytes)));
+        }
+        assert!(matches!(StringValue::new(&short).0, Repr::Inline { .. }));
+        assert!(matches!(StringValue::new(&long).0, Repr::Shared(_)));
+        // Overwrites cross the boundary both ways.
+        let mut s = StringValue::new(b"abc");
+        s.set(&long);
+        assert_eq!(&*s, &long[..]);
+        s.set(b"xy");
+        assert_eq!(&*s, b"xy");
+        assert!(matches!(s.0, Repr::Inline { .. }));
+        s.set(b"");
+        assert!(s.is_empty());
     }
 }
