@@ -435,3 +435,116 @@ fn a_refused_password_names_the_fix_and_never_shows_it() {
     assert!(text.contains("may not run MONITOR"), "{text}");
     assert!(text.contains("ACL SETUSER watcher +monitor"), "{text}");
 }
+
+#[test]
+fn two_nodes_are_two_sources_and_expirations_are_recorded() {
+    let (a, b) = (RedisServer::start(), RedisServer::start());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nodes.bin");
+    let mut config = config(&out);
+    config.redis = vec![a.url(), b.url()];
+    config.notifications = true;
+    config.enable_notifications = true;
+    let recording = Recording::start(config).unwrap();
+    a.command(&[b"SET", b"on-a", b"1", b"PX", b"50"]);
+    b.command(&[b"SET", b"on-b", b"2"]);
+    let start = std::time::Instant::now();
+    // Expiry is lazy or by the 10 Hz cycle: touch the key until it is gone.
+    while a.command(&[b"EXISTS", b"on-a"]) != b":0\r\n" {
+        assert!(start.elapsed() < Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    recording.stop();
+    let summary = recording.wait().unwrap();
+    assert_eq!(summary.sources.len(), 2);
+    let events = read_trace(&out);
+    let header = Reader::open(&out).unwrap().header().clone();
+    let names: Vec<&str> = header.sources.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, [format!("127.0.0.1:{}", a.port), format!("127.0.0.1:{}", b.port)]);
+    let sets: Vec<(u16, Vec<u8>)> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Redis(c) if c.argv.is("SET") => Some((e.source.0, c.argv.get(1)?.to_vec())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sets, [(0, b"on-a".to_vec()), (1, b"on-b".to_vec())]);
+    let expired: Vec<(u16, &[u8], &str)> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Keyspace(k) => Some((e.source.0, &k.key[..], &*k.event)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(expired, [(0, &b"on-a"[..], "expired")]);
+    // The recorder turned notifications on and said so.
+    assert!(
+        header.notes.iter().any(|n| n.contains("notify-keyspace-events")),
+        "{:?}",
+        header.notes
+    );
+}
+
+#[test]
+fn column_names_follow_ddl_during_the_recording() {
+    let db = shared_mariadb();
+    let schema = "ct_record_ddl";
+    db.sql(&format!(
+        "DROP DATABASE IF EXISTS {schema}; CREATE DATABASE {schema};
+         CREATE TABLE {schema}.t (id INT PRIMARY KEY, a VARCHAR(10));"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ddl.bin");
+    let mut config = config(&out);
+    config.mysql = Some(db.url());
+    config.tables = vec![KeyPattern::new(format!("{schema}.*"))];
+    let recording = Recording::start(config).unwrap();
+    db.sql(&format!(
+        "INSERT INTO {schema}.t VALUES (1, 'x');
+         ALTER TABLE {schema}.t CHANGE a renamed VARCHAR(10), ADD COLUMN b INT;
+         INSERT INTO {schema}.t VALUES (2, 'y', 7);"
+    ));
+    recording.stop();
+    recording.wait().unwrap();
+    let columns: Vec<Vec<String>> = read_trace(&out)
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Row(r) => {
+                Some(r.after.as_ref()?.cells.iter().map(|c| c.column.to_string()).collect())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(columns, [vec!["id", "a"], vec!["id", "renamed", "b"]]);
+}
+
+#[test]
+fn missing_replication_grants_name_the_grant() {
+    let db = shared_mariadb();
+    // (Anonymous users for localhost would shadow a '%' account: create it for each host.)
+    for host in ["localhost", "127.0.0.1", "%"] {
+        db.sql(&format!(
+            "DROP USER IF EXISTS 'ct_nogrant'@'{host}';
+             CREATE USER 'ct_nogrant'@'{host}' IDENTIFIED BY 'pw';
+             GRANT SELECT ON *.* TO 'ct_nogrant'@'{host}';"
+        ));
+    }
+    let mut config = RecordConfig::new("never.bin");
+    config.mysql = Some(format!("mysql://ct_nogrant:pw@127.0.0.1:{}", db.port));
+    let report = cachetape_recorder::live::dry_run(&config).unwrap();
+    let text = cachetape_recorder::live::preflight::format_problems(&report.problems);
+    assert_eq!(report.problems.len(), 1, "{text}");
+    assert!(
+        text.contains("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'ct_nogrant'@'"),
+        "{text}"
+    );
+    assert!(text.contains("renamed REPLICATION CLIENT"), "{text}");
+    assert!(!text.contains("pw@"), "{text}");
+    // A wrong password is its own message.
+    config.mysql = Some(format!("mysql://ct_nogrant:nope@127.0.0.1:{}", db.port));
+    let report = cachetape_recorder::live::dry_run(&config).unwrap();
+    let text = cachetape_recorder::live::preflight::format_problems(&report.problems);
+    assert!(text.contains("refused the login of user `ct_nogrant`"), "{text}");
+    assert!(!text.contains("nope"), "{text}");
+}
