@@ -460,7 +460,8 @@ async fn record_async(
     let stop_reason = control.reason.clone();
     let writer_stats = Arc::new(status::WriterStats::default());
     let stats: Vec<Arc<SourceStats>> = sources.iter().map(|_| Arc::default()).collect();
-    let warnings: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let warnings: Arc<std::sync::Mutex<Vec<String>>> =
+        Arc::new(std::sync::Mutex::new(report.notes.clone()));
     let clock_log: Arc<std::sync::Mutex<status::ClockLog>> = Arc::default();
 
     // The writer thread.
