@@ -548,3 +548,124 @@ fn missing_replication_grants_name_the_grant() {
     assert!(text.contains("refused the login of user `ct_nogrant`"), "{text}");
     assert!(!text.contains("nope"), "{text}");
 }
+
+#[test]
+fn a_lost_monitor_connection_is_a_gap_then_recording_goes_on() {
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reconnect.bin");
+    let mut config = config(&out);
+    config.redis = vec![redis.url()];
+    let recording = Recording::start(config).unwrap();
+    redis.command(&[b"SET", b"before", b"1"]);
+    let list = String::from_utf8_lossy(&redis.command(&[b"CLIENT", b"LIST"])).into_owned();
+    let id = list
+        .lines()
+        .find(|l| l.contains("cmd=monitor"))
+        .and_then(|l| l.split_whitespace().find_map(|f| f.strip_prefix("id=")))
+        .expect("the recorder's MONITOR client")
+        .to_string();
+    redis.command(&[b"CLIENT", b"KILL", b"ID", id.as_bytes()]);
+    // Wait until MONITOR is back (a new monitor client), then write again.
+    let start = std::time::Instant::now();
+    loop {
+        let list = String::from_utf8_lossy(&redis.command(&[b"CLIENT", b"LIST"])).into_owned();
+        if list.lines().any(|l| l.contains("cmd=monitor") && !l.contains(&format!("id={id} "))) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "MONITOR never came back");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    redis.command(&[b"SET", b"after", b"1"]);
+    recording.stop();
+    let summary = recording.wait().unwrap();
+    assert_eq!(summary.gaps, 1);
+    let events = read_trace(&out);
+    let gap = events
+        .iter()
+        .position(|e| matches!(&e.body, EventBody::Gap(g) if g.reason.contains("MONITOR")));
+    let set = |k: &[u8]| {
+        events.iter().position(|e| matches!(&e.body, EventBody::Redis(c) if c.argv.is("SET") && c.argv.get(1) == Some(k)))
+    };
+    let (before, gap, after) =
+        (set(b"before").unwrap(), gap.expect("a Gap"), set(b"after").unwrap());
+    assert!(before < gap && gap < after);
+    assert!(summary.warnings.iter().any(|w| w.contains("reconnecting")), "{:?}", summary.warnings);
+}
+
+#[test]
+fn a_lost_binlog_connection_resumes_without_losing_or_repeating_a_transaction() {
+    let db = {
+        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one = STARTING.lock().unwrap_or_else(|e| e.into_inner());
+        cachetape_testkit::MariaDb::start_with(Default::default())
+    };
+    db.sql("CREATE DATABASE r; CREATE TABLE r.t (id INT PRIMARY KEY, v INT);");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("binlog-reconnect.bin");
+    let mut config = config(&out);
+    config.mysql = Some(db.url());
+    let recording = Recording::start(config).unwrap();
+    let txns = |from: i32, to: i32| {
+        let sql: String = (from..to)
+            .map(|i| format!("BEGIN; INSERT INTO r.t VALUES ({i}, 0); UPDATE r.t SET v = 1 WHERE id = {i}; COMMIT;"))
+            .collect();
+        db.sql(&sql);
+    };
+    txns(0, 10);
+    let dump =
+        db.sql("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'");
+    let dump = dump.trim();
+    assert!(!dump.is_empty(), "no binlog dump thread");
+    db.sql(&format!("KILL {dump}"));
+    txns(10, 20); // committed while the recorder reconnects: read on resume
+    std::thread::sleep(Duration::from_millis(300));
+    txns(20, 30);
+    recording.stop();
+    let summary = recording.wait().unwrap();
+    let events = read_trace(&out);
+    let ids: Vec<i64> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Row(r) if r.op == RowOp::Insert => match r.after.as_ref()?.get("id") {
+                Some(Value::Int(id)) => Some(*id),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, (0..30).collect::<Vec<_>>(), "each transaction exactly once, in order");
+    let commits = events.iter().filter(|e| matches!(e.body, EventBody::Commit(_))).count();
+    assert_eq!(commits, 30);
+    assert_eq!(summary.gaps, 1, "{summary}");
+    assert!(
+        events.iter().any(|e| matches!(&e.body, EventBody::Gap(g) if g.reason.contains("binlog")))
+    );
+}
+
+#[test]
+fn max_events_and_duration_stop_the_recording() {
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("max.bin");
+    let mut config = config(&out);
+    config.redis = vec![redis.url()];
+    config.max_events = Some(5);
+    config.probe_interval = Duration::from_secs(60);
+    let recording = Recording::start(config).unwrap();
+    for i in 0..20 {
+        redis.command(&[b"SET", format!("k{i}").as_bytes(), b"v"]);
+    }
+    let summary = recording.wait().unwrap();
+    assert_eq!(summary.stop_reason, Some(cachetape_recorder::live::StopReason::MaxEvents));
+    assert_eq!(summary.events, 5);
+    assert_eq!(read_trace(&out).len(), 5);
+
+    let mut config = RecordConfig::new(dir.path().join("duration.bin"));
+    config.redis = vec![redis.url()];
+    config.duration = Some(Duration::from_millis(700));
+    let start = std::time::Instant::now();
+    let summary = Recording::start(config).unwrap().wait().unwrap();
+    assert_eq!(summary.stop_reason, Some(cachetape_recorder::live::StopReason::Duration));
+    assert!(start.elapsed() < Duration::from_secs(5));
+}

@@ -717,3 +717,53 @@ fn write_loop<W: std::io::Write>(
     let bytes = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
     Ok(status::Written { footer, over_limit, per_source, bytes, raw_bytes })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cachetape_tape::{Argv, Name, RedisCommand};
+
+    fn command(n: u32) -> EventBody {
+        EventBody::Redis(RedisCommand {
+            db: n,
+            client: Name::from("1.2.3.4:5"),
+            server_us: 0,
+            argv: Argv::from_parts(["GET", "k"]),
+            script: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn a_full_queue_drops_counts_and_leaves_a_gap() {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let (_stop_tx, stop) = watch::channel(false);
+        let ctx = TapContext {
+            source: SourceId(0),
+            name: "node".into(),
+            tx,
+            stats: Arc::default(),
+            stop,
+            config: Arc::new(RecordConfig::new("x.bin")),
+            redactor: Arc::new(redact::Redactor::new(Redaction::None)),
+            pending_drop: Arc::default(),
+            warnings: Arc::default(),
+        };
+        ctx.send(vec![(10, command(0))]);
+        ctx.send(vec![(20, command(1)), (21, command(2))]); // full: dropped
+        ctx.send(vec![(30, command(3))]); // still full: dropped
+        assert_eq!(ctx.stats.dropped.load(Ordering::Relaxed), 3);
+        assert_eq!(rx.try_recv().unwrap().events.len(), 1);
+        ctx.send(vec![(40, command(4))]);
+        let batch = rx.try_recv().unwrap();
+        assert_eq!(batch.dropped, 3);
+        match &batch.events[0].1 {
+            EventBody::Gap(g) => {
+                assert_eq!((g.from_us, g.to_us), (20, 40));
+                assert!(g.reason.contains("3 events dropped"), "{}", g.reason);
+            }
+            other => panic!("expected a Gap, got {other:?}"),
+        }
+        assert_eq!(batch.events.len(), 2);
+        assert_eq!(ctx.stats.gaps.load(Ordering::Relaxed), 1);
+    }
+}
