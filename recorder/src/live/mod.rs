@@ -116,7 +116,7 @@ impl RecordConfig {
             status_line: false,
             probe_interval: Duration::from_secs(1),
             snapshot_rate: 200,
-            channel_batches: 4096,
+            channel_batches: 1024,
             created_us: now_us(),
         }
     }

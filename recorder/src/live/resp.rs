@@ -207,7 +207,12 @@ pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, String> {
             if n < 0 {
                 return Ok(Some((Reply::Bulk(None), after)));
             }
-            let end = after + n as usize;
+            // Redis caps bulk strings at proto-max-bulk-len (512 MiB by default).
+            let end = usize::try_from(n)
+                .ok()
+                .filter(|&n| n <= 1 << 32)
+                .and_then(|n| after.checked_add(n))
+                .ok_or_else(|| format!("bulk length {n} is impossible"))?;
             if buf.len() < end + 2 {
                 return Ok(None);
             }
@@ -369,5 +374,19 @@ mod tests {
             Reply::Error("NOPERM no".into())
         );
         assert!(parse_reply(b"?x\r\n").is_err());
+        assert!(parse_reply(b"$9223372036854775807\r\n").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let _ = parse_reply(&bytes);
+        }
+
+        #[test]
+        fn arbitrary_urls_never_panic(url in ".{0,40}") {
+            let _ = RedisUrl::parse(&url);
+            let _ = RedisUrl::parse(&format!("redis://{url}"));
+        }
     }
 }
