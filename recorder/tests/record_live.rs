@@ -669,3 +669,66 @@ fn max_events_and_duration_stop_the_recording() {
     assert_eq!(summary.stop_reason, Some(cachetape_recorder::live::StopReason::Duration));
     assert!(start.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn redacted_keys_keep_their_prefix_and_match_row_ids() {
+    let redis = RedisServer::start();
+    let db = shared_mariadb();
+    let schema = "ct_record_redact_keys";
+    db.sql(&format!(
+        "DROP DATABASE IF EXISTS {schema}; CREATE DATABASE {schema};
+         CREATE TABLE {schema}.orders (id INT PRIMARY KEY, status VARCHAR(20));"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("keys.bin");
+    let mut config = config(&out);
+    config.redis = vec![redis.url()];
+    config.mysql = Some(db.url());
+    config.tables = vec![KeyPattern::new(format!("{schema}.*"))];
+    config.redaction = Redaction::KeysAndValues;
+    let recording = Recording::start(config).unwrap();
+    db.sql(&format!("INSERT INTO {schema}.orders VALUES (4242, 'PAID')"));
+    redis.command(&[b"SET", b"order:4242", b"PAID"]);
+    redis.command(&[b"SET", b"cart:{4242}", b"x"]);
+    recording.stop();
+    recording.wait().unwrap();
+    let events = read_trace(&out);
+    let keys: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.body {
+            EventBody::Redis(c) => Some(String::from_utf8_lossy(c.argv.get(1)?).into_owned()),
+            _ => None,
+        })
+        .collect();
+    let id = events
+        .iter()
+        .find_map(|e| match &e.body {
+            EventBody::Row(r) => match r.after.as_ref()?.get("id")? {
+                Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("the row");
+    assert!(id.starts_with('~'), "{id}");
+    assert_eq!(keys, [format!("order:{id}"), format!("cart:{{{id}}}")]);
+    assert!(!format!("{events:?}").contains("4242"));
+}
+
+#[test]
+fn a_password_that_works_appears_nowhere() {
+    let redis = RedisServer::start();
+    redis.command(&[b"CONFIG", b"SET", b"requirepass", b"hunter2-horse"]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pw.bin");
+    let mut config = config(&out);
+    config.redis = vec![format!("redis://:hunter2-horse@127.0.0.1:{}", redis.port)];
+    let recording = Recording::start(config).unwrap();
+    recording.stop();
+    let summary = recording.wait().unwrap();
+    let header = Reader::open(&out).unwrap().header().clone();
+    assert_eq!(header.sources[0].address, format!("redis://127.0.0.1:{}", redis.port));
+    let everything = format!("{summary}{summary:?}{header:?}{:?}", read_trace(&out));
+    assert!(!everything.contains("hunter2"), "{everything}");
+    assert!(!std::fs::read(&out).unwrap().windows(7).any(|w| w == b"hunter2"));
+}
