@@ -1,24 +1,27 @@
 /*!
-The store's key table: an open-addressing hash index over a slab of slots, each slot holding a
-key — inline when short — beside its [`Entry`].
+The store's key table: a SwissTable-style open-addressing map whose buckets hold a key — inline
+when short — beside its [`Entry`].
 
 Built for replay's access pattern, one command after another on keys spread over the whole data
-set, where the cost is cache misses rather than instructions. A command probes the index (8 bytes
-per position, at most half full: small enough to stay cached) and then touches one slot, where the
-key bytes compare and the entry sits. `std`'s map with `Arc<[u8]>` keys cost one more miss per
-command on the key's own allocation, an allocation per new key, and Redis's "expire if due, then
-access" pattern took two probes where [`KeyMap::find`] plus the slot id take one.
+set, where the cost is cache misses rather than instructions. A lookup reads one control byte per
+bucket (a 7-bit tag of the hash, eight buckets compared at once as a `u64`: the control bytes are
+a bucket count's worth of bytes, small enough to stay cached) and then touches the one bucket whose
+tag matches, where the key compares and the entry sits. `std`'s map with `Arc<[u8]>` keys cost
+one more miss per command on the key's own allocation and an allocation per new key, and Redis's
+"expire if due, then access" pattern took two probes where [`KeyMap::find`] plus the bucket it
+returns take one.
 
-The index uses linear probing with backward-shift deletion (no tombstones); the hash has no seed,
-so everything is deterministic. Iteration follows the slab (slots are reused last-freed first),
-which depends only on the sequence of operations; callers sort where order would show.
+Probing, tags and deletion follow hashbrown's design (triangular probing over groups of eight,
+tombstones only where a probe sequence may have run past the bucket). The hash has no seed, so
+everything is deterministic; iteration is in bucket order, which depends only on the sequence of
+operations, and callers sort where order would show.
 */
 
 use std::fmt;
 
 use crate::value::Entry;
 
-/// Keys up to this many bytes live in the slot itself.
+/// Keys up to this many bytes live in the bucket itself.
 const INLINE: usize = 22;
 
 /// A key's bytes: inline when short (no allocation, no pointer to chase), else on the heap.
@@ -31,13 +34,27 @@ enum Key {
 impl Key {
     #[inline]
     fn new(key: &[u8]) -> Key {
-        if key.len() <= INLINE {
-            let mut bytes = [0; INLINE];
-            bytes[..key.len()].copy_from_slice(key);
-            Key::Inline { len: key.len() as u8, bytes }
-        } else {
-            Key::Heap(key.into())
+        let n = key.len();
+        if n > INLINE {
+            return Key::Heap(key.into());
         }
+        let mut bytes = [0; INLINE];
+        // Overlapping word copies instead of a variable-length `memcpy` call.
+        if n >= 8 {
+            bytes[..8].copy_from_slice(&key[..8]);
+            if n > 16 {
+                bytes[8..16].copy_from_slice(&key[8..16]);
+            }
+            bytes[n - 8..n].copy_from_slice(&key[n - 8..]);
+        } else if n >= 4 {
+            bytes[..4].copy_from_slice(&key[..4]);
+            bytes[n - 4..n].copy_from_slice(&key[n - 4..]);
+        } else {
+            for (b, k) in bytes.iter_mut().zip(key) {
+                *b = *k;
+            }
+        }
+        Key::Inline { len: n as u8, bytes }
     }
 
     #[inline]
@@ -47,39 +64,99 @@ impl Key {
             Key::Heap(b) => b,
         }
     }
+
+    /// True when the key is `key`.
+    #[inline]
+    fn is(&self, key: &[u8]) -> bool {
+        match self {
+            Key::Inline { len, bytes } => {
+                *len as usize == key.len() && short_eq(&bytes[..key.len()], key)
+            }
+            Key::Heap(b) => **b == *key,
+        }
+    }
+}
+
+/// `a == b` for equally long slices of at most 24 bytes, by overlapping word compares.
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    debug_assert!(n == b.len() && n <= 24);
+    if n >= 8 {
+        word(a, 0) == word(b, 0)
+            && word(a, n - 8) == word(b, n - 8)
+            && (n <= 16 || word(a, 8) == word(b, 8))
+    } else if n >= 4 {
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+    } else {
+        a == b
+    }
 }
 
 #[derive(Clone)]
-struct Slot {
+struct Bucket {
     key: Key,
     entry: Entry,
 }
 
-/// Where [`KeyMap::find`] found a key: its index position and its slot. Valid until the map is
-/// next changed by an insertion or removal.
+/// Where [`KeyMap::find`] found a key. Valid until the map is next changed by an insertion or
+/// removal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Found {
-    pos: usize,
-    /// The slot: pass to [`KeyMap::entry`] / [`KeyMap::entry_mut`].
+    /// The bucket: pass to [`KeyMap::entry`] / [`KeyMap::entry_mut`].
     pub id: usize,
+}
+
+/// Control bytes: `EMPTY`, `DELETED` (a tombstone) or, for a full bucket, the hash's top 7 bits.
+const EMPTY: u8 = 0xff;
+const DELETED: u8 = 0x80;
+/// Buckets whose control bytes are compared at once.
+const GROUP: usize = 8;
+const LSB: u64 = 0x0101_0101_0101_0101;
+const MSB: u64 = 0x8080_8080_8080_8080;
+
+/// A group of eight control bytes, as one word.
+#[derive(Clone, Copy)]
+struct Group(u64);
+
+impl Group {
+    /// Bytes equal to `tag` (high bit of each such byte set). May also flag a full byte next
+    /// to a match; keys are compared anyway.
+    #[inline]
+    fn matching(self, tag: u8) -> u64 {
+        let x = self.0 ^ (LSB * tag as u64);
+        x.wrapping_sub(LSB) & !x & MSB
+    }
+
+    /// `EMPTY` bytes (the only ones with both top bits set).
+    #[inline]
+    fn empty(self) -> u64 {
+        self.0 & (self.0 << 1) & MSB
+    }
+
+    /// `EMPTY` or `DELETED` bytes.
+    #[inline]
+    fn empty_or_deleted(self) -> u64 {
+        self.0 & MSB
+    }
 }
 
 /// A map from key bytes to [`Entry`].
 #[derive(Clone, Default)]
 pub(crate) struct KeyMap {
-    /// `0` for an empty position, else the hash's high 32 bits over `slot id + 1`. A power of
-    /// two long (or empty), at most half full.
-    index: Vec<u64>,
-    /// `64 - log2(index.len())`: a hash's home position is `hash >> shift`.
-    shift: u32,
-    slots: Vec<Option<Slot>>,
-    /// Empty slots, reused last-freed first.
-    free: Vec<u32>,
+    /// One control byte per bucket, then the first `GROUP` again (so a group read at any bucket
+    /// stays in bounds). Empty when no bucket has been allocated yet.
+    ctrl: Vec<u8>,
+    buckets: Vec<Option<Bucket>>,
+    /// Keys present.
     len: usize,
+    /// Insertions into `EMPTY` buckets left before the table must grow or be rebuilt.
+    growth_left: usize,
 }
 
-const K1: u64 = 0x9e37_79b9_7f4a_7c15;
-const K2: u64 = 0xd6e8_feb8_6659_fd93;
+const K0: u64 = 0xa076_1d64_78bd_642f;
+const K1: u64 = 0xe703_7ed1_a0b4_28db;
+const K2: u64 = 0x8ebc_6af0_9c88_c6e3;
 
 /// The high and low halves of the 128-bit product, folded together: every output bit depends on
 /// every input bit.
@@ -99,30 +176,59 @@ fn half(b: &[u8], at: usize) -> u64 {
     u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")) as u64
 }
 
-/// A fixed (unseeded) hash with well-mixed high bits, which pick the position.
+/// A fixed (unseeded) hash in the manner of wyhash: up to 16 bytes cost one 64×64→128 multiply.
 #[inline]
 fn hash(key: &[u8]) -> u64 {
     let n = key.len();
-    let mut h = K2 ^ n as u64;
-    if n >= 8 {
+    let mut seed = K0 ^ n as u64;
+    let (a, b) = if n > 16 {
         let mut at = 0;
-        while at + 8 <= n {
-            h = fold(h ^ word(key, at), K1);
-            at += 8;
+        while n - at > 16 {
+            seed = fold(word(key, at) ^ K1, word(key, at + 8) ^ seed);
+            at += 16;
         }
-        if at < n {
-            h = fold(h ^ word(key, n - 8), K1);
-        }
+        (word(key, n - 16), word(key, n - 8))
+    } else if n >= 8 {
+        (word(key, 0), word(key, n - 8))
     } else if n >= 4 {
-        h = fold(h ^ (half(key, 0) << 32 | half(key, n - 4)), K1);
+        (half(key, 0), half(key, n - 4))
     } else if n > 0 {
-        let w = (key[0] as u64) << 16 | (key[n / 2] as u64) << 8 | key[n - 1] as u64;
-        h = fold(h ^ w, K1);
-    }
-    fold(h, K2)
+        ((key[0] as u64) << 16 | (key[n / 2] as u64) << 8 | key[n - 1] as u64, 0)
+    } else {
+        (0, 0)
+    };
+    fold(a ^ K1, b ^ seed ^ K2)
+}
+
+/// The control byte of a full bucket: the hash's top 7 bits.
+#[inline]
+fn tag(h: u64) -> u8 {
+    (h >> 57) as u8
+}
+
+/// Buckets a table of `buckets` may fill (7/8, as hashbrown).
+fn capacity(buckets: usize) -> usize {
+    buckets / 8 * 7
 }
 
 impl KeyMap {
+    #[inline]
+    fn mask(&self) -> usize {
+        self.buckets.len() - 1
+    }
+
+    #[inline]
+    fn group(&self, at: usize) -> Group {
+        Group(u64::from_le_bytes(self.ctrl[at..at + GROUP].try_into().expect("8 bytes")))
+    }
+
+    fn set_ctrl(&mut self, i: usize, c: u8) {
+        self.ctrl[i] = c;
+        // The mirror of the first GROUP bytes (for other buckets this writes `i` again).
+        let mirror = (i.wrapping_sub(GROUP) & self.mask()) + GROUP;
+        self.ctrl[mirror] = c;
+    }
+
     /// Where `key` is, if present.
     #[inline]
     pub fn find(&self, key: &[u8]) -> Option<Found> {
@@ -130,35 +236,40 @@ impl KeyMap {
             return None;
         }
         let h = hash(key);
-        let mask = self.index.len() - 1;
-        let mut pos = (h >> self.shift) as usize;
+        let t = tag(h);
+        let mask = self.mask();
+        let mut pos = h as usize & mask;
+        let mut stride = 0;
         loop {
-            let s = self.index[pos];
-            if s == 0 {
+            let g = self.group(pos);
+            let mut m = g.matching(t);
+            while m != 0 {
+                let id = (pos + m.trailing_zeros() as usize / 8) & mask;
+                if let Some(b) = &self.buckets[id]
+                    && b.key.is(key)
+                {
+                    return Some(Found { id });
+                }
+                m &= m - 1;
+            }
+            if g.empty() != 0 {
                 return None;
             }
-            if s >> 32 == h >> 32 {
-                let id = (s as u32 - 1) as usize;
-                if let Some(slot) = &self.slots[id]
-                    && slot.key.as_bytes() == key
-                {
-                    return Some(Found { pos, id });
-                }
-            }
-            pos = (pos + 1) & mask;
+            stride += GROUP;
+            pos = (pos + stride) & mask;
         }
     }
 
-    /// The entry in slot `id` (from [`KeyMap::find`]).
+    /// The entry in bucket `id` (from [`KeyMap::find`]).
     #[inline]
     pub fn entry(&self, id: usize) -> &Entry {
-        &self.slots[id].as_ref().expect("a live slot").entry
+        &self.buckets[id].as_ref().expect("a full bucket").entry
     }
 
-    /// The entry in slot `id` (from [`KeyMap::find`]), for writing.
+    /// The entry in bucket `id` (from [`KeyMap::find`]), for writing.
     #[inline]
     pub fn entry_mut(&mut self, id: usize) -> &mut Entry {
-        &mut self.slots[id].as_mut().expect("a live slot").entry
+        &mut self.buckets[id].as_mut().expect("a full bucket").entry
     }
 
     /// The entry of `key`.
@@ -179,23 +290,34 @@ impl KeyMap {
         self.find(key).is_some()
     }
 
-    /// Adds `key` (which must be absent); returns its slot id.
-    pub fn insert_new(&mut self, key: &[u8], entry: Entry) -> usize {
-        if (self.len + 1) * 2 > self.index.len() {
-            self.grow();
+    /// The first `EMPTY` or `DELETED` bucket on `h`'s probe sequence.
+    fn free_bucket(&self, h: u64) -> usize {
+        let mask = self.mask();
+        let mut pos = h as usize & mask;
+        let mut stride = 0;
+        loop {
+            let m = self.group(pos).empty_or_deleted();
+            if m != 0 {
+                return (pos + m.trailing_zeros() as usize / 8) & mask;
+            }
+            stride += GROUP;
+            pos = (pos + stride) & mask;
         }
-        let slot = Some(Slot { key: Key::new(key), entry });
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.slots[id as usize] = slot;
-                id as usize
-            }
-            None => {
-                self.slots.push(slot);
-                self.slots.len() - 1
-            }
-        };
-        self.place(hash(key), id);
+    }
+
+    /// Adds `key` (which must be absent); returns its bucket.
+    pub fn insert_new(&mut self, key: &[u8], entry: Entry) -> usize {
+        let h = hash(key);
+        let mut id = if self.buckets.is_empty() { 0 } else { self.free_bucket(h) };
+        if self.buckets.is_empty() || (self.ctrl[id] == EMPTY && self.growth_left == 0) {
+            self.rebuild();
+            id = self.free_bucket(h);
+        }
+        if self.ctrl[id] == EMPTY {
+            self.growth_left -= 1;
+        }
+        self.set_ctrl(id, tag(h));
+        self.buckets[id] = Some(Bucket { key: Key::new(key), entry });
         self.len += 1;
         id
     }
@@ -213,28 +335,22 @@ impl KeyMap {
 
     /// Removes the key [`KeyMap::find`] found; returns its entry.
     pub fn remove_found(&mut self, f: Found) -> Entry {
-        let slot = self.slots[f.id].take().expect("a live slot");
-        self.free.push(f.id as u32);
+        let id = f.id;
+        let bucket = self.buckets[id].take().expect("a full bucket");
         self.len -= 1;
-        // Backward-shift deletion: pull later members of the cluster into the hole when the
-        // hole lies between their home and where they sit.
-        let mask = self.index.len() - 1;
-        let mut hole = f.pos;
-        let mut q = (hole + 1) & mask;
-        loop {
-            let s = self.index[q];
-            if s == 0 {
-                break;
-            }
-            let home = (s >> self.shift) as usize;
-            if q.wrapping_sub(home) & mask >= q.wrapping_sub(hole) & mask {
-                self.index[hole] = s;
-                hole = q;
-            }
-            q = (q + 1) & mask;
+        // A probe stops at the first group holding an EMPTY byte. If every group that contains
+        // this bucket has another EMPTY, no probe ever ran past it and it can be EMPTY again;
+        // otherwise it must stay a tombstone.
+        let before = self.group(id.wrapping_sub(GROUP) & self.mask()).empty();
+        let after = self.group(id).empty();
+        let run = before.leading_zeros() as usize / 8 + after.trailing_zeros() as usize / 8;
+        if run >= GROUP {
+            self.set_ctrl(id, DELETED);
+        } else {
+            self.set_ctrl(id, EMPTY);
+            self.growth_left += 1;
         }
-        self.index[hole] = 0;
-        slot.entry
+        bucket.entry
     }
 
     /// Removes `key`; its entry, if it was present.
@@ -245,44 +361,45 @@ impl KeyMap {
 
     /// Removes every key.
     pub fn clear(&mut self) {
-        if self.slots.is_empty() {
+        if self.len == 0 && self.growth_left == capacity(self.buckets.len()) {
             return;
         }
-        self.index.fill(0);
-        self.slots.clear();
-        self.free.clear();
+        self.ctrl.fill(EMPTY);
+        self.buckets.iter_mut().for_each(|b| *b = None);
         self.len = 0;
+        self.growth_left = capacity(self.buckets.len());
     }
 
-    /// Keys and entries, in slab order (not meaningful: sort before showing).
+    /// Keys and entries, in bucket order (not meaningful: sort before showing).
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
-        self.slots.iter().flatten().map(|s| (s.key.as_bytes(), &s.entry))
+        self.buckets.iter().flatten().map(|b| (b.key.as_bytes(), &b.entry))
     }
 
-    /// Entries, in slab order.
+    /// Entries, in bucket order.
     pub fn values(&self) -> impl Iterator<Item = &Entry> {
-        self.slots.iter().flatten().map(|s| &s.entry)
+        self.buckets.iter().flatten().map(|b| &b.entry)
     }
 
-    fn place(&mut self, h: u64, id: usize) {
-        let mask = self.index.len() - 1;
-        let mut pos = (h >> self.shift) as usize;
-        while self.index[pos] != 0 {
-            pos = (pos + 1) & mask;
-        }
-        self.index[pos] = (h >> 32 << 32) | (id as u64 + 1);
-    }
-
-    fn grow(&mut self) {
-        let cap = (self.index.len() * 2).max(16);
-        assert!(cap <= 1 << 32, "more than 2^31 keys in one database");
-        self.index = vec![0; cap];
-        self.shift = 64 - cap.trailing_zeros();
-        for id in 0..self.slots.len() {
-            if let Some(slot) = &self.slots[id] {
-                let h = hash(slot.key.as_bytes());
-                self.place(h, id);
-            }
+    /// Moves every key into a fresh table: twice as many buckets when more than half the
+    /// capacity is in use, else as many (clearing the tombstones).
+    fn rebuild(&mut self) {
+        let old = self.buckets.len();
+        let buckets = if old == 0 {
+            16
+        } else if self.len + 1 > capacity(old) / 2 {
+            old * 2
+        } else {
+            old
+        };
+        let moved = std::mem::replace(&mut self.buckets, (0..buckets).map(|_| None).collect());
+        self.ctrl = vec![EMPTY; buckets + GROUP];
+        self.growth_left = capacity(buckets);
+        for b in moved.into_iter().flatten() {
+            let h = hash(b.key.as_bytes());
+            let id = self.free_bucket(h);
+            self.set_ctrl(id, tag(h));
+            self.buckets[id] = Some(b);
+            self.growth_left -= 1;
         }
     }
 }
@@ -308,12 +425,57 @@ mod tests {
 
     #[test]
     fn hash_spreads_similar_keys() {
-        // Keys that differ in one digit land all over the table (the high bits differ).
-        let homes: std::collections::HashSet<u64> =
-            (0..1000).map(|i| hash(format!("order:{i}").as_bytes()) >> 54).collect();
+        // Keys that differ in one digit land all over the table (low bits pick the bucket, the
+        // top 7 the tag).
+        let keys: Vec<u64> = (0..1000).map(|i| hash(format!("order:{i}").as_bytes())).collect();
+        let homes: std::collections::HashSet<u64> = keys.iter().map(|h| h & 1023).collect();
+        let tags: std::collections::HashSet<u8> = keys.iter().map(|&h| tag(h)).collect();
         assert!(homes.len() > 600, "{}", homes.len());
+        assert_eq!(tags.len(), 128);
         assert_ne!(hash(b""), hash(b"\0"));
         assert_ne!(hash(b"abcdefgh"), hash(b"abcdefgh\0"));
+        assert_ne!(hash(&[1; 17]), hash(&[1; 18]));
+    }
+
+    #[test]
+    fn keys_of_every_length_compare_by_their_bytes() {
+        for n in 0..=40 {
+            let a: Vec<u8> = (0..n as u8).collect();
+            let k = Key::new(&a);
+            assert_eq!(k.as_bytes(), &a[..]);
+            assert!(k.is(&a));
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x40;
+                assert!(!k.is(&b), "{n} {i}");
+            }
+            assert!(!k.is(&a[..n.saturating_sub(1)]) || n == 0);
+        }
+    }
+
+    #[test]
+    fn churn_with_tombstones_and_rebuilds() {
+        // Insert and delete across a key space larger than the table's first sizes, in an
+        // order that leaves tombstones everywhere.
+        let mut m = KeyMap::default();
+        let mut model: HashMap<Vec<u8>, Entry> = HashMap::new();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for i in 0..60_000i64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = format!("key:{}", x % 3000).into_bytes();
+            if x % 5 < 2 {
+                assert_eq!(m.remove(&k), model.remove(&k));
+            } else {
+                assert_eq!(m.insert(&k, entry(i)), model.insert(k, entry(i)));
+            }
+            assert_eq!(m.len, model.len());
+        }
+        for (k, e) in &model {
+            assert_eq!(m.get(k), Some(e));
+        }
+        assert_eq!(m.iter().count(), model.len());
     }
 
     #[derive(Clone, Debug)]
@@ -324,10 +486,11 @@ mod tests {
     }
 
     fn key() -> impl Strategy<Value = Vec<u8>> {
-        // Few distinct keys (collisions, reuse), short and long (inline and heap).
+        // Few distinct keys (collisions, reuse), of every length class (inline and heap).
         prop_oneof![
             (0u8..40).prop_map(|i| vec![b'k', i]),
             (0u8..10).prop_map(|i| vec![i; 30]),
+            (0u8..10, 0usize..24).prop_map(|(i, n)| vec![i; n]),
             Just(Vec::new()),
         ]
     }
@@ -359,6 +522,10 @@ mod tests {
                 prop_assert_eq!(m.len, model.len());
                 for (k, e) in &model {
                     prop_assert_eq!(m.get(k), Some(e));
+                }
+                for i in 0u8..40 {
+                    let k = vec![b'k', i];
+                    prop_assert_eq!(m.get(&k), model.get(&k));
                 }
                 let mut seen: Vec<(Vec<u8>, Entry)> =
                     m.iter().map(|(k, e)| (k.to_vec(), e.clone())).collect();
