@@ -164,7 +164,8 @@ pub struct RecordArgs {
     /// Only row changes of these tables (`db.table`, globs allowed); repeatable.
     #[arg(long = "tables", value_name = "DB.TABLE")]
     pub tables: Vec<String>,
-    /// Replica server id for the binlog connection (default: a high id derived from the pid).
+    /// Replica server id for the binlog connection; must differ from every other replica
+    /// (default: random, in 2^30..2^31).
     #[arg(long, value_name = "N")]
     pub server_id: Option<u32>,
     /// Record expired/evicted keyspace notifications (the server must have them enabled).
