@@ -29,7 +29,10 @@ fn main() {
             table: Arc::from("shop.orders"),
             op: RowOp::Update,
             before: Some(RowImage {
-                cells: vec![Cell { column: Arc::from("status"), value: Value::Bytes(b"NEW".to_vec()) }],
+                cells: vec![Cell {
+                    column: Arc::from("status"),
+                    value: Value::Bytes(b"NEW".to_vec()),
+                }],
             }),
             after: Some(RowImage {
                 cells: vec![
@@ -42,13 +45,19 @@ fn main() {
         }),
     };
     let seeds: Vec<Vec<Event>> = vec![
-        (0..20).map(|i| redis(i, Argv::from_parts(["GET", &format!("order:{i}")]), vec![])).collect(),
+        (0..20)
+            .map(|i| redis(i, Argv::from_parts(["GET", &format!("order:{i}")]), vec![]))
+            .collect(),
         vec![
             redis(0, Argv::from_parts(["SET", "k", "\u{0}\u{ff}v", "EX", "300"]), vec![]),
             redis(
                 1,
                 Argv::from_parts(["EVAL", "return 1", "1", "k"]),
-                vec![ScriptCall { db: 0, server_us: t + 150, argv: Argv::from_parts(["get", "k"]) }],
+                vec![ScriptCall {
+                    db: 0,
+                    server_us: t + 150,
+                    argv: Argv::from_parts(["get", "k"]),
+                }],
             ),
             row,
         ],

@@ -280,7 +280,9 @@ fn ping_redis(port: u16) -> bool {
         return false;
     }
     let mut line = String::new();
-    BufReader::new(conn).read_line(&mut line).is_ok() && line.starts_with("+PONG")
+    // A server started with --requirepass answers -NOAUTH: it is up all the same.
+    BufReader::new(conn).read_line(&mut line).is_ok()
+        && (line.starts_with("+PONG") || line.starts_with("-NOAUTH"))
 }
 
 /// Encodes a command as a RESP array of bulk strings.
