@@ -32,17 +32,28 @@ macro_rules! command_table {
             pub const ALL: &'static [Command] = &[ $( Command::$variant, )* ];
 
             /// The command named `name` (any case).
+            #[inline]
             pub fn parse(name: &[u8]) -> Command {
-                let mut buf = [0u8; 16];
-                if name.len() > buf.len() {
+                if name.len() > MAX_NAME {
                     return Command::Unknown;
                 }
-                for (b, c) in buf.iter_mut().zip(name) {
-                    *b = c.to_ascii_uppercase();
+                let code = name_code(name);
+                let mut i = name_slot(code);
+                loop {
+                    let (c, command) = NAMES[i];
+                    // Empty slots hold code 0 and `Unknown` (no name has code 0 but "").
+                    if c == code || c == 0 {
+                        return command;
+                    }
+                    i = (i + 1) % NAMES.len();
                 }
-                match &buf[..name.len()] {
-                    $( $upper => Command::$variant, )*
-                    _ => Command::Unknown,
+            }
+
+            /// Redis's upper-case name.
+            const fn upper_name(self) -> &'static [u8] {
+                match self {
+                    $( Command::$variant => $upper, )*
+                    Command::Unknown => b"",
                 }
             }
 
@@ -165,6 +176,45 @@ command_table! {
     FCall b"FCALL" "fcall" -3;
     FCallRo b"FCALL_RO" "fcall_ro" -3;
 }
+
+/// Longer names are no modelled command's.
+const MAX_NAME: usize = 15;
+
+/// A name of at most [`MAX_NAME`] bytes as a number: its length, then its bytes upper-cased.
+#[inline]
+const fn name_code(name: &[u8]) -> u128 {
+    let mut code = name.len() as u128;
+    let mut i = 0;
+    while i < name.len() {
+        code |= (name[i].to_ascii_uppercase() as u128) << (8 * (i + 1));
+        i += 1;
+    }
+    code
+}
+
+#[inline]
+const fn name_slot(code: u128) -> usize {
+    let x = (code as u64) ^ ((code >> 64) as u64).rotate_left(29);
+    (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize
+}
+
+/// Every modelled command by [`name_code`], open-addressed from [`name_slot`] (a lookup is a
+/// multiply and, nearly always, one compare).
+static NAMES: [(u128, Command); 256] = {
+    let mut table = [(0u128, Command::Unknown); 256];
+    let mut k = 0;
+    while k < Command::ALL.len() {
+        let command = Command::ALL[k];
+        let code = name_code(command.upper_name());
+        let mut i = name_slot(code);
+        while table[i].0 != 0 {
+            i = (i + 1) % 256;
+        }
+        table[i] = (code, command);
+        k += 1;
+    }
+    table
+};
 
 impl Command {
     /// The command of `argv` (by its name).
@@ -462,6 +512,23 @@ mod tests {
                 .unwrap_or_else(|| panic!("{}", c.name()));
             assert_eq!(c.arity(), spec.arity, "{}", c.name());
         }
+    }
+
+    #[test]
+    fn every_name_parses_to_its_command_and_nothing_else_does() {
+        for &c in Command::ALL {
+            assert_eq!(Command::parse(c.name().as_bytes()), c);
+            assert_eq!(Command::parse(c.upper_name()), c);
+            let mut with_nul = c.upper_name().to_vec();
+            with_nul.push(0);
+            assert_eq!(Command::parse(&with_nul), Command::Unknown, "{}", c.name());
+            let shorter = &c.upper_name()[1..];
+            let want = Command::ALL.iter().copied().find(|x| x.upper_name() == shorter);
+            assert_eq!(Command::parse(shorter), want.unwrap_or(Command::Unknown), "{}", c.name());
+        }
+        assert_eq!(Command::parse(b""), Command::Unknown);
+        assert_eq!(Command::parse(b"\0"), Command::Unknown);
+        assert_eq!(Command::parse("gét".as_bytes()), Command::Unknown);
     }
 
     #[test]

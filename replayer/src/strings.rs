@@ -48,7 +48,11 @@ fn get_generic(st: &mut Store, cx: &Cx, key: &[u8]) -> Result<Reply, Reply> {
 
 /// `GET key`
 pub(crate) fn get(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
-    get_generic(st, cx, arg(a, 1)).unwrap_or_else(|e| e)
+    match st.lookup(cx, arg(a, 1)) {
+        None => Reply::Nil,
+        Some(Entry { value: Value::String(s), .. }) => Reply::Bulk(s.to_bytes()),
+        Some(_) => Reply::wrong_type(),
+    }
 }
 
 /// Options of SET and GETEX.
@@ -71,35 +75,76 @@ enum ExpireUnit {
     PxAt,
 }
 
-/// `parseExtendedStringArgumentsOrReply`.
+/// An option word upper-cased into a number, with its length in the top byte; 0 for a word
+/// longer than any option.
+#[inline]
+fn option_word(opt: &[u8]) -> u64 {
+    if opt.len() > 7 {
+        return 0;
+    }
+    let mut w = (opt.len() as u64) << 56;
+    for (i, &b) in opt.iter().enumerate() {
+        w |= (b.to_ascii_uppercase() as u64) << (8 * i);
+    }
+    w
+}
+
+const fn option_const(name: &[u8]) -> u64 {
+    let mut w = (name.len() as u64) << 56;
+    let mut i = 0;
+    while i < name.len() {
+        w |= (name[i] as u64) << (8 * i);
+        i += 1;
+    }
+    w
+}
+
+const NX: u64 = option_const(b"NX");
+const XX: u64 = option_const(b"XX");
+const GET: u64 = option_const(b"GET");
+const KEEPTTL: u64 = option_const(b"KEEPTTL");
+const PERSIST: u64 = option_const(b"PERSIST");
+const EX: u64 = option_const(b"EX");
+const PX: u64 = option_const(b"PX");
+const EXAT: u64 = option_const(b"EXAT");
+const PXAT: u64 = option_const(b"PXAT");
+
+/// `parseExtendedStringArgumentsOrReply`. An option whose condition fails is a syntax error,
+/// as in Redis (no other option has its name).
 fn parse_options<'a>(a: &'a Argv, set: bool) -> Result<SetOptions<'a>, Reply> {
     let mut o = SetOptions::default();
     let mut j = if set { 3 } else { 2 };
     while j < a.len() {
-        let opt = arg(a, j);
-        let next = a.get(j + 1).filter(|_| j + 1 < a.len());
-        let is = |s: &str| opt.eq_ignore_ascii_case(s.as_bytes());
+        let next = a.get(j + 1);
         let has_expire = o.expire.is_some();
-        if is("nx") && !o.xx && set {
-            o.nx = true;
-        } else if is("xx") && !o.nx && set {
-            o.xx = true;
-        } else if is("get") && set {
-            o.get = true;
-        } else if is("keepttl") && !o.persist && !has_expire && set {
-            o.keepttl = true;
-        } else if is("persist") && !set && !has_expire && !o.keepttl {
-            o.persist = true;
-        } else if let (Some(unit), Some(next)) = (
-            match () {
-                _ if is("ex") => Some(ExpireUnit::Ex),
-                _ if is("px") => Some(ExpireUnit::Px),
-                _ if is("exat") => Some(ExpireUnit::ExAt),
-                _ if is("pxat") => Some(ExpireUnit::PxAt),
-                _ => None,
-            },
-            next,
-        ) {
+        let unit = match option_word(arg(a, j)) {
+            NX if !o.xx && set => {
+                o.nx = true;
+                None
+            }
+            XX if !o.nx && set => {
+                o.xx = true;
+                None
+            }
+            GET if set => {
+                o.get = true;
+                None
+            }
+            KEEPTTL if !o.persist && !has_expire && set => {
+                o.keepttl = true;
+                None
+            }
+            PERSIST if !set && !has_expire && !o.keepttl => {
+                o.persist = true;
+                None
+            }
+            EX if next.is_some() => Some(ExpireUnit::Ex),
+            PX if next.is_some() => Some(ExpireUnit::Px),
+            EXAT if next.is_some() => Some(ExpireUnit::ExAt),
+            PXAT if next.is_some() => Some(ExpireUnit::PxAt),
+            _ => return Err(Reply::syntax()),
+        };
+        if let (Some(unit), Some(next)) = (unit, next) {
             // Each may appear again only as itself (the later one wins), never with another.
             let ok = !o.keepttl && !o.persist && o.expire.is_none_or(|(u, _)| u == unit);
             if !ok {
@@ -107,8 +152,6 @@ fn parse_options<'a>(a: &'a Argv, set: bool) -> Result<SetOptions<'a>, Reply> {
             }
             o.expire = Some((unit, next));
             j += 1;
-        } else {
-            return Err(Reply::syntax());
         }
         j += 1;
     }

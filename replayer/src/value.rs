@@ -96,7 +96,7 @@ impl StringValue {
     pub fn new(bytes: &[u8]) -> StringValue {
         if bytes.len() <= Self::INLINE {
             let mut inline = [0; Self::INLINE];
-            inline[..bytes.len()].copy_from_slice(bytes);
+            copy_short(&mut inline, bytes);
             StringValue(Repr::Inline { len: bytes.len() as u8, bytes: inline })
         } else {
             StringValue(Repr::Shared(Bytes::from(bytes)))
@@ -126,10 +126,34 @@ impl StringValue {
     pub(crate) fn set(&mut self, new: &[u8]) {
         match &mut self.0 {
             Repr::Inline { len, bytes } if new.len() <= Self::INLINE => {
-                bytes[..new.len()].copy_from_slice(new);
+                copy_short(bytes, new);
                 *len = new.len() as u8;
             }
             _ => *self = StringValue::new(new),
+        }
+    }
+}
+
+/// Copies `src` (at most [`StringValue::INLINE`] bytes) to the front of `dst` by overlapping
+/// fixed-size moves instead of a variable-length `memcpy` call.
+#[inline]
+fn copy_short(dst: &mut [u8; StringValue::INLINE], src: &[u8]) {
+    let n = src.len();
+    if n >= 16 {
+        dst[..16].copy_from_slice(&src[..16]);
+        if n > 32 {
+            dst[16..32].copy_from_slice(&src[16..32]);
+        }
+        dst[n - 16..n].copy_from_slice(&src[n - 16..]);
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..n].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..n].copy_from_slice(&src[n - 4..]);
+    } else {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s;
         }
     }
 }
@@ -451,6 +475,13 @@ mod tests {
             assert_eq!(format!("{from_slice:?}"), format!("{:?}", Bytes::from(bytes)));
         }
         assert!(matches!(StringValue::new(&short).0, Repr::Inline { .. }));
+        for n in 0..=StringValue::INLINE {
+            let bytes: Vec<u8> = (1..=n as u8).collect();
+            assert_eq!(&*StringValue::new(&bytes), &bytes[..]);
+            let mut s = StringValue::new(&[0xff; StringValue::INLINE]);
+            s.set(&bytes);
+            assert_eq!(&*s, &bytes[..]);
+        }
         assert!(matches!(StringValue::new(&long).0, Repr::Shared(_)));
         // Overwrites cross the boundary both ways.
         let mut s = StringValue::new(b"abc");
