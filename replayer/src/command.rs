@@ -37,7 +37,7 @@ macro_rules! command_table {
                 if name.len() > MAX_NAME {
                     return Command::Unknown;
                 }
-                let code = name_code(name);
+                let code = name_code_fast(name);
                 let mut i = name_slot(code);
                 loop {
                     let (c, command) = NAMES[i];
@@ -180,16 +180,58 @@ command_table! {
 /// Longer names are no modelled command's.
 const MAX_NAME: usize = 15;
 
-/// A name of at most [`MAX_NAME`] bytes as a number: its length, then its bytes upper-cased.
-#[inline]
+/// A name of at most [`MAX_NAME`] bytes as a number: its first eight bytes upper-cased in the
+/// low word; the rest upper-cased, then its length in the top byte, in the high word.
 const fn name_code(name: &[u8]) -> u128 {
-    let mut code = name.len() as u128;
+    let (mut lo, mut hi) = (0u64, (name.len() as u64) << 56);
     let mut i = 0;
     while i < name.len() {
-        code |= (name[i].to_ascii_uppercase() as u128) << (8 * (i + 1));
+        let b = name[i].to_ascii_uppercase() as u64;
+        if i < 8 {
+            lo |= b << (8 * i);
+        } else {
+            hi |= b << (8 * (i - 8));
+        }
         i += 1;
     }
-    code
+    (hi as u128) << 64 | lo as u128
+}
+
+/// [`name_code`] by whole words: overlapping little-endian reads, then ASCII upper-casing of
+/// eight bytes at once.
+#[inline]
+fn name_code_fast(name: &[u8]) -> u128 {
+    let n = name.len();
+    debug_assert!(n <= MAX_NAME);
+    let le8 = |at: usize| u64::from_le_bytes(name[at..at + 8].try_into().expect("8 bytes"));
+    let le4 = |at: usize| u32::from_le_bytes(name[at..at + 4].try_into().expect("4")) as u64;
+    let (lo, hi) = if n > 8 {
+        (le8(0), le8(n - 8) >> (8 * (16 - n)))
+    } else if n == 8 {
+        (le8(0), 0)
+    } else if n >= 4 {
+        (le4(0) | le4(n - 4) << (8 * (n - 4)), 0)
+    } else {
+        let mut lo = 0;
+        for (i, &b) in name.iter().enumerate() {
+            lo |= (b as u64) << (8 * i);
+        }
+        (lo, 0)
+    };
+    ((upper8(hi) | (n as u64) << 56) as u128) << 64 | upper8(lo) as u128
+}
+
+/// ASCII upper-casing of the eight bytes of `x` (other bytes unchanged).
+#[inline]
+fn upper8(x: u64) -> u64 {
+    const LSB: u64 = 0x0101_0101_0101_0101;
+    const MSB: u64 = 0x8080_8080_8080_8080;
+    let low7 = x & !MSB;
+    // Per byte, no carries: the top bit says "at least 'a'", resp. "beyond 'z'".
+    let from_a = low7 + LSB * (0x80 - b'a' as u64);
+    let past_z = low7 + LSB * (0x80 - b'z' as u64 - 1);
+    let lower = from_a & !past_z & !x & MSB;
+    x - (lower >> 2)
 }
 
 #[inline]
@@ -278,6 +320,7 @@ impl Store {
     }
 
     /// [`Store::call`] with the command already parsed; also says how it was handled.
+    #[inline]
     pub fn call_command(
         &mut self,
         command: Command,
@@ -288,18 +331,33 @@ impl Store {
     ) -> (Reply, Effect) {
         let cx =
             Cx { db: (*db as usize).min(self.dbs.len() - 1), now: now_us.div_euclid(1000), client };
+        if command == Command::Unknown || !command.arity_ok(argv.len()) || self.any_unknown {
+            return self.call_rare(command, &cx, db, argv);
+        }
+        (self.dispatch(command, &cx, db, argv), Effect::Modelled)
+    }
+
+    /// [`Store::call_command`] for an unmodelled command, a wrong arity, or a store with
+    /// unknown keys.
+    #[cold]
+    #[inline(never)]
+    fn call_rare(
+        &mut self,
+        command: Command,
+        cx: &Cx,
+        db: &mut u32,
+        argv: &Argv,
+    ) -> (Reply, Effect) {
         if command == Command::Unknown {
-            return (self.unmodelled(&cx, argv), Effect::Unmodelled);
+            return (self.unmodelled(cx, argv), Effect::Unmodelled);
         }
         if !command.arity_ok(argv.len()) {
             return (command.arity_error(), Effect::Modelled);
         }
-        if self.any_unknown
-            && let Some(reply) = self.around_unknown(command, &cx, db, argv)
-        {
+        if let Some(reply) = self.around_unknown(command, cx, db, argv) {
             return (reply, Effect::DependsOnUnknown);
         }
-        (self.dispatch(command, &cx, db, argv), Effect::Modelled)
+        (self.dispatch(command, cx, db, argv), Effect::Modelled)
     }
 
     fn dispatch(&mut self, command: Command, cx: &Cx, db: &mut u32, argv: &Argv) -> Reply {
@@ -529,6 +587,25 @@ mod tests {
         assert_eq!(Command::parse(b""), Command::Unknown);
         assert_eq!(Command::parse(b"\0"), Command::Unknown);
         assert_eq!(Command::parse("gét".as_bytes()), Command::Unknown);
+    }
+
+    #[test]
+    fn name_codes_by_words_equal_the_table_s() {
+        let mut names: Vec<Vec<u8>> = Command::ALL.iter().map(|c| c.name().into()).collect();
+        for n in 0..=MAX_NAME {
+            for seed in 0..64u32 {
+                // Every byte value, including the letters' neighbours and non-ASCII.
+                names.push((0..n as u32).map(|i| (seed * 37 + i * 101) as u8).collect());
+                names.push(
+                    (0..n as u32)
+                        .map(|i| b"@AZ[`az{\x7f\x80\xe1"[(seed + i) as usize % 11])
+                        .collect(),
+                );
+            }
+        }
+        for name in names {
+            assert_eq!(name_code_fast(&name), name_code(&name), "{name:?}");
+        }
     }
 
     #[test]
