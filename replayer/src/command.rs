@@ -58,6 +58,7 @@ macro_rules! command_table {
             }
 
             /// Redis's (lower-case) name, as its error messages spell it.
+            #[inline]
             pub fn name(self) -> &'static str {
                 match self {
                     $( Command::$variant => $lower, )*
@@ -66,6 +67,7 @@ macro_rules! command_table {
             }
 
             /// Redis's arity: exact argument count when positive, minimum when negative.
+            #[inline]
             pub fn arity(self) -> i32 {
                 match self {
                     $( Command::$variant => $arity, )*
@@ -274,6 +276,7 @@ impl Command {
 
     /// True for EVAL, EVALSHA, FCALL and their read-only variants: their effects arrive as the
     /// script's own `[lua]` lines.
+    #[inline]
     pub fn is_script(self) -> bool {
         matches!(
             self,
@@ -287,6 +290,7 @@ impl Command {
     }
 
     /// True for MULTI, EXEC, DISCARD, WATCH and UNWATCH, which act on the connection.
+    #[inline]
     pub fn is_transaction(self) -> bool {
         matches!(
             self,

@@ -305,6 +305,15 @@ impl KeyMap {
         }
     }
 
+    /// Puts `bucket` into the empty bucket `id` without reading what was there: an assignment
+    /// would first load the old value to drop it, a cache miss on a line we only write. The
+    /// control byte said the bucket is empty, and forgetting a `None` leaks nothing.
+    #[inline]
+    fn fill(&mut self, id: usize, bucket: Bucket) {
+        debug_assert!(self.buckets[id].is_none());
+        std::mem::forget(self.buckets[id].replace(bucket));
+    }
+
     /// Adds `key` (which must be absent); returns its bucket.
     pub fn insert_new(&mut self, key: &[u8], entry: Entry) -> usize {
         let h = hash(key);
@@ -317,7 +326,7 @@ impl KeyMap {
             self.growth_left -= 1;
         }
         self.set_ctrl(id, tag(h));
-        self.buckets[id] = Some(Bucket { key: Key::new(key), entry });
+        self.fill(id, Bucket { key: Key::new(key), entry });
         self.len += 1;
         id
     }
@@ -398,7 +407,7 @@ impl KeyMap {
             let h = hash(b.key.as_bytes());
             let id = self.free_bucket(h);
             self.set_ctrl(id, tag(h));
-            self.buckets[id] = Some(b);
+            self.fill(id, b);
             self.growth_left -= 1;
         }
     }

@@ -14,6 +14,7 @@ use crate::reply::Reply;
 use crate::store::{Cx, Store};
 use crate::value::Entry;
 
+#[inline]
 fn arg(a: &Argv, i: usize) -> &[u8] {
     a.get(i).unwrap_or_default()
 }
@@ -21,7 +22,9 @@ fn arg(a: &Argv, i: usize) -> &[u8] {
 /// `DEL key [key ...]`, `UNLINK key [key ...]`
 pub(crate) fn del(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
     let mut n = 0;
-    for key in a.iter().skip(1) {
+    // (Indexing: `iter().skip(n)` walks the first n arguments too.)
+    for j in 1..a.len() {
+        let key = arg(a, j);
         // One probe: an expired key is deleted (and signalled) as `expireIfNeeded` would, but
         // not counted.
         let keys = &mut st.dbs[cx.db].keys;
@@ -37,8 +40,8 @@ pub(crate) fn del(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 /// `EXISTS key [key ...]`, `TOUCH key [key ...]`
 pub(crate) fn exists(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
     let mut n = 0;
-    for key in a.iter().skip(1) {
-        if st.lookup(cx, key).is_some() {
+    for j in 1..a.len() {
+        if st.lookup(cx, arg(a, j)).is_some() {
             n += 1;
         }
     }
@@ -60,7 +63,8 @@ pub(crate) fn expire(st: &mut Store, cx: &Cx, a: &Argv, relative: bool, seconds:
         (false, false) => "pexpireat",
     };
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
-    for opt in a.iter().skip(3) {
+    for j in 3..a.len() {
+        let opt = arg(a, j);
         if opt.eq_ignore_ascii_case(b"nx") {
             nx = true;
         } else if opt.eq_ignore_ascii_case(b"xx") {

@@ -7,6 +7,7 @@ use crate::reply::Reply;
 
 /// Redis's `string2ll`: canonical decimal only (no `+`, no leading zeros, no `-0`, no spaces),
 /// at most 20 bytes, within `i64`.
+#[inline]
 pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if s.is_empty() || s.len() >= 21 {
         return None;
@@ -37,6 +38,7 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
 }
 
 /// `getLongLongFromObjectOrReply` with the default message.
+#[inline]
 pub fn arg_i64(s: &[u8]) -> Result<i64, Reply> {
     parse_i64(s).ok_or_else(Reply::not_integer)
 }

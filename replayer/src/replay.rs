@@ -242,27 +242,16 @@ impl Replayer {
         self.counts.commands += 1;
         let node = self.node(event.source);
         node.last_us = Some(rc.server_us);
-        let mut step = Step {
-            seq: event.seq,
-            command,
-            reply: Reply::Unknown,
-            queued: false,
-            script: Vec::new(),
-            keys: Vec::new(),
-        };
-        let fast = node.in_multi == 0 && !command.is_transaction() && !command.is_script();
-        if fast {
-            let mut db = rc.db;
-            let (reply, effect) =
-                node.store.call_command(command, 0, &mut db, &rc.argv, rc.server_us);
-            step.reply = reply;
-            if key_views {
-                step.keys = views(&node.store, rc.db, &rc.argv, rc.server_us);
-            }
-            self.account(effect, &step.reply, &rc.argv);
-            return step;
+        if node.in_multi != 0 || command.is_transaction() || command.is_script() {
+            return self.slow(event, rc, command);
         }
-        self.slow(event, rc, step)
+        // Outside transactions and scripts (nearly every command): no client state is needed.
+        let mut db = rc.db;
+        let (reply, effect) = node.store.call_command(command, 0, &mut db, &rc.argv, rc.server_us);
+        let keys =
+            if key_views { views(&node.store, rc.db, &rc.argv, rc.server_us) } else { Vec::new() };
+        self.account(effect, &reply, &rc.argv);
+        Step { seq: event.seq, command, reply, queued: false, script: Vec::new(), keys }
     }
 
     fn account(&mut self, effect: Effect, reply: &Reply, argv: &cachetape_tape::Argv) {
@@ -274,9 +263,18 @@ impl Replayer {
         }
     }
 
-    fn slow(&mut self, event: &Event, rc: &RedisCommand, mut step: Step) -> Step {
+    /// A command inside a transaction, a transaction command or a script.
+    #[inline(never)]
+    fn slow(&mut self, event: &Event, rc: &RedisCommand, command: Command) -> Step {
         let key_views = self.options.key_views;
-        let command = step.command;
+        let mut step = Step {
+            seq: event.seq,
+            command,
+            reply: Reply::Unknown,
+            queued: false,
+            script: Vec::new(),
+            keys: Vec::new(),
+        };
         let node = self.node(event.source);
         if !node.clients.contains_key(&rc.client) {
             let id = node.next_id;

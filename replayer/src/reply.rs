@@ -84,6 +84,7 @@ impl Reply {
     }
 
     /// True when the reply is, or contains, [`Reply::Unknown`].
+    #[inline]
     pub fn is_unknown(&self) -> bool {
         match self {
             Reply::Unknown => true,

@@ -18,6 +18,7 @@ use crate::value::{Entry, Millis, StringValue, Value};
 /// Redis's `proto-max-bulk-len` default (512 MiB).
 const MAX_STRING: i64 = 512 * 1024 * 1024;
 
+#[inline]
 fn arg(a: &Argv, i: usize) -> &[u8] {
     a.get(i).unwrap_or_default()
 }
@@ -114,7 +115,8 @@ const PXAT: u64 = option_const(b"PXAT");
 fn parse_options<'a>(a: &'a Argv, set: bool) -> Result<SetOptions<'a>, Reply> {
     let mut o = SetOptions::default();
     let mut j = if set { 3 } else { 2 };
-    while j < a.len() {
+    let argc = a.len();
+    while j < argc {
         let next = a.get(j + 1);
         let has_expire = o.expire.is_some();
         let unit = match option_word(arg(a, j)) {
@@ -311,8 +313,8 @@ pub(crate) fn getex(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 /// `MGET key [key ...]`
 pub(crate) fn mget(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
     let mut out = Vec::with_capacity(a.len() - 1);
-    for key in a.iter().skip(1) {
-        out.push(match read_str(st, cx, key) {
+    for j in 1..a.len() {
+        out.push(match read_str(st, cx, arg(a, j)) {
             Str::Found(s) => Reply::Bulk(s.to_bytes()),
             _ => Reply::Nil,
         });
