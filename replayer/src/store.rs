@@ -12,7 +12,9 @@ the trace hid what happened to it. Unknown keys are kept apart (they have no val
 can be wholly unknown (every key not explicitly known since is unknown), and commands that
 depend on an unknown key answer [`Reply::Unknown`](crate::Reply::Unknown) instead of guessing.
 
-Cloning a store is cheap for small key sets: keys and values share their bytes.
+Each database's map is a [`KeyMap`](crate::keymap) — one probe per lookup, short keys and short
+strings inline — because replay is bound by cache misses on random keys. Cloning a store copies
+its maps; long values share their bytes.
 */
 
 use crate::fxhash::FxHashSet;
