@@ -9,12 +9,8 @@ use cachetape_tape::Argv;
 use crate::float::LongDouble;
 use crate::number::{arg_i64, i64_bytes, parse_i64};
 use crate::reply::{Bytes, Reply};
-use crate::store::{Cx, Store};
+use crate::store::{Cx, Store, arg};
 use crate::value::{Entry, HashValue, Value};
-
-fn arg(a: &Argv, i: usize) -> &[u8] {
-    a.get(i).unwrap_or_default()
-}
 
 /// `hashTypeLookupWriteOrCreate`: the hash at `key`, created empty if missing.
 fn hash_for_write<'a>(st: &'a mut Store, cx: &Cx, key: &[u8]) -> Result<&'a mut HashValue, Reply> {
@@ -121,30 +117,10 @@ pub(crate) fn hgetall(st: &mut Store, cx: &Cx, a: &Argv, fields: bool, values: b
 
 /// `HDEL key field [field ...]`
 pub(crate) fn hdel(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
-    let key = arg(a, 1);
-    let h = match st.lookup_mut(cx, key) {
-        None => return Reply::Integer(0),
-        Some(Entry { value: Value::Hash(h), .. }) => h,
-        Some(_) => return Reply::wrong_type(),
-    };
-    let mut deleted = 0;
-    let mut emptied = false;
-    for f in a.iter().skip(2) {
-        if h.remove(f) {
-            deleted += 1;
-            if h.is_empty() {
-                emptied = true;
-                break;
-            }
-        }
-    }
-    if emptied {
-        st.delete(cx.db, key);
-    }
-    if deleted > 0 {
-        st.signal(cx.db, key);
-    }
-    Reply::Integer(deleted)
+    crate::store::remove_members(st, cx, a, |v| match v {
+        Value::Hash(h) => Some(h),
+        _ => None,
+    })
 }
 
 /// `HEXISTS key field`

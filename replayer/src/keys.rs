@@ -11,13 +11,8 @@ use cachetape_tape::Argv;
 
 use crate::number::{arg_i32, arg_i64};
 use crate::reply::Reply;
-use crate::store::{Cx, Store};
+use crate::store::{Cx, Store, arg};
 use crate::value::Entry;
-
-#[inline]
-fn arg(a: &Argv, i: usize) -> &[u8] {
-    a.get(i).unwrap_or_default()
-}
 
 /// `DEL key [key ...]`, `UNLINK key [key ...]`
 pub(crate) fn del(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {

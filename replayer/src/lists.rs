@@ -9,12 +9,8 @@ use cachetape_tape::Argv;
 
 use crate::number::{arg_i64, arg_positive};
 use crate::reply::{Bytes, Reply};
-use crate::store::{Cx, Store};
+use crate::store::{Cx, Store, arg};
 use crate::value::{Entry, Value};
-
-fn arg(a: &Argv, i: usize) -> &[u8] {
-    a.get(i).unwrap_or_default()
-}
 
 fn list_for_read<'a>(
     st: &'a mut Store,

@@ -5,12 +5,8 @@ Set commands: SADD, SREM, SMEMBERS, SISMEMBER, SMISMEMBER, SCARD (Redis 7.0's `t
 use cachetape_tape::Argv;
 
 use crate::reply::Reply;
-use crate::store::{Cx, Store};
+use crate::store::{Cx, Store, arg};
 use crate::value::{Entry, SetValue, Value};
-
-fn arg(a: &Argv, i: usize) -> &[u8] {
-    a.get(i).unwrap_or_default()
-}
 
 fn set_for_read<'a>(st: &'a mut Store, cx: &Cx, key: &[u8]) -> Result<Option<&'a SetValue>, Reply> {
     match st.lookup(cx, key) {
@@ -38,30 +34,10 @@ pub(crate) fn sadd(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 
 /// `SREM key member [member ...]`
 pub(crate) fn srem(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
-    let key = arg(a, 1);
-    let s = match st.lookup_mut(cx, key) {
-        None => return Reply::Integer(0),
-        Some(Entry { value: Value::Set(s), .. }) => s,
-        Some(_) => return Reply::wrong_type(),
-    };
-    let mut deleted = 0;
-    let mut emptied = false;
-    for m in a.iter().skip(2) {
-        if s.remove(m) {
-            deleted += 1;
-            if s.is_empty() {
-                emptied = true;
-                break;
-            }
-        }
-    }
-    if emptied {
-        st.delete(cx.db, key);
-    }
-    if deleted > 0 {
-        st.signal(cx.db, key);
-    }
-    Reply::Integer(deleted)
+    crate::store::remove_members(st, cx, a, |v| match v {
+        Value::Set(s) => Some(s),
+        _ => None,
+    })
 }
 
 /// `SMEMBERS key` — numeric order for an intset (as Redis); byte order otherwise (Redis's own

@@ -20,7 +20,49 @@ its maps; long values share their bytes.
 use crate::fxhash::FxHashSet;
 use crate::keymap::{Found, KeyMap};
 use crate::reply::Bytes;
-use crate::value::{Entry, Millis, StringValue, Value};
+use crate::reply::Reply;
+use crate::value::{Entry, Members, Millis, StringValue, Value};
+
+/// Argument `i`, or empty when the command has fewer (arity is checked before commands run).
+#[inline]
+pub(crate) fn arg(a: &cachetape_tape::Argv, i: usize) -> &[u8] {
+    a.get(i).unwrap_or_default()
+}
+
+/// `HDEL`, `SREM`, `ZREM key member [member ...]`: removes the members present, deletes the key
+/// once it is empty, and answers how many were removed. `pick` gives the collection when the
+/// key holds the command's type.
+pub(crate) fn remove_members(
+    st: &mut Store,
+    cx: &Cx,
+    a: &cachetape_tape::Argv,
+    pick: fn(&mut Value) -> Option<&mut dyn Members>,
+) -> Reply {
+    let key = arg(a, 1);
+    let members = match st.lookup_mut(cx, key) {
+        None => return Reply::Integer(0),
+        Some(entry) => match pick(&mut entry.value) {
+            Some(members) => members,
+            None => return Reply::wrong_type(),
+        },
+    };
+    let mut deleted = 0;
+    for m in a.iter().skip(2) {
+        if members.remove_member(m) {
+            deleted += 1;
+            if members.is_drained() {
+                break;
+            }
+        }
+    }
+    if members.is_drained() {
+        st.delete(cx.db, key);
+    }
+    if deleted > 0 {
+        st.signal(cx.db, key);
+    }
+    Reply::Integer(deleted)
+}
 
 /// Identifies a client connection within one store (WATCH state is per client).
 pub type ClientId = u32;

@@ -12,16 +12,11 @@ use cachetape_tape::Argv;
 use crate::float::LongDouble;
 use crate::number::{arg_i64, i64_bytes, parse_i64};
 use crate::reply::{Bytes, Reply};
-use crate::store::{Cx, Store};
+use crate::store::{Cx, Store, arg};
 use crate::value::{Entry, Millis, StringValue, Value};
 
 /// Redis's `proto-max-bulk-len` default (512 MiB).
 const MAX_STRING: i64 = 512 * 1024 * 1024;
-
-#[inline]
-fn arg(a: &Argv, i: usize) -> &[u8] {
-    a.get(i).unwrap_or_default()
-}
 
 /// What a read of a string key found.
 enum Str<'a> {

@@ -332,6 +332,41 @@ impl HashValue {
     }
 }
 
+/// A collection `HDEL`/`SREM`/`ZREM` remove members from.
+pub(crate) trait Members {
+    /// Removes `m`; true when it was there.
+    fn remove_member(&mut self, m: &[u8]) -> bool;
+    /// True when nothing is left (the key must then be deleted).
+    fn is_drained(&self) -> bool;
+}
+
+impl Members for HashValue {
+    fn remove_member(&mut self, m: &[u8]) -> bool {
+        self.remove(m)
+    }
+    fn is_drained(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl Members for SetValue {
+    fn remove_member(&mut self, m: &[u8]) -> bool {
+        self.remove(m)
+    }
+    fn is_drained(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl Members for ZSetValue {
+    fn remove_member(&mut self, m: &[u8]) -> bool {
+        self.remove(m)
+    }
+    fn is_drained(&self) -> bool {
+        self.is_empty()
+    }
+}
+
 /// A set: intset (only integers, replied in numeric order) or hash table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SetValue {

@@ -9,12 +9,8 @@ use cachetape_tape::Argv;
 use crate::float::{format_double, parse_double, parse_double_lenient};
 use crate::number::arg_i64;
 use crate::reply::{Bytes, Reply};
-use crate::store::{Cx, Store};
+use crate::store::{Cx, Store, arg};
 use crate::value::{Entry, Value, ZSetValue};
-
-fn arg(a: &Argv, i: usize) -> &[u8] {
-    a.get(i).unwrap_or_default()
-}
 
 fn score_reply(s: f64) -> Reply {
     Reply::Bulk(Bytes::from(format_double(s).into_bytes()))
@@ -138,30 +134,10 @@ pub(crate) fn zadd(st: &mut Store, cx: &Cx, a: &Argv, incr_command: bool) -> Rep
 
 /// `ZREM key member [member ...]`
 pub(crate) fn zrem(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
-    let key = arg(a, 1);
-    let z = match st.lookup_mut(cx, key) {
-        None => return Reply::Integer(0),
-        Some(Entry { value: Value::ZSet(z), .. }) => z,
-        Some(_) => return Reply::wrong_type(),
-    };
-    let mut deleted = 0;
-    let mut emptied = false;
-    for m in a.iter().skip(2) {
-        if z.remove(m) {
-            deleted += 1;
-        }
-        if z.is_empty() {
-            emptied = true;
-            break;
-        }
-    }
-    if emptied {
-        st.delete(cx.db, key);
-    }
-    if deleted > 0 {
-        st.signal(cx.db, key);
-    }
-    Reply::Integer(deleted)
+    crate::store::remove_members(st, cx, a, |v| match v {
+        Value::ZSet(z) => Some(z),
+        _ => None,
+    })
 }
 
 /// `ZSCORE key member`
