@@ -29,6 +29,10 @@ pub enum Command {
     Cat(CatArgs),
     /// Record live: Redis MONITOR of every --redis node and the --mysql binlog into one trace.
     Record(RecordArgs),
+    /// Judge every read of a mapped key as recorded: fresh or stale, why, and for how long.
+    Analyze(AnalyzeArgs),
+    /// Work with key→row mappings: `map --infer TRACE` proposes one from the trace.
+    Map(MapArgs),
 }
 
 /// `cachetape import`.
@@ -196,4 +200,68 @@ pub struct RecordArgs {
     /// returned.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+/// How `analyze` prints its report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people: worst keys first, each stale read with its story.
+    Text,
+    /// One JSON document: `{"summary": {...}, "findings": [...], "keys": [...]}`.
+    Json,
+}
+
+/// What `--expect` asserts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Expectation {
+    /// Exit 0 only if some read was stale.
+    Stale,
+    /// Exit 0 only if no read was stale.
+    Clean,
+}
+
+/// `cachetape analyze`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 no stale reads, 1 stale reads found, 2 error; with --expect, \
+    0 when the expectation holds and 1 when it does not.\n\nExamples:\n  cachetape analyze \
+    incident.bin\n  cachetape analyze incident.bin --map shop.toml --format json\n  cachetape \
+    analyze incident.bin --html incident.html --expect clean"
+)]
+pub struct AnalyzeArgs {
+    /// The trace.
+    pub trace: PathBuf,
+    /// The key→row mapping (default: the trace's name with `.toml`, beside it; without one the
+    /// mapping is inferred from the trace).
+    #[arg(long = "map", value_name = "FILE")]
+    pub map: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Also write a self-contained HTML page with a timeline of each flagged key.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// For CI: exit 0 when the trace is stale (or clean) as expected, 1 when not.
+    #[arg(long, value_enum, value_name = "stale|clean")]
+    pub expect: Option<Expectation>,
+    /// How long before its receipt a live-recorded database commit may have happened.
+    #[arg(long, default_value = "5ms", value_name = "DURATION")]
+    pub db_lag: String,
+    /// Ages for the "fresh within" figures, comma-separated.
+    #[arg(long, default_value = "0ms,10ms,1s,5m", value_name = "LIST")]
+    pub ages: String,
+}
+
+/// `cachetape map`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  cachetape map --infer incident.bin > incident.toml")]
+pub struct MapArgs {
+    /// The trace.
+    pub trace: PathBuf,
+    /// Propose a mapping from the trace alone, with the evidence for each rule, as TOML.
+    #[arg(long, required = true)]
+    pub infer: bool,
+    /// Write the TOML here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

@@ -9,6 +9,7 @@ mod cli;
 mod cmd;
 mod filter;
 mod format;
+mod report;
 mod units;
 
 use std::io;

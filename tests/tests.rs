@@ -1,6 +1,7 @@
 //! cachetape's command line end to end, as one test binary: each module drives the real binary
 //! against real servers or files made in the test.
 
+mod analyze_cases;
 mod binlog_import;
 mod monitor_capture;
 mod record_cli;

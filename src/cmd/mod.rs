@@ -2,9 +2,11 @@
 One module per subcommand: each turns its clap struct into library calls and prints the result.
 */
 
+mod analyze;
 mod cat;
 mod import;
 mod info;
+mod map;
 mod record;
 
 use std::process::ExitCode;
@@ -22,6 +24,8 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
         Command::Info(args) => info::run(args),
         Command::Cat(args) => cat::run(args),
         Command::Record(args) => record::run(args),
+        Command::Analyze(args) => analyze::run(args),
+        Command::Map(args) => map::run(args),
     }
 }
 

@@ -1,0 +1,1320 @@
+/*!
+The streaming analysis: events in, one [`Report`] out.
+
+[`Analysis::push`] takes the trace's events in trace order. Redis commands run on the fake store
+([`cachetape_replayer::Replayer`], with key views) in each node's order; what a mapped key held
+after each command cuts its life into [`Episode`]s (a value from its write to what ended it);
+each hit of a mapped key is a read of the current episode's value. Row changes and commits build
+each row's [`Versions`].
+
+Reads are judged once nothing that could change their verdict can still arrive: the trace is in
+arrival order, so once the recorder had received events `reorder slack` past a read's latest
+possible time (plus the DB lag), every commit that may precede it is in. Fresh and unverifiable
+reads are then only counted; stale ones wait in their episode until it ends, when their cause
+(which depends on what ended the value), their chain and the episode's exposure are known.
+Memory therefore holds: one small record per mapped key, the versions of changed rows, the
+interned values, the reads of the last moments, and the stale reads of live episodes. Reads of a
+row that has not changed yet wait for its first change (whose before image says what the row
+held); if it never changes they are unverifiable.
+*/
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hasher;
+
+use cachetape_replayer::{
+    Command, FxBuild, FxHasher, KeyAfter, KeyView, ReplayOptions, Replayer, Reply, Step,
+    Value as RValue,
+};
+use cachetape_tape::{Event, EventBody, Header, Micros, Name, SourceId, StoredValue};
+
+use crate::dbstate::{DbState, RowValue, SubjectId, Versions};
+use crate::exposure::{Exposure, ExposureEnd, ExposureStart, exposures};
+use crate::mapping::{Mapping, MappingError, ValueShape, ValueTable};
+use crate::oracle::{
+    self, CACHE_UNKNOWN, Cached, End, Episode, Judgement, Mark, Origin, ROW_UNKNOWN, Verdict,
+};
+use crate::report::{
+    ExposureReport, KeyReport, KeyTimeline, Link, Report, StaleRead, Summary, TimelineMark,
+};
+use crate::timeline::{Stamp, Timeline, TimelineOptions};
+
+/// How to analyze.
+#[derive(Clone, Debug)]
+pub struct AnalysisOptions {
+    /// Placement of events on the timeline.
+    pub timeline: TimelineOptions,
+    /// Age limits for the "fresh within" figures (µs).
+    pub ages_us: Vec<Micros>,
+    /// How far out of time order events may arrive in the trace (µs).
+    pub reorder_slack_us: Micros,
+    /// Where the mapping came from, for the report.
+    pub mapping_origin: String,
+    /// Keys whose whole timeline the report should carry (for the HTML page).
+    pub detail_keys: Vec<String>,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        AnalysisOptions {
+            timeline: TimelineOptions::default(),
+            ages_us: vec![0, 10_000, 1_000_000, 300_000_000],
+            reorder_slack_us: 1_000_000,
+            mapping_origin: String::new(),
+            detail_keys: Vec::new(),
+        }
+    }
+}
+
+/// An analysis failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    /// The mapping does not fit the trace.
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Now {
+    Missing,
+    Present { hash: u64, expires_ms: Option<i64> },
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct ReadObs {
+    seq: u64,
+    stamp: Stamp,
+    client: u32,
+    served: crate::mapping::ValueId,
+    episode: u32,
+}
+
+struct Slot {
+    no: u32,
+    episode: Episode,
+    stale: Vec<(ReadObs, Judgement)>,
+}
+
+struct KeyTrack {
+    source: SourceId,
+    db: u32,
+    name: Box<[u8]>,
+    rule: u16,
+    subject: SubjectId,
+    now: Now,
+    /// Unsettled episodes; the last is the live one when `live`.
+    slots: Vec<Slot>,
+    live: bool,
+    next_no: u32,
+    parked_reads: Vec<ReadObs>,
+    parked_episodes: Vec<u32>,
+    reads: u64,
+    hits: u64,
+    detail: Option<Box<Detail>>,
+}
+
+#[derive(Default)]
+struct Detail {
+    marks: Vec<TimelineMark>,
+    cached: Vec<(Micros, Micros, String)>,
+    clients: Vec<u32>,
+}
+
+enum Pending {
+    Read { key: u32, read: ReadObs },
+    Settle { key: u32, episode: u32, hi: Micros },
+}
+
+impl Pending {
+    fn time(&self) -> Micros {
+        match self {
+            Pending::Read { read, .. } => read.stamp.hi,
+            Pending::Settle { hi, .. } => *hi,
+        }
+    }
+}
+
+#[derive(Default)]
+struct KeyAcc {
+    stale_definite: u64,
+    stale_possible: u64,
+    exposure: Vec<ExposureReport>,
+    exposed_us: Micros,
+    findings: Vec<StaleRead>,
+}
+
+/// A streaming analysis of one trace.
+pub struct Analysis {
+    mapping: Mapping,
+    options: AnalysisOptions,
+    values: ValueTable,
+    db: DbState,
+    timeline: Timeline,
+    replayer: Replayer,
+    keys: Vec<KeyTrack>,
+    /// Mapped keys by source, then db index.
+    key_index: Vec<Vec<KeyIndex>>,
+    clients: HashMap<Name, u32, FxBuild>,
+    client_names: Vec<Name>,
+    pending: VecDeque<Pending>,
+    max_recv: Micros,
+    judged_until: Micros,
+    first_us: Option<Micros>,
+    last_t: Micros,
+    last_server_us: Vec<Micros>,
+    db_gaps: Vec<(Micros, Micros)>,
+    accs: HashMap<u32, KeyAcc, FxBuild>,
+    // Counters.
+    events: u64,
+    redis_commands: u64,
+    reads: u64,
+    hits: u64,
+    misses: u64,
+    fresh: u64,
+    stale_definite: u64,
+    stale_possible: u64,
+    unverifiable: HashMap<&'static str, u64, FxBuild>,
+    by_cause: [u64; 4],
+    within: Vec<u64>,
+    late_commits: u64,
+    unsettled_exposure: u64,
+    newly_known: Vec<SubjectId>,
+    holes_buf: Vec<u8>,
+    proj: Vec<u8>,
+}
+
+const NO_CLIENT: u32 = u32::MAX;
+
+/// A db's mapped keys → their track.
+type KeyIndex = HashMap<Box<[u8]>, u32, FxBuild>;
+
+impl Analysis {
+    /// An analysis of a trace with `header`, under `mapping`.
+    pub fn new(header: &Header, mapping: Mapping, options: AnalysisOptions) -> Analysis {
+        let timeline = Timeline::new(header, options.timeline);
+        let replayer =
+            Replayer::new(header, ReplayOptions { key_views: true, ..Default::default() });
+        let within = vec![0; options.ages_us.len()];
+        Analysis {
+            mapping,
+            options,
+            values: ValueTable::default(),
+            db: DbState::default(),
+            timeline,
+            replayer,
+            keys: Vec::new(),
+            key_index: Vec::new(),
+            clients: HashMap::default(),
+            client_names: Vec::new(),
+            pending: VecDeque::new(),
+            max_recv: Micros::MIN,
+            judged_until: Micros::MIN,
+            first_us: None,
+            last_t: Micros::MIN,
+            last_server_us: Vec::new(),
+            db_gaps: Vec::new(),
+            accs: HashMap::default(),
+            events: 0,
+            redis_commands: 0,
+            reads: 0,
+            hits: 0,
+            misses: 0,
+            fresh: 0,
+            stale_definite: 0,
+            stale_possible: 0,
+            unverifiable: HashMap::default(),
+            by_cause: [0; 4],
+            within,
+            late_commits: 0,
+            unsettled_exposure: 0,
+            newly_known: Vec::new(),
+            holes_buf: Vec::new(),
+            proj: Vec::new(),
+        }
+    }
+
+    /// Takes the next event of the trace.
+    pub fn push(&mut self, event: &Event) -> Result<(), AnalysisError> {
+        self.events += 1;
+        self.first_us.get_or_insert(event.recv_us);
+        self.max_recv = self.max_recv.max(event.recv_us);
+        match &event.body {
+            EventBody::Redis(rc) => {
+                self.redis_commands += 1;
+                let stamp = self.timeline.redis(event.source, rc.server_us, event.recv_us);
+                self.note_time(stamp.t);
+                let i = event.source.0 as usize;
+                if self.last_server_us.len() <= i {
+                    self.last_server_us.resize(i + 1, Micros::MIN);
+                }
+                self.last_server_us[i] = rc.server_us;
+                if let Some(step) = self.replayer.apply(event) {
+                    self.redis(event, &rc.client, rc.server_us, stamp, &step);
+                }
+            }
+            EventBody::Row(change) => {
+                self.db.row(event.source, change, &self.mapping, &mut self.values)?;
+            }
+            EventBody::Commit(commit) => {
+                let stamp = self.timeline.commit(
+                    event.source,
+                    event.recv_us,
+                    commit.header_secs,
+                    commit.commit_us,
+                );
+                self.note_time(stamp.t);
+                if stamp.lo <= self.judged_until {
+                    self.late_commits += 1;
+                }
+                let mut newly = std::mem::take(&mut self.newly_known);
+                self.db.commit(event.source, commit, event.seq, stamp, &mut newly);
+                for &s in &newly {
+                    self.row_became_known(s);
+                }
+                newly.clear();
+                self.newly_known = newly;
+            }
+            EventBody::ClockProbe(p) => self.timeline.probe(event.source, p),
+            EventBody::Snapshot(s) => {
+                self.replayer.apply(event);
+                let server = self.last_server_us.get(event.source.0 as usize).copied();
+                let server = server.filter(|&s| s != Micros::MIN).unwrap_or(event.recv_us);
+                let stamp = self.timeline.redis(event.source, server, event.recv_us.max(server));
+                self.snapshot(event.source, event.seq, s, server, stamp);
+            }
+            EventBody::Gap(g) => {
+                self.replayer.apply(event);
+                if self.timeline.is_redis(event.source) {
+                    let stamp = Stamp { t: g.from_us, lo: g.from_us, hi: g.to_us };
+                    for k in 0..self.keys.len() {
+                        if self.keys[k].source == event.source {
+                            self.set_unknown(k as u32, stamp, None);
+                        }
+                    }
+                } else {
+                    self.db_gaps.push((g.from_us, g.to_us));
+                }
+            }
+            EventBody::Keyspace(k) => {
+                self.replayer.apply(event);
+                if &*k.event == "evicted"
+                    && let Some(key) = self.lookup(event.source, k.db, &k.key)
+                {
+                    let stamp = Stamp::at(event.recv_us);
+                    self.set_unknown(key, stamp, Some(event.seq));
+                }
+            }
+        }
+        self.drain(self.max_recv - self.options.reorder_slack_us);
+        Ok(())
+    }
+
+    fn note_time(&mut self, t: Micros) {
+        self.last_t = self.last_t.max(t);
+    }
+
+    fn client(&mut self, name: &Name) -> u32 {
+        if let Some(&c) = self.clients.get(name) {
+            return c;
+        }
+        let c = self.client_names.len() as u32;
+        self.client_names.push(name.clone());
+        self.clients.insert(name.clone(), c);
+        c
+    }
+
+    fn lookup(&self, source: SourceId, db: u32, key: &[u8]) -> Option<u32> {
+        self.key_index.get(source.0 as usize)?.get(db as usize)?.get(key).copied()
+    }
+
+    /// The track of a mapped key, created on first sight; `None` for keys no rule maps.
+    fn track(&mut self, source: SourceId, db: u32, key: &[u8]) -> Option<u32> {
+        if let Some(k) = self.lookup(source, db, key) {
+            return Some(k);
+        }
+        let node = self.timeline.name(source).to_string();
+        let mut holes = Vec::new();
+        let rule = self.mapping.find(&node, db, key, &mut holes)?;
+        self.mapping.rules[rule].row_id_from_key(&holes, &mut self.holes_buf);
+        let row_id = std::mem::take(&mut self.holes_buf);
+        let subject = self.db.subject(rule as u16, &row_id);
+        self.holes_buf = row_id;
+        let k = self.keys.len() as u32;
+        let name_text = String::from_utf8_lossy(key);
+        let detail = self
+            .options
+            .detail_keys
+            .iter()
+            .any(|d| *d == name_text)
+            .then(|| Box::new(Detail::default()));
+        self.keys.push(KeyTrack {
+            source,
+            db,
+            name: key.into(),
+            rule: rule as u16,
+            subject,
+            now: Now::Missing,
+            slots: Vec::new(),
+            live: false,
+            next_no: 0,
+            parked_reads: Vec::new(),
+            parked_episodes: Vec::new(),
+            reads: 0,
+            hits: 0,
+            detail,
+        });
+        let s = source.0 as usize;
+        if self.key_index.len() <= s {
+            self.key_index.resize_with(s + 1, Vec::new);
+        }
+        let dbs = &mut self.key_index[s];
+        if dbs.len() <= db as usize {
+            dbs.resize_with(db as usize + 1, HashMap::default);
+        }
+        dbs[db as usize].insert(key.into(), k);
+        Some(k)
+    }
+
+    fn redis(
+        &mut self,
+        event: &Event,
+        client: &Name,
+        server_us: Micros,
+        stamp: Stamp,
+        step: &Step,
+    ) {
+        let EventBody::Redis(rc) = &event.body else { return };
+        let command = step.command;
+        let is_read = matches!(
+            command,
+            Command::Get
+                | Command::GetEx
+                | Command::GetDel
+                | Command::GetSet
+                | Command::MGet
+                | Command::HGet
+                | Command::HMGet
+                | Command::HGetAll
+        );
+        if is_read && !step.reply.is_error() {
+            let db = step.keys.first().map_or(rc.db, |k| k.db);
+            match command {
+                Command::MGet => {
+                    for (i, key) in rc.argv.iter().skip(1).enumerate() {
+                        let reply = match &step.reply {
+                            Reply::Array(items) => items.get(i).unwrap_or(&Reply::Unknown),
+                            other => other,
+                        };
+                        self.read(event, client, db, key, stamp, reply, &[]);
+                    }
+                }
+                Command::HGet | Command::HMGet => {
+                    if let Some(key) = rc.argv.get(1) {
+                        let fields: Vec<&[u8]> = rc.argv.iter().skip(2).collect();
+                        self.read(event, client, db, key, stamp, &step.reply, &fields);
+                    }
+                }
+                _ => {
+                    if let Some(key) = rc.argv.get(1) {
+                        self.read(event, client, db, key, stamp, &step.reply, &[]);
+                    }
+                }
+            }
+        }
+        let unconditional = overwrites(command, &rc.argv);
+        let now_ms = server_us.div_euclid(1000);
+        for ka in &step.keys {
+            self.view(event.source, event.seq, client, command, unconditional, ka, stamp, now_ms);
+        }
+        for (s, call) in step.script.iter().zip(&rc.script) {
+            let unconditional = overwrites(s.command, &call.argv);
+            for ka in &s.keys {
+                self.view(
+                    event.source,
+                    event.seq,
+                    client,
+                    s.command,
+                    unconditional,
+                    ka,
+                    stamp,
+                    now_ms,
+                );
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn read(
+        &mut self,
+        event: &Event,
+        client: &Name,
+        db: u32,
+        key: &[u8],
+        stamp: Stamp,
+        reply: &Reply,
+        fields: &[&[u8]],
+    ) {
+        let Some(k) = self.track(event.source, db, key) else { return };
+        self.reads += 1;
+        self.keys[k as usize].reads += 1;
+        let hit = match reply {
+            Reply::Nil | Reply::NilArray => false,
+            Reply::Array(items) => {
+                items.iter().any(|i| !matches!(i, Reply::Nil)) && !items.is_empty()
+            }
+            Reply::Unknown => {
+                self.hits += 1;
+                self.keys[k as usize].hits += 1;
+                self.count_unverifiable(CACHE_UNKNOWN);
+                return;
+            }
+            _ => true,
+        };
+        if !hit {
+            self.misses += 1;
+            return;
+        }
+        self.hits += 1;
+        let c = self.client(client);
+        let kt = &mut self.keys[k as usize];
+        kt.hits += 1;
+        // The served value: the live episode's, or (a field read) the fields it returned.
+        let episode = match (kt.live, kt.slots.last()) {
+            (true, Some(slot)) => Some((slot.no, slot.episode.value)),
+            _ => None,
+        };
+        let Some((no, value)) = episode else {
+            self.count_unverifiable(CACHE_UNKNOWN);
+            return;
+        };
+        let served = if fields.is_empty() {
+            value
+        } else {
+            let rule = &self.mapping.rules[kt.rule as usize];
+            let returned: Vec<Option<&[u8]>> = match reply {
+                Reply::Bulk(b) => vec![Some(&b[..])],
+                Reply::Array(items) => items.iter().map(|i| i.as_bulk()).collect(),
+                _ => Vec::new(),
+            };
+            let get = |f: &[u8]| -> Option<&[u8]> {
+                fields.iter().position(|x| *x == f).and_then(|i| returned.get(i).copied().flatten())
+            };
+            match rule.project_hash(get, &mut self.proj) {
+                Ok(()) => Cached::Value(self.values.intern(&self.proj)),
+                Err(why) => Cached::Unreconciled(why),
+            }
+        };
+        match served {
+            Cached::Value(v) => {
+                let read = ReadObs { seq: event.seq, stamp, client: c, served: v, episode: no };
+                self.pending.push_back(Pending::Read { key: k, read });
+            }
+            Cached::Unreconciled(why) => self.count_unverifiable(why),
+            Cached::Unknown => self.count_unverifiable(CACHE_UNKNOWN),
+        }
+    }
+
+    fn count_unverifiable(&mut self, reason: &'static str) {
+        *self.unverifiable.entry(reason).or_insert(0) += 1;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn view(
+        &mut self,
+        source: SourceId,
+        seq: u64,
+        client: &Name,
+        command: Command,
+        unconditional: bool,
+        ka: &KeyAfter,
+        stamp: Stamp,
+        now_ms: i64,
+    ) {
+        let Some(k) = self.track(source, ka.db, &ka.key) else { return };
+        let c = self.client(client);
+        let what = command.name();
+        match &ka.view {
+            KeyView::Missing => {
+                if let Now::Present { expires_ms, .. } = self.keys[k as usize].now {
+                    match expires_ms {
+                        Some(e) if e <= now_ms => self.expire(k, e),
+                        _ => {
+                            let mark = Mark { seq: Some(seq), stamp, client: c, what: upper(what) };
+                            self.end_live(k, End::Del, mark);
+                        }
+                    }
+                }
+                self.keys[k as usize].now = Now::Missing;
+            }
+            KeyView::Unknown => {
+                if self.keys[k as usize].now != Now::Unknown {
+                    self.set_unknown(k, stamp, Some(seq));
+                }
+            }
+            KeyView::Present { value, expires_at } => {
+                let hash = value_hash(value);
+                let old = self.keys[k as usize].now;
+                if let Now::Present { hash: h, expires_ms } = old
+                    && h == hash
+                    && !unconditional
+                {
+                    if expires_ms != *expires_at {
+                        // Only the TTL changed (EXPIRE, PERSIST, GETEX).
+                        self.keys[k as usize].now = Now::Present { hash, expires_ms: *expires_at };
+                        let exp =
+                            expires_at.map(|e| self.timeline.on_source_clock(source, e * 1000).t);
+                        if let Some(slot) = self.keys[k as usize].slots.last_mut() {
+                            slot.episode.expires_us = exp;
+                        }
+                    }
+                    return;
+                }
+                let mark = Mark { seq: Some(seq), stamp, client: c, what: upper(what) };
+                if let Now::Present { expires_ms, .. } = old {
+                    match expires_ms {
+                        Some(e) if e <= now_ms => self.expire(k, e),
+                        _ => self.end_live(k, End::Overwrite, mark),
+                    }
+                }
+                let cached = self.project_view(k, value);
+                let expires_us =
+                    expires_at.map(|e| self.timeline.on_source_clock(source, e * 1000).t);
+                self.start(k, cached, Origin::Write, mark, expires_us);
+                self.keys[k as usize].now = Now::Present { hash, expires_ms: *expires_at };
+            }
+        }
+    }
+
+    fn project_view(&mut self, k: u32, value: &RValue) -> Cached {
+        let rule = &self.mapping.rules[self.keys[k as usize].rule as usize];
+        let r = match value {
+            RValue::String(s) => rule.project_string(s.as_bytes(), &mut self.proj),
+            RValue::Hash(h) => rule.project_hash(|f| h.get(f).map(|b| &b[..]), &mut self.proj),
+            _ => Err("the cached value is a list, set or sorted set"),
+        };
+        match r {
+            Ok(()) => Cached::Value(self.values.intern(&self.proj)),
+            Err(why) => Cached::Unreconciled(why),
+        }
+    }
+
+    fn snapshot(
+        &mut self,
+        source: SourceId,
+        seq: u64,
+        s: &cachetape_tape::Snapshot,
+        server_us: Micros,
+        stamp: Stamp,
+    ) {
+        let Some(k) = self.track(source, s.db, &s.key) else { return };
+        let mark = Mark { seq: Some(seq), stamp, client: NO_CLIENT, what: "snapshot" };
+        let now_ms = server_us.div_euclid(1000);
+        if let Now::Present { expires_ms, .. } = self.keys[k as usize].now {
+            match expires_ms {
+                Some(e) if e <= now_ms => self.expire(k, e),
+                _ => self.end_live(k, End::Overwrite, mark),
+            }
+        }
+        let rule = &self.mapping.rules[self.keys[k as usize].rule as usize];
+        let (cached, hash) = match &s.value {
+            StoredValue::Missing => {
+                self.keys[k as usize].now = Now::Missing;
+                return;
+            }
+            StoredValue::String(b) => {
+                let mut h = FxHasher::default();
+                h.write(b);
+                (rule.project_string(b, &mut self.proj), h.finish())
+            }
+            StoredValue::Hash(pairs) => {
+                let get = |f: &[u8]| pairs.iter().find(|(x, _)| x == f).map(|(_, v)| &v[..]);
+                let r = rule.project_hash(get, &mut self.proj);
+                // Not the store's hash: the next view will start a new episode only if the
+                // value really changed, which a snapshot cannot tell; accept one spurious split.
+                (r, 0)
+            }
+            _ => (Err("the cached value is a list, set or sorted set"), 0),
+        };
+        let cached = match cached {
+            Ok(()) => Cached::Value(self.values.intern(&self.proj)),
+            Err(why) => Cached::Unreconciled(why),
+        };
+        let expires_ms = (s.pttl_ms >= 0).then(|| now_ms + s.pttl_ms);
+        let expires_us = expires_ms.map(|e| self.timeline.on_source_clock(source, e * 1000).t);
+        self.start(k, cached, Origin::Snapshot, mark, expires_us);
+        self.keys[k as usize].now = Now::Present { hash, expires_ms };
+    }
+
+    fn start(
+        &mut self,
+        k: u32,
+        value: Cached,
+        origin: Origin,
+        start: Mark,
+        expires_us: Option<Micros>,
+    ) {
+        let label = match value {
+            Cached::Value(v) => Some(
+                self.values.display(v, &self.mapping.rules[self.keys[k as usize].rule as usize]),
+            ),
+            _ => None,
+        };
+        let kt = &mut self.keys[k as usize];
+        let no = kt.next_no;
+        kt.next_no += 1;
+        kt.slots.push(Slot {
+            no,
+            episode: Episode { value, origin, start, expires_us, end: None, basis: None },
+            stale: Vec::new(),
+        });
+        kt.live = true;
+        if let Some(d) = kt.detail.as_deref_mut() {
+            let label = label.unwrap_or_else(|| "(not comparable)".into());
+            d.marks.push(TimelineMark {
+                t_us: start.stamp.t,
+                lane: start.client as usize,
+                kind: "write",
+                seq: start.seq,
+                verdict: None,
+                label: format!("{} → {label}", start.what),
+            });
+            d.cached.push((start.stamp.t, Micros::MAX, label));
+            if start.client != NO_CLIENT && !d.clients.contains(&start.client) {
+                d.clients.push(start.client);
+            }
+        }
+    }
+
+    fn end_live(&mut self, k: u32, end: End, mark: Mark) {
+        let kt = &mut self.keys[k as usize];
+        if !kt.live {
+            return;
+        }
+        kt.live = false;
+        let slot = kt.slots.last_mut().expect("a live episode has a slot");
+        slot.episode.end = Some((end, mark));
+        let no = slot.no;
+        if let Some(d) = kt.detail.as_deref_mut() {
+            if let Some(last) = d.cached.last_mut() {
+                last.1 = mark.stamp.t;
+            }
+            if end == End::Del {
+                d.marks.push(TimelineMark {
+                    t_us: mark.stamp.t,
+                    lane: mark.client as usize,
+                    kind: "del",
+                    seq: mark.seq,
+                    verdict: None,
+                    label: mark.what.to_string(),
+                });
+                if mark.client != NO_CLIENT && !d.clients.contains(&mark.client) {
+                    d.clients.push(mark.client);
+                }
+            }
+        }
+        self.pending.push_back(Pending::Settle { key: k, episode: no, hi: mark.stamp.hi });
+    }
+
+    fn expire(&mut self, k: u32, expires_ms: i64) {
+        let source = self.keys[k as usize].source;
+        let stamp = self.timeline.on_source_clock(source, expires_ms * 1000);
+        let mark = Mark { seq: None, stamp, client: NO_CLIENT, what: "expired" };
+        self.end_live(k, End::Expiry, mark);
+        self.keys[k as usize].now = Now::Missing;
+    }
+
+    fn set_unknown(&mut self, k: u32, stamp: Stamp, seq: Option<u64>) {
+        let mark = Mark { seq, stamp, client: NO_CLIENT, what: "unknown" };
+        self.end_live(k, End::Unknown, mark);
+        self.keys[k as usize].now = Now::Unknown;
+    }
+
+    /// Judges and settles everything whose outcome can no longer change before `watermark`.
+    fn drain(&mut self, watermark: Micros) {
+        let lag = self.options.timeline.db_lag_us;
+        while let Some(front) = self.pending.front() {
+            let t = front.time();
+            if watermark != Micros::MAX && t.saturating_add(lag) > watermark {
+                break;
+            }
+            self.judged_until = self.judged_until.max(t);
+            match self.pending.pop_front().expect("front exists") {
+                Pending::Read { key, read } => {
+                    let s = self.keys[key as usize].subject;
+                    if self.db.subjects[s.0 as usize].versions.is_unknown() {
+                        self.park(key, Some(read), None);
+                    } else {
+                        self.judge(key, read);
+                    }
+                }
+                Pending::Settle { key, episode, .. } => {
+                    let s = self.keys[key as usize].subject;
+                    if self.db.subjects[s.0 as usize].versions.is_unknown() {
+                        self.park(key, None, Some(episode));
+                    } else {
+                        self.settle(key, episode);
+                    }
+                }
+            }
+        }
+    }
+
+    fn park(&mut self, key: u32, read: Option<ReadObs>, episode: Option<u32>) {
+        let kt = &mut self.keys[key as usize];
+        let first = kt.parked_reads.is_empty() && kt.parked_episodes.is_empty();
+        kt.parked_reads.extend(read);
+        kt.parked_episodes.extend(episode);
+        if first {
+            self.db.subjects[kt.subject.0 as usize].waiting.push(key);
+        }
+    }
+
+    fn row_became_known(&mut self, s: SubjectId) {
+        let waiting = std::mem::take(&mut self.db.subjects[s.0 as usize].waiting);
+        for key in waiting {
+            let reads = std::mem::take(&mut self.keys[key as usize].parked_reads);
+            for r in reads {
+                self.judge(key, r);
+            }
+            let episodes = std::mem::take(&mut self.keys[key as usize].parked_episodes);
+            for e in episodes {
+                self.settle(key, e);
+            }
+        }
+    }
+
+    fn in_db_gap(&self, stamp: Stamp) -> bool {
+        self.db_gaps.iter().any(|&(from, to)| from <= stamp.hi && to >= stamp.lo)
+    }
+
+    fn judge(&mut self, key: u32, read: ReadObs) {
+        if self.in_db_gap(read.stamp) {
+            self.count_unverifiable("database not observed then (gap)");
+            return;
+        }
+        let kt = &mut self.keys[key as usize];
+        let versions = &self.db.subjects[kt.subject.0 as usize].versions;
+        let Some(slot) = kt.slots.iter_mut().find(|s| s.no == read.episode) else {
+            self.count_unverifiable(CACHE_UNKNOWN);
+            return;
+        };
+        let basis = slot.episode.basis(versions, &self.values);
+        let j = oracle::judge_read(versions, basis, read.stamp, read.served, &self.values);
+        let age = match j.verdict {
+            Verdict::Fresh => Some(0),
+            Verdict::StaleDefinite | Verdict::StalePossible => j.age_us,
+            Verdict::Unverifiable => None,
+        };
+        if j.verdict != Verdict::Unverifiable
+            && let Some(age) = age
+        {
+            for (i, &limit) in self.options.ages_us.iter().enumerate() {
+                if age <= limit {
+                    self.within[i] += 1;
+                }
+            }
+        }
+        if let Some(d) = kt.detail.as_deref_mut() {
+            d.marks.push(TimelineMark {
+                t_us: read.stamp.t,
+                lane: read.client as usize,
+                kind: "read",
+                seq: Some(read.seq),
+                verdict: Some(j.verdict),
+                label: format!("GET: {}", j.verdict),
+            });
+            if !d.clients.contains(&read.client) {
+                d.clients.push(read.client);
+            }
+        }
+        match j.verdict {
+            Verdict::Fresh => self.fresh += 1,
+            Verdict::Unverifiable => self.count_unverifiable(j.reason.unwrap_or(ROW_UNKNOWN)),
+            Verdict::StaleDefinite | Verdict::StalePossible => {
+                if j.verdict == Verdict::StaleDefinite {
+                    self.stale_definite += 1;
+                } else {
+                    self.stale_possible += 1;
+                }
+                slot.stale.push((read, j));
+            }
+        }
+    }
+
+    fn settle(&mut self, key: u32, no: u32) {
+        let kt = &mut self.keys[key as usize];
+        let Some(pos) = kt.slots.iter().position(|s| s.no == no) else { return };
+        let mut slot = kt.slots.remove(pos);
+        let (source, db, rule_ix) = (kt.source, kt.db, kt.rule as usize);
+        let versions = &self.db.subjects[kt.subject.0 as usize].versions;
+        let mut found: Vec<Exposure> = Vec::new();
+        if versions.is_unknown() {
+            self.unsettled_exposure += 1;
+        } else {
+            exposures(&mut slot.episode, versions, &self.values, &mut found);
+        }
+        if slot.stale.is_empty() && found.is_empty() {
+            return;
+        }
+        let rule = &self.mapping.rules[rule_ix];
+        let key_name = String::from_utf8_lossy(&kt.name).into_owned();
+        let node = self.timeline.name(source).to_string();
+        let client_name =
+            |c: u32| self.client_names.get(c as usize).map_or("?".to_string(), |n| n.to_string());
+        let cached = match slot.episode.value {
+            Cached::Value(v) => self.values.display(v, rule),
+            Cached::Unreconciled(why) => format!("(not comparable: {why})"),
+            Cached::Unknown => "?".into(),
+        };
+        let row_value = |v: RowValue| match v {
+            RowValue::Known(id) => self.values.display(id, rule),
+            RowValue::Absent => "(no row)".to_string(),
+            RowValue::Unknown => "?".to_string(),
+        };
+        let acc = self.accs.entry(key).or_default();
+        for e in &found {
+            let (started_by, start_seq) = match e.start {
+                ExposureStart::Write(m) => ("write", m.seq),
+                ExposureStart::Commit { seq } => ("commit", Some(seq)),
+            };
+            let (end_seq, ttl_left_us) = match e.end {
+                ExposureEnd::Cache(End::EndOfTrace { ttl_left_us }, m) => (m.seq, ttl_left_us),
+                ExposureEnd::Cache(_, m) => (m.seq, None),
+                ExposureEnd::DbAgreed { seq } => (Some(seq), None),
+            };
+            acc.exposed_us += e.duration_us();
+            acc.exposure.push(ExposureReport {
+                from_us: e.from_us,
+                to_us: e.to_us,
+                cached: cached.clone(),
+                started_by,
+                start_seq,
+                ended_by: e.end.name(),
+                end_seq,
+                ttl_left_us,
+            });
+        }
+        for (read, j) in &slot.stale {
+            let cause = oracle::cause(&slot.episode, versions, j);
+            self.by_cause[cause_index(cause)] += 1;
+            if j.verdict == Verdict::StaleDefinite {
+                acc.stale_definite += 1;
+            } else {
+                acc.stale_possible += 1;
+            }
+            let chain = oracle::chain(&slot.episode, versions, j)
+                .into_iter()
+                .map(|(role, m)| {
+                    let what = match role {
+                        oracle::Role::Write => {
+                            format!("{} {key_name} from {}", m.what, client_name(m.client))
+                        }
+                        oracle::Role::Snapshot => "found in the cache by a snapshot".to_string(),
+                        oracle::Role::Superseded => {
+                            let i = j.matched.map_or(0, |m| m + 1);
+                            format!("commit: the row became {}", row_value(versions.value(i)))
+                        }
+                        oracle::Role::Invalidation => {
+                            format!("{} {key_name} from {}", m.what, client_name(m.client))
+                        }
+                        oracle::Role::Expiry => "the TTL ran out".to_string(),
+                        oracle::Role::EndOfTrace => match slot.episode.end {
+                            Some((End::EndOfTrace { ttl_left_us: Some(t) }, _)) => format!(
+                                "the trace ended with the value cached, {} TTL left",
+                                cachetape_tape::format_duration(t)
+                            ),
+                            Some((End::Unknown, _)) => "the cache state became unknown".into(),
+                            _ => "the trace ended with the value cached, no TTL".to_string(),
+                        },
+                    };
+                    Link { role: role.name(), seq: m.seq, t_us: m.stamp.t, what }
+                })
+                .collect();
+            let served = self.values.display(read.served, rule);
+            acc.findings.push(StaleRead {
+                key: key_name.clone(),
+                node: node.clone(),
+                redis_db: db,
+                client: client_name(read.client),
+                seq: read.seq,
+                t_us: read.stamp.t,
+                uncertainty_us: read.stamp.uncertainty(),
+                served,
+                db: row_value(versions.value(j.db_version)),
+                verdict: j.verdict,
+                cause,
+                age_us: j.age_us,
+                chain,
+            });
+        }
+    }
+
+    /// Ends the analysis: closes what is still cached, judges everything left, and builds the
+    /// report.
+    pub fn finish(mut self) -> Result<Report, AnalysisError> {
+        // Rules whose table never appeared.
+        if !self.db.tables_seen.is_empty() {
+            for (i, rule) in self.mapping.rules.iter().enumerate() {
+                if !self.db.tables_seen.contains(&rule.table) {
+                    return Err(MappingError::UnknownTable {
+                        rule: rule.label(i),
+                        table: rule.table.clone(),
+                        seen: self.db.tables_seen.iter().cloned().collect::<Vec<_>>().join(", "),
+                    }
+                    .into());
+                }
+            }
+        }
+        let end_t = self.last_t;
+        for k in 0..self.keys.len() as u32 {
+            let kt = &self.keys[k as usize];
+            if !kt.live {
+                continue;
+            }
+            let expires = kt.slots.last().and_then(|s| s.episode.expires_us);
+            match expires {
+                Some(e) if e <= end_t => {
+                    let mark =
+                        Mark { seq: None, stamp: Stamp::at(e), client: NO_CLIENT, what: "expired" };
+                    self.end_live(k, End::Expiry, mark);
+                }
+                _ => {
+                    let ttl_left_us = expires.map(|e| e - end_t);
+                    let mark =
+                        Mark { seq: None, stamp: Stamp::at(end_t), client: NO_CLIENT, what: "end" };
+                    self.end_live(k, End::EndOfTrace { ttl_left_us }, mark);
+                }
+            }
+        }
+        self.drain(Micros::MAX);
+        for k in 0..self.keys.len() {
+            let reads = std::mem::take(&mut self.keys[k].parked_reads);
+            for _ in reads {
+                self.count_unverifiable(ROW_UNKNOWN);
+            }
+            self.unsettled_exposure += self.keys[k].parked_episodes.len() as u64;
+        }
+        Ok(self.report())
+    }
+
+    fn report(mut self) -> Report {
+        let replay = self.replayer.report();
+        let mut notes = Vec::new();
+        if !replay.unmodelled.is_empty() {
+            let list: Vec<String> =
+                replay.unmodelled.iter().map(|(n, c)| format!("{n} ×{c}")).collect();
+            notes.push(format!(
+                "commands the fake Redis does not model (their keys became unknown): {}",
+                list.join(", ")
+            ));
+        }
+        if replay.gaps > 0 {
+            notes.push(format!(
+                "{} gap(s) in a Redis source: keys were unknown after each",
+                replay.gaps
+            ));
+        }
+        if !self.db_gaps.is_empty() {
+            notes.push(format!(
+                "{} gap(s) in the database source: reads then are unverifiable",
+                self.db_gaps.len()
+            ));
+        }
+        if self.late_commits > 0 {
+            notes.push(format!(
+                "{} commit(s) arrived in the trace more than {} after reads they may precede; \
+                 verdicts near them may be wrong",
+                self.late_commits,
+                cachetape_tape::format_duration(self.options.reorder_slack_us)
+            ));
+        }
+        if self.db.open_transactions() > 0 {
+            notes.push(format!(
+                "{} transaction(s) had row changes but no commit in the trace: ignored",
+                self.db.open_transactions()
+            ));
+        }
+        let subjects_unknown = self
+            .keys
+            .iter()
+            .filter(|k| self.db.subjects[k.subject.0 as usize].versions.is_unknown())
+            .count();
+        if subjects_unknown > 0 {
+            notes.push(format!(
+                "{subjects_unknown} mapped key(s) map to rows the trace never changed: their reads \
+                 are unverifiable"
+            ));
+        }
+        if self.unsettled_exposure > 0 {
+            notes.push(format!(
+                "{} cached value(s) could not be checked for exposure (row unknown)",
+                self.unsettled_exposure
+            ));
+        }
+
+        // Keys, worst first.
+        let mut flagged: Vec<(u32, KeyAcc)> = self.accs.drain().collect();
+        flagged.sort_by(|(ka, a), (kb, b)| {
+            let na = &self.keys[*ka as usize];
+            let nb = &self.keys[*kb as usize];
+            b.stale_definite
+                .cmp(&a.stale_definite)
+                .then(b.stale_possible.cmp(&a.stale_possible))
+                .then(b.exposed_us.cmp(&a.exposed_us))
+                .then(na.name.cmp(&nb.name))
+                .then(na.source.cmp(&nb.source))
+                .then(na.db.cmp(&nb.db))
+        });
+        let mut keys = Vec::new();
+        let mut findings = Vec::new();
+        let mut exposure_intervals = 0;
+        let mut exposure_total_us = 0;
+        let mut longest: Option<(String, Micros)> = None;
+        for (k, mut acc) in flagged {
+            let kt = &self.keys[k as usize];
+            let rule = &self.mapping.rules[kt.rule as usize];
+            acc.findings.sort_by_key(|f| f.seq);
+            acc.exposure.sort_by_key(|e| (e.from_us, e.to_us));
+            let name = String::from_utf8_lossy(&kt.name).into_owned();
+            for e in &acc.exposure {
+                exposure_intervals += 1;
+                exposure_total_us += e.to_us - e.from_us;
+                if longest.as_ref().is_none_or(|(_, l)| e.to_us - e.from_us > *l) {
+                    longest = Some((name.clone(), e.to_us - e.from_us));
+                }
+            }
+            keys.push(KeyReport {
+                key: name,
+                node: self.timeline.name(kt.source).to_string(),
+                db: kt.db,
+                rule: rule_summary(rule),
+                reads: kt.reads,
+                hits: kt.hits,
+                stale_definite: acc.stale_definite,
+                stale_possible: acc.stale_possible,
+                exposure: acc.exposure,
+                exposed_us: acc.exposed_us,
+            });
+            findings.extend(acc.findings);
+        }
+
+        let mut timelines = Vec::new();
+        for kt in &mut self.keys {
+            let Some(d) = kt.detail.take() else { continue };
+            let versions = &self.db.subjects[kt.subject.0 as usize].versions;
+            let rule = &self.mapping.rules[kt.rule as usize];
+            timelines.push(timeline_of(
+                kt,
+                *d,
+                versions,
+                rule,
+                &self.values,
+                &self.client_names,
+                self.last_t,
+            ));
+        }
+        timelines.sort_by(|a, b| a.key.cmp(&b.key));
+        for t in &mut timelines {
+            if let Some(k) = keys.iter().find(|k| k.key == t.key) {
+                t.stale = k.exposure.iter().map(|e| (e.from_us, e.to_us)).collect();
+            }
+        }
+
+        let verifiable = self.fresh + self.stale_definite + self.stale_possible;
+        let mut unverifiable_by_reason: Vec<(String, u64)> =
+            self.unverifiable.iter().map(|(r, c)| (r.to_string(), *c)).collect();
+        unverifiable_by_reason.sort();
+        let unverifiable = unverifiable_by_reason.iter().map(|(_, c)| c).sum();
+        let summary = Summary {
+            events: self.events,
+            redis_commands: self.redis_commands,
+            row_changes: self.db.row_changes,
+            commits: self.db.commits,
+            first_us: self.first_us.unwrap_or(0),
+            last_us: if self.last_t == Micros::MIN { 0 } else { self.last_t },
+            mapping_origin: self.options.mapping_origin.clone(),
+            rules: self.mapping.rules.iter().map(rule_summary).collect(),
+            reads: self.reads,
+            hits: self.hits,
+            misses: self.misses,
+            fresh: self.fresh,
+            stale_definite: self.stale_definite,
+            stale_possible: self.stale_possible,
+            unverifiable,
+            unverifiable_by_reason,
+            stale_by_cause: oracle::Cause::ALL
+                .iter()
+                .map(|&c| (c, self.by_cause[cause_index(c)]))
+                .collect(),
+            fresh_within: self
+                .options
+                .ages_us
+                .iter()
+                .zip(&self.within)
+                .map(|(&a, &n)| {
+                    (a, if verifiable == 0 { 1.0 } else { n as f64 / verifiable as f64 })
+                })
+                .collect(),
+            keys_flagged: keys.len() as u64,
+            exposure_intervals,
+            exposure_total_us,
+            longest_exposure: longest,
+            clocks: self.timeline.summary(),
+            db_lag_us: self.options.timeline.db_lag_us,
+            notes,
+        };
+        Report { summary, keys, findings, timelines }
+    }
+}
+
+fn cause_index(c: oracle::Cause) -> usize {
+    oracle::Cause::ALL.iter().position(|&x| x == c).unwrap_or(0)
+}
+
+fn rule_summary(rule: &crate::mapping::Rule) -> String {
+    let shape = match &rule.value {
+        ValueShape::Column(c) => format!("column {c}"),
+        ValueShape::Json(p) => {
+            format!("JSON {}", p.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>().join(", "))
+        }
+        ValueShape::Hash(p) => {
+            format!("hash {}", p.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>().join(", "))
+        }
+    };
+    let row: Vec<String> = rule.row.iter().map(|(c, p)| format!("{c} = {{{p}}}")).collect();
+    format!("{} → {} where {} ({shape})", rule.key, rule.table, row.join(" and "))
+}
+
+fn timeline_of(
+    kt: &KeyTrack,
+    d: Detail,
+    versions: &Versions,
+    rule: &crate::mapping::Rule,
+    values: &ValueTable,
+    client_names: &[Name],
+    end_t: Micros,
+) -> KeyTimeline {
+    let mut clients = d.clients.clone();
+    clients.sort_by(|a, b| client_names[*a as usize].cmp(&client_names[*b as usize]));
+    let lanes: Vec<String> =
+        clients.iter().map(|c| client_names[*c as usize].to_string()).collect();
+    let db_lane = lanes.len();
+    let lane_of = |c: usize| clients.iter().position(|&x| x as usize == c).unwrap_or(db_lane);
+    let mut marks: Vec<TimelineMark> = d
+        .marks
+        .into_iter()
+        .map(|mut m| {
+            m.lane = lane_of(m.lane);
+            m
+        })
+        .collect();
+    let show = |v: RowValue| match v {
+        RowValue::Known(id) => values.display(id, rule),
+        RowValue::Absent => "(no row)".to_string(),
+        RowValue::Unknown => "?".to_string(),
+    };
+    let first = d.cached.first().map_or(end_t, |c| c.0);
+    let mut db = Vec::new();
+    for i in 0..versions.len() {
+        let from = versions.began(i).map_or(first.min(end_t), |v| v.stamp.t);
+        let to = versions.began(i + 1).map_or(end_t, |v| v.stamp.t);
+        db.push((from, to, show(versions.value(i))));
+        if let Some(v) = versions.began(i) {
+            marks.push(TimelineMark {
+                t_us: v.stamp.t,
+                lane: db_lane,
+                kind: "commit",
+                seq: Some(v.seq),
+                verdict: None,
+                label: format!("COMMIT → {}", show(v.value)),
+            });
+        }
+    }
+    marks.sort_by_key(|m| (m.t_us, m.seq));
+    let cached = d
+        .cached
+        .into_iter()
+        .map(|(a, b, v)| (a, if b == Micros::MAX { end_t } else { b }, v))
+        .collect();
+    KeyTimeline {
+        key: String::from_utf8_lossy(&kt.name).into_owned(),
+        lanes,
+        marks,
+        cached,
+        db,
+        stale: Vec::new(),
+    }
+}
+
+/// True when `command` writes its key whatever it held (so writing the same value again is a
+/// new write).
+fn overwrites(command: Command, argv: &cachetape_tape::Argv) -> bool {
+    match command {
+        Command::Set => !argv
+            .iter()
+            .skip(3)
+            .any(|a| a.eq_ignore_ascii_case(b"NX") || a.eq_ignore_ascii_case(b"XX")),
+        Command::SetEx
+        | Command::PSetEx
+        | Command::MSet
+        | Command::GetSet
+        | Command::HSet
+        | Command::HMSet => true,
+        _ => false,
+    }
+}
+
+fn upper(name: &'static str) -> &'static str {
+    // Command names come lower-case from the replayer; the report shows them as Redis does.
+    match name {
+        "set" => "SET",
+        "setex" => "SETEX",
+        "psetex" => "PSETEX",
+        "setnx" => "SETNX",
+        "getset" => "GETSET",
+        "getdel" => "GETDEL",
+        "getex" => "GETEX",
+        "mset" => "MSET",
+        "msetnx" => "MSETNX",
+        "del" => "DEL",
+        "unlink" => "UNLINK",
+        "hset" => "HSET",
+        "hmset" => "HMSET",
+        "hdel" => "HDEL",
+        "expire" => "EXPIRE",
+        "pexpire" => "PEXPIRE",
+        "rename" => "RENAME",
+        "flushdb" => "FLUSHDB",
+        "flushall" => "FLUSHALL",
+        "append" => "APPEND",
+        "incr" => "INCR",
+        "incrby" => "INCRBY",
+        other => other,
+    }
+}
+
+fn value_hash(v: &RValue) -> u64 {
+    let mut h = FxHasher::default();
+    match v {
+        RValue::String(s) => {
+            h.write_u8(1);
+            h.write(s.as_bytes());
+        }
+        RValue::Hash(hash) => {
+            h.write_u8(2);
+            let mut pairs = hash.pairs();
+            pairs.sort();
+            for (f, v) in pairs {
+                h.write(&f);
+                h.write_u8(0xff);
+                h.write(&v);
+                h.write_u8(0xfe);
+            }
+        }
+        other => {
+            h.write_u8(3);
+            h.write(format!("{other:?}").as_bytes());
+        }
+    }
+    h.finish()
+}

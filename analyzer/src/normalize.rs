@@ -1,0 +1,521 @@
+/*!
+Normalization: one canonical form for a value, whether it came out of the cache (text, a JSON
+field, a hash field) or out of the database (a typed column value of the binlog).
+
+Two values compare equal when their canonical forms are byte-equal. The rules, the same on both
+sides so that equality stays symmetric:
+- **numbers**: integers, DECIMAL text, FLOAT/DOUBLE (shortest round-trip rendering), JSON numbers
+  and text that reads as a decimal number all become one decimal text without leading or trailing
+  zeros (`9.990`, `9.99` and the DECIMAL `9.99` are equal; `1e3` equals `1000`);
+- **booleans**: JSON `true`/`false` and the texts `true`/`false` are the numbers 1 and 0 (MySQL's
+  BOOLEAN is a TINYINT);
+- **NULL**: SQL NULL and JSON `null`;
+- **dates and times**: DATE, DATETIME and TIMESTAMP columns and ISO-8601 texts (`2026-11-26`,
+  `2026-11-26T04:15:25Z`, `2026-11-26 04:15:25.120+01:00`) become `YYYY-MM-DD[ HH:MM:SS[.f]]` in
+  UTC (a zone-less DATETIME is taken as UTC; midnight drops its time);
+- **JSON**: objects and arrays (JSON columns, nested fields, cached JSON text) become compact JSON
+  with sorted keys and every scalar normalized as above;
+- everything else is its bytes.
+
+The one thing this cannot reconcile is a different *rendering* of the same fact (epoch seconds
+against a DATETIME, a currency symbol, another encoding): those compare unequal, and the oracle
+calls such reads "unexplained", never silently stale.
+*/
+
+use cachetape_tape::Value;
+
+/// Tags of the canonical forms (the first byte).
+const NULL: u8 = b'0';
+const NUMBER: u8 = b'n';
+const TEXT: u8 = b's';
+const DATE: u8 = b'd';
+const TIME: u8 = b't';
+const JSON: u8 = b'j';
+
+/// The canonical form of a text value (a cached string, a hash field, a VARCHAR column).
+pub fn text(bytes: &[u8], out: &mut Vec<u8>) {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        let t = s.trim();
+        if let Some(n) = decimal(t) {
+            out.push(NUMBER);
+            out.extend_from_slice(n.as_bytes());
+            return;
+        }
+        if t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false") {
+            out.push(NUMBER);
+            out.push(if t.len() == 4 { b'1' } else { b'0' });
+            return;
+        }
+        if let Some(d) = datetime(t) {
+            out.push(DATE);
+            out.extend_from_slice(d.as_bytes());
+            return;
+        }
+        if let Some(d) = time_of_day(t) {
+            out.push(TIME);
+            out.extend_from_slice(d.as_bytes());
+            return;
+        }
+        let bracketed =
+            (t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']'));
+        if bracketed && let Ok(v) = serde_json::from_str::<serde_json::Value>(t) {
+            json(&v, out);
+            return;
+        }
+    }
+    out.push(TEXT);
+    out.extend_from_slice(bytes);
+}
+
+/// The canonical form of a parsed JSON value (a field of a cached JSON document).
+pub fn json(v: &serde_json::Value, out: &mut Vec<u8>) {
+    match v {
+        serde_json::Value::Null => out.push(NULL),
+        serde_json::Value::Bool(b) => {
+            out.push(NUMBER);
+            out.push(if *b { b'1' } else { b'0' });
+        }
+        serde_json::Value::Number(n) => {
+            out.push(NUMBER);
+            let s = n.to_string();
+            out.extend_from_slice(decimal(&s).unwrap_or(s).as_bytes());
+        }
+        serde_json::Value::String(s) => text(s.as_bytes(), out),
+        serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+            out.push(JSON);
+            compact_json(v, out);
+        }
+    }
+}
+
+/// Compact JSON with sorted keys and normalized scalars (strings keep their text, numbers
+/// their canonical decimal form).
+fn compact_json(v: &serde_json::Value, out: &mut Vec<u8>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(serde_json::Value::String(k.clone()).to_string().as_bytes());
+                out.push(b':');
+                compact_json(&map[k], out);
+            }
+            out.push(b'}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                compact_json(item, out);
+            }
+            out.push(b']');
+        }
+        serde_json::Value::Number(n) => {
+            let s = n.to_string();
+            out.extend_from_slice(decimal(&s).unwrap_or(s).as_bytes());
+        }
+        serde_json::Value::Bool(b) => out.push(if *b { b'1' } else { b'0' }),
+        other => out.extend_from_slice(other.to_string().as_bytes()),
+    }
+}
+
+/// The canonical form of a database column value.
+pub fn column(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Null => out.push(NULL),
+        Value::Int(i) => {
+            out.push(NUMBER);
+            out.extend_from_slice(i.to_string().as_bytes());
+        }
+        Value::UInt(u) => {
+            out.push(NUMBER);
+            out.extend_from_slice(u.to_string().as_bytes());
+        }
+        Value::Float(f) => float(f64::from(*f), &f.to_string(), out),
+        Value::Double(d) => float(*d, &d.to_string(), out),
+        Value::Decimal(s) => match decimal(s) {
+            Some(n) => {
+                out.push(NUMBER);
+                out.extend_from_slice(n.as_bytes());
+            }
+            None => {
+                out.push(TEXT);
+                out.extend_from_slice(s.as_bytes());
+            }
+        },
+        Value::Bytes(b) => text(b, out),
+        Value::DateTime(dt) => {
+            out.push(DATE);
+            let days = days_from_civil(i64::from(dt.year), u32::from(dt.month), u32::from(dt.day));
+            let secs = i64::from(dt.hour) * 3600 + i64::from(dt.minute) * 60 + i64::from(dt.second);
+            if dt.month == 0 || dt.day == 0 {
+                // A zero date has no calendar day: keep its own text.
+                out.extend_from_slice(dt.to_string().as_bytes());
+            } else {
+                render_datetime(days, secs, dt.micros, out);
+            }
+        }
+        Value::Timestamp(us) => {
+            out.push(DATE);
+            let secs = us.div_euclid(1_000_000);
+            render_datetime(
+                secs.div_euclid(86_400),
+                secs.rem_euclid(86_400),
+                us.rem_euclid(1_000_000) as u32,
+                out,
+            );
+        }
+        Value::Time(us) => {
+            out.push(TIME);
+            out.extend_from_slice(render_time(*us).as_bytes());
+        }
+        Value::Json(s) => match serde_json::from_str::<serde_json::Value>(s) {
+            Ok(v) => json(&v, out),
+            Err(_) => {
+                out.push(TEXT);
+                out.extend_from_slice(s.as_bytes());
+            }
+        },
+    }
+}
+
+fn float(x: f64, shortest: &str, out: &mut Vec<u8>) {
+    if x.is_finite() {
+        out.push(NUMBER);
+        out.extend_from_slice(decimal(shortest).unwrap_or_else(|| shortest.to_string()).as_bytes());
+    } else {
+        out.push(TEXT);
+        out.extend_from_slice(shortest.as_bytes());
+    }
+}
+
+/// A canonical form as a person reads it: `PAID`, `9.99`, `NULL`, `2026-11-26 04:15:25`.
+pub fn display(canonical: &[u8]) -> String {
+    match canonical.split_first() {
+        Some((&NULL, _)) => "NULL".to_string(),
+        Some((_, rest)) => String::from_utf8_lossy(rest).into_owned(),
+        None => String::new(),
+    }
+}
+
+/// `s` as a canonical decimal number, if it is one: optional sign, digits with an optional
+/// fraction, optional exponent. `None` for anything else (and for absurd exponents).
+pub fn decimal(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let negative = match b.first() {
+        Some(b'-') => {
+            i = 1;
+            true
+        }
+        Some(b'+') => {
+            i = 1;
+            false
+        }
+        _ => false,
+    };
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = &s[int_start..i];
+    let mut frac_digits = "";
+    if i < b.len() && b[i] == b'.' {
+        let f = i + 1;
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac_digits = &s[f..i];
+    }
+    if int_digits.is_empty() && frac_digits.is_empty() {
+        return None;
+    }
+    let mut exp: i64 = 0;
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        let rest = &s[i + 1..];
+        exp = rest.parse().ok()?;
+        if !(-400..=400).contains(&exp) {
+            return None;
+        }
+        i = b.len();
+    }
+    if i != b.len() {
+        return None;
+    }
+    // All digits, and where the decimal point sits in them.
+    let mut digits: Vec<u8> = Vec::with_capacity(int_digits.len() + frac_digits.len());
+    digits.extend_from_slice(int_digits.as_bytes());
+    digits.extend_from_slice(frac_digits.as_bytes());
+    let mut point = int_digits.len() as i64 + exp;
+    // Strip leading zeros (moving the point) and trailing zeros of the fraction.
+    let lead = digits.iter().take_while(|&&d| d == b'0').count();
+    digits.drain(..lead);
+    point -= lead as i64;
+    if digits.is_empty() {
+        return Some("0".to_string());
+    }
+    while digits.len() as i64 > point.max(0) && digits.last() == Some(&b'0') {
+        digits.pop();
+    }
+    let mut out = String::with_capacity(digits.len() + 4);
+    if negative {
+        out.push('-');
+    }
+    if point <= 0 {
+        out.push_str("0.");
+        for _ in 0..-point {
+            out.push('0');
+        }
+        out.push_str(std::str::from_utf8(&digits).ok()?);
+    } else if point as usize >= digits.len() {
+        out.push_str(std::str::from_utf8(&digits).ok()?);
+        for _ in 0..point as usize - digits.len() {
+            out.push('0');
+        }
+    } else {
+        let (a, f) = digits.split_at(point as usize);
+        out.push_str(std::str::from_utf8(a).ok()?);
+        out.push('.');
+        out.push_str(std::str::from_utf8(f).ok()?);
+    }
+    Some(out)
+}
+
+/// An ISO-8601 date or date-time text in canonical UTC form.
+fn datetime(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut secs = 0i64;
+    let mut micros = 0u32;
+    let mut offset = 0i64;
+    let mut i = 10;
+    if i < b.len() {
+        if b[i] != b'T' && b[i] != b' ' {
+            return None;
+        }
+        i += 1;
+        let (h, m) = (num(i..i + 2)?, num(i + 3..i + 5)?);
+        if b.get(i + 2) != Some(&b':') {
+            return None;
+        }
+        i += 5;
+        let mut sec = 0;
+        if b.get(i) == Some(&b':') {
+            sec = num(i + 1..i + 3)?;
+            i += 3;
+            if b.get(i) == Some(&b'.') {
+                let start = i + 1;
+                i = start;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                let frac = &s[start..i];
+                if frac.is_empty() {
+                    return None;
+                }
+                let mut six = frac.chars().take(6).collect::<String>();
+                while six.len() < 6 {
+                    six.push('0');
+                }
+                micros = six.parse().ok()?;
+            }
+        }
+        if h > 23 || m > 59 || sec > 60 {
+            return None;
+        }
+        secs = h * 3600 + m * 60 + sec;
+        match b.get(i) {
+            None => {}
+            Some(b'Z') | Some(b'z') if i + 1 == b.len() => {}
+            Some(&sign @ (b'+' | b'-')) => {
+                let rest = &s[i + 1..];
+                let (oh, om) = match rest.len() {
+                    5 if rest.as_bytes()[2] == b':' => (num(i + 1..i + 3)?, num(i + 4..i + 6)?),
+                    4 => (num(i + 1..i + 3)?, num(i + 3..i + 5)?),
+                    2 => (num(i + 1..i + 3)?, 0),
+                    _ => return None,
+                };
+                offset = (oh * 3600 + om * 60) * if sign == b'+' { 1 } else { -1 };
+            }
+            _ => return None,
+        }
+    }
+    let days = days_from_civil(year, month as u32, day as u32);
+    let total = days * 86_400 + secs - offset;
+    let mut out = Vec::new();
+    render_datetime(total.div_euclid(86_400), total.rem_euclid(86_400), micros, &mut out);
+    String::from_utf8(out).ok()
+}
+
+/// `HH:MM:SS[.f]` (possibly negative, hours beyond 24) in canonical form.
+fn time_of_day(s: &str) -> Option<String> {
+    let (negative, body) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let mut parts = body.splitn(3, ':');
+    let h: i64 = parts.next()?.parse().ok()?;
+    let m_txt = parts.next()?;
+    let s_txt = parts.next()?;
+    if m_txt.len() != 2 || !m_txt.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let m: i64 = m_txt.parse().ok()?;
+    let (sec_txt, frac) = s_txt.split_once('.').unwrap_or((s_txt, ""));
+    if sec_txt.len() != 2 || !sec_txt.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if !frac.bytes().all(|c| c.is_ascii_digit()) || frac.len() > 6 {
+        return None;
+    }
+    let sec: i64 = sec_txt.parse().ok()?;
+    let mut six = frac.to_string();
+    while six.len() < 6 {
+        six.push('0');
+    }
+    let micros: i64 = six.parse().ok()?;
+    let us = ((h * 3600 + m * 60 + sec) * 1_000_000 + micros) * if negative { -1 } else { 1 };
+    Some(render_time(us))
+}
+
+fn render_time(us: i64) -> String {
+    let sign = if us < 0 { "-" } else { "" };
+    let a = us.unsigned_abs();
+    let secs = a / 1_000_000;
+    let micros = a % 1_000_000;
+    let mut out = format!("{sign}{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+    if micros != 0 {
+        out.push_str(format!(".{micros:06}").trim_end_matches('0'));
+    }
+    out
+}
+
+fn render_datetime(days: i64, secs: i64, micros: u32, out: &mut Vec<u8>) {
+    let (y, m, d) = civil_from_days(days);
+    let mut s = format!("{y:04}-{m:02}-{d:02}");
+    if secs != 0 || micros != 0 {
+        s.push_str(&format!(" {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60));
+        if micros != 0 {
+            s.push_str(format!(".{micros:06}").trim_end_matches('0'));
+        }
+    }
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cachetape_tape::DateTime;
+
+    fn t(s: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        text(s.as_bytes(), &mut out);
+        out
+    }
+
+    fn c(v: Value) -> Vec<u8> {
+        let mut out = Vec::new();
+        column(&v, &mut out);
+        out
+    }
+
+    #[test]
+    fn numbers_compare_by_value() {
+        assert_eq!(decimal("9.990").as_deref(), Some("9.99"));
+        assert_eq!(decimal("-0.0").as_deref(), Some("0"));
+        assert_eq!(decimal("007").as_deref(), Some("7"));
+        assert_eq!(decimal("1e3").as_deref(), Some("1000"));
+        assert_eq!(decimal("1.5E-2").as_deref(), Some("0.015"));
+        assert_eq!(decimal(".5").as_deref(), Some("0.5"));
+        assert_eq!(decimal("12a"), None);
+        assert_eq!(decimal(""), None);
+        assert_eq!(t("9.99"), c(Value::Decimal("9.990".into())));
+        assert_eq!(t("0.1"), c(Value::Float(0.1)));
+        assert_eq!(t("0.1"), c(Value::Double(0.1)));
+        assert_eq!(t("42"), c(Value::Int(42)));
+        assert_ne!(t("42"), c(Value::Int(43)));
+    }
+
+    #[test]
+    fn booleans_null_and_json() {
+        let mut out = Vec::new();
+        json(&serde_json::json!(true), &mut out);
+        assert_eq!(out, c(Value::Int(1)));
+        let mut null = Vec::new();
+        json(&serde_json::Value::Null, &mut null);
+        assert_eq!(null, c(Value::Null));
+        assert_eq!(
+            t(r#"{"b": 1.50, "a": [1, "x"]}"#),
+            c(Value::Json(r#"{"a":[1,"x"],"b":1.5}"#.into()))
+        );
+    }
+
+    #[test]
+    fn dates_in_utc() {
+        let dt = |h, mi, s, micros| {
+            Value::DateTime(DateTime {
+                year: 2026,
+                month: 11,
+                day: 26,
+                hour: h,
+                minute: mi,
+                second: s,
+                micros,
+            })
+        };
+        assert_eq!(t("2026-11-26T04:15:25Z"), c(dt(4, 15, 25, 0)));
+        assert_eq!(t("2026-11-26 04:15:25.120"), c(dt(4, 15, 25, 120_000)));
+        assert_eq!(t("2026-11-26T05:15:25+01:00"), c(dt(4, 15, 25, 0)));
+        assert_eq!(t("2026-11-26"), c(dt(0, 0, 0, 0)));
+        assert_eq!(t("2026-11-26 04:15:25"), c(Value::Timestamp(1_795_666_525_000_000)));
+        assert_eq!(t("-12:30:00"), c(Value::Time(-45_000_000_000)));
+        assert_eq!(display(&t("2026-11-26T04:15:25Z")), "2026-11-26 04:15:25");
+    }
+
+    #[test]
+    fn text_stays_text() {
+        assert_eq!(display(&t("PAID")), "PAID");
+        assert_ne!(t("PAID"), t("paid"));
+        assert_eq!(display(&c(Value::Null)), "NULL");
+    }
+}

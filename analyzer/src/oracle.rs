@@ -1,0 +1,442 @@
+/*!
+The stale-read oracle: is a cache hit fresh, stale for certain, stale for some placement of the
+events inside their uncertainty, or unverifiable — and if stale, why, since when, and which events
+made it so.
+
+Everything here is a pure function of small values: one key's [`Episode`] (a cached value from
+the write that put it there to what ended it), the [`Versions`] of the row it maps to, a read's
+[`Stamp`] and the interned projections. A perturbation explorer can call it on millions of
+reordered schedules of one key's events: give every event a point stamp in schedule order and
+the answers are exact for that schedule.
+
+The rules (DESIGN, "Stale reads"):
+- The versions the DB can have held at a read are those whose commit may precede the read and
+  whose successor's commit may follow it. Value causality narrows them: a cached value that is DB
+  version *j* was read from the DB after *j* committed, so every read of it sees version *j* or
+  later (the episode's *basis*).
+- **fresh** when every candidate version agrees with the served value, **stale-definite** when
+  none does, **stale-possible** when some do, **unverifiable** when the row is unknown.
+- Age: time since the version the served value matches was superseded.
+- Cause: **stale set** when the write landed after that supersession; otherwise **late
+  invalidation** when a DEL or overwrite ended the value, **missing invalidation** when only
+  expiry (or the end of the trace) did; **unexplained** when the value matches no version the
+  trace saw.
+*/
+
+use std::fmt;
+
+use cachetape_tape::Micros;
+
+use crate::dbstate::{RowValue, Versions};
+use crate::mapping::{ValueId, ValueTable};
+use crate::timeline::Stamp;
+
+/// A read's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    /// The served value agrees with the DB for every placement.
+    Fresh,
+    /// It disagrees for every placement.
+    StaleDefinite,
+    /// It disagrees for some placements.
+    StalePossible,
+    /// The DB state (or the cache state) is unknown.
+    Unverifiable,
+}
+
+impl Verdict {
+    /// `fresh`, `stale-definite`, `stale-possible`, `unverifiable`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Fresh => "fresh",
+            Verdict::StaleDefinite => "stale-definite",
+            Verdict::StalePossible => "stale-possible",
+            Verdict::Unverifiable => "unverifiable",
+        }
+    }
+
+    /// True for both stale verdicts.
+    pub fn is_stale(self) -> bool {
+        matches!(self, Verdict::StaleDefinite | Verdict::StalePossible)
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a stale read was stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cause {
+    /// The cached value was written after the DB had already moved on.
+    StaleSet,
+    /// Fresh when written; a commit superseded it and the DEL or overwrite came after the read.
+    LateInvalidation,
+    /// No invalidation followed the commit: only expiry (or nothing) ended it.
+    MissingInvalidation,
+    /// The value matches no DB version the trace saw.
+    Unexplained,
+}
+
+impl Cause {
+    /// Every cause, in report order.
+    pub const ALL: [Cause; 4] =
+        [Cause::StaleSet, Cause::LateInvalidation, Cause::MissingInvalidation, Cause::Unexplained];
+
+    /// `stale-set`, `late-invalidation`, `missing-invalidation`, `unexplained`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::StaleSet => "stale-set",
+            Cause::LateInvalidation => "late-invalidation",
+            Cause::MissingInvalidation => "missing-invalidation",
+            Cause::Unexplained => "unexplained",
+        }
+    }
+
+    /// In words, for the human report.
+    pub fn words(self) -> &'static str {
+        match self {
+            Cause::StaleSet => "stale set",
+            Cause::LateInvalidation => "late invalidation",
+            Cause::MissingInvalidation => "missing invalidation",
+            Cause::Unexplained => "unexplained value",
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a key held in the cache during an episode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cached {
+    /// A value, projected.
+    Value(ValueId),
+    /// A value the mapping cannot reconcile with the row, and why.
+    Unreconciled(&'static str),
+    /// The replay cannot know (unmodelled command, gap, eviction).
+    Unknown,
+}
+
+/// How a value came into the cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A command wrote it.
+    Write,
+    /// The recorder found it there (a snapshot probe): when it was written is not known.
+    Snapshot,
+}
+
+/// What ended an episode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// A DEL (UNLINK, GETDEL) removed the key.
+    Del,
+    /// Another write replaced the value.
+    Overwrite,
+    /// The TTL ran out.
+    Expiry,
+    /// The trace ended with the value still cached, with this much TTL left (`None`: no TTL).
+    EndOfTrace {
+        /// TTL left at the end, µs.
+        ttl_left_us: Option<Micros>,
+    },
+    /// The cache state became unknown (unmodelled command, gap, eviction).
+    Unknown,
+}
+
+impl End {
+    /// `del`, `overwrite`, `expiry`, `end-of-trace`, `unknown`.
+    pub fn name(self) -> &'static str {
+        match self {
+            End::Del => "del",
+            End::Overwrite => "overwrite",
+            End::Expiry => "expiry",
+            End::EndOfTrace { .. } => "end-of-trace",
+            End::Unknown => "unknown",
+        }
+    }
+
+    /// True for a DEL or an overwrite: an invalidation someone sent.
+    pub fn is_invalidation(self) -> bool {
+        matches!(self, End::Del | End::Overwrite)
+    }
+}
+
+/// One event of a key's story: a sequence number (when it was an event), when, who, what.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// The event's sequence number (`None` for an expiry or the end of the trace).
+    pub seq: Option<u64>,
+    /// When.
+    pub stamp: Stamp,
+    /// The client (index into the analysis' client names; `u32::MAX` for none).
+    pub client: u32,
+    /// The command name (`SETEX`, `DEL`), or what happened (`expired`).
+    pub what: &'static str,
+}
+
+/// A cached value's life: from the write that put it there to what ended it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Episode {
+    /// The value.
+    pub value: Cached,
+    /// How it got there.
+    pub origin: Origin,
+    /// The write (or snapshot).
+    pub start: Mark,
+    /// Its expiry then, on the timeline (µs), if it had one.
+    pub expires_us: Option<Micros>,
+    /// What ended it, once something did.
+    pub end: Option<(End, Mark)>,
+    /// The version its value was read from (value causality), once computed.
+    pub basis: Option<Option<usize>>,
+}
+
+impl Episode {
+    /// The version the value was derived from: the latest version agreeing with it whose commit
+    /// may precede the write. `None` when none does (or the value is not a value).
+    pub fn basis(&mut self, versions: &Versions, values: &ValueTable) -> Option<usize> {
+        if let Some(b) = self.basis {
+            return b;
+        }
+        let b = match self.value {
+            Cached::Value(v) => {
+                let until = versions.changes.partition_point(|c| c.stamp.lo <= self.start.stamp.hi);
+                (0..=until).rev().find(|&i| agrees(values, v, versions.value(i)))
+            }
+            _ => None,
+        };
+        self.basis = Some(b);
+        b
+    }
+}
+
+fn agrees(values: &ValueTable, served: ValueId, db: RowValue) -> bool {
+    match db {
+        RowValue::Known(d) => values.agrees(served, d),
+        RowValue::Absent | RowValue::Unknown => false,
+    }
+}
+
+/// The versions the DB may have held at `read`: indexes `a..=b` (0 is the initial value).
+pub fn candidates(versions: &Versions, read: Stamp) -> (usize, usize) {
+    let a = versions.changes.partition_point(|c| c.stamp.hi <= read.lo);
+    let b = versions.changes.partition_point(|c| c.stamp.lo <= read.hi);
+    (a.min(b), b)
+}
+
+/// Why a read could not be judged.
+pub const ROW_UNKNOWN: &str = "row never changed in the trace";
+/// The cache state was unknown.
+pub const CACHE_UNKNOWN: &str = "cache state unknown";
+
+/// The oracle's answer for one read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Judgement {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why it is unverifiable.
+    pub reason: Option<&'static str>,
+    /// The version the DB most likely held (best-estimate times), within the candidates.
+    pub db_version: usize,
+    /// The latest version the served value agrees with, up to the last candidate.
+    pub matched: Option<usize>,
+    /// Time since the matched version was superseded (stale reads).
+    pub age_us: Option<Micros>,
+}
+
+/// Judges one read of `served` at `read`, given the episode's basis (value causality).
+pub fn judge_read(
+    versions: &Versions,
+    basis: Option<usize>,
+    read: Stamp,
+    served: ValueId,
+    values: &ValueTable,
+) -> Judgement {
+    let unverifiable = |reason| Judgement {
+        verdict: Verdict::Unverifiable,
+        reason: Some(reason),
+        db_version: 0,
+        matched: None,
+        age_us: None,
+    };
+    if versions.is_unknown() {
+        return unverifiable(ROW_UNKNOWN);
+    }
+    let (mut a, mut b) = candidates(versions, read);
+    if let Some(j) = basis {
+        a = a.max(j);
+        b = b.max(a);
+    }
+    let (mut eq, mut ne, mut unknown) = (0, 0, 0);
+    for i in a..=b {
+        match versions.value(i) {
+            RowValue::Unknown => unknown += 1,
+            v if agrees(values, served, v) => eq += 1,
+            _ => ne += 1,
+        }
+    }
+    let verdict = if ne == 0 && unknown == 0 {
+        Verdict::Fresh
+    } else if ne == 0 {
+        return unverifiable(ROW_UNKNOWN);
+    } else if eq == 0 && unknown == 0 {
+        Verdict::StaleDefinite
+    } else {
+        Verdict::StalePossible
+    };
+    let db_version = versions.at(read.t).clamp(a, b);
+    let (matched, age_us) = if verdict.is_stale() {
+        let matched = (0..=b).rev().find(|&i| agrees(values, served, versions.value(i)));
+        let age = matched.map(|j| match versions.began(j + 1) {
+            Some(next) => (read.t - next.stamp.t).max(0),
+            None => 0,
+        });
+        (matched, age)
+    } else {
+        (None, None)
+    };
+    Judgement { verdict, reason: None, db_version, matched, age_us }
+}
+
+/// The cause of a stale read judged `j` in `episode`.
+pub fn cause(episode: &Episode, versions: &Versions, j: &Judgement) -> Cause {
+    let Some(m) = j.matched else { return Cause::Unexplained };
+    if let Some(next) = versions.began(m + 1)
+        && episode.origin == Origin::Write
+        && episode.start.stamp.t > next.stamp.t
+    {
+        return Cause::StaleSet;
+    }
+    match episode.end {
+        Some((end, _)) if end.is_invalidation() => Cause::LateInvalidation,
+        _ => Cause::MissingInvalidation,
+    }
+}
+
+/// One link of a stale read's chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The write that put the value in the cache.
+    Write,
+    /// The snapshot that found it there.
+    Snapshot,
+    /// The commit that superseded the value.
+    Superseded,
+    /// The invalidation that came after the read.
+    Invalidation,
+    /// The expiry that ended the value.
+    Expiry,
+    /// The trace ended with the value still cached.
+    EndOfTrace,
+}
+
+impl Role {
+    /// `write`, `snapshot`, `superseded-by`, `invalidation`, `expiry`, `end-of-trace`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Write => "write",
+            Role::Snapshot => "snapshot",
+            Role::Superseded => "superseded-by",
+            Role::Invalidation => "invalidation",
+            Role::Expiry => "expiry",
+            Role::EndOfTrace => "end-of-trace",
+        }
+    }
+}
+
+/// The chain behind a stale read: the write, the commit that superseded the value, and what
+/// ended it (or that nothing did), in that order.
+pub fn chain(episode: &Episode, versions: &Versions, j: &Judgement) -> Vec<(Role, Mark)> {
+    let mut out = Vec::with_capacity(3);
+    let origin = if episode.origin == Origin::Snapshot { Role::Snapshot } else { Role::Write };
+    out.push((origin, episode.start));
+    if let Some(next) = j.matched.and_then(|m| versions.began(m + 1)) {
+        out.push((
+            Role::Superseded,
+            Mark { seq: Some(next.seq), stamp: next.stamp, client: u32::MAX, what: "COMMIT" },
+        ));
+    }
+    if let Some((end, mark)) = episode.end {
+        let role = match end {
+            End::Del | End::Overwrite => Role::Invalidation,
+            End::Expiry => Role::Expiry,
+            End::EndOfTrace { .. } | End::Unknown => Role::EndOfTrace,
+        };
+        out.push((role, mark));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dbstate::Version;
+
+    fn setup() -> (ValueTable, ValueId, ValueId) {
+        let mut t = ValueTable::default();
+        let old = t.intern(b"\x01\x09\x00\x00\x00sCANCELLE");
+        let new = t.intern(b"\x01\x05\x00\x00\x00sPAID");
+        (t, old, new)
+    }
+
+    fn versions(old: ValueId, new: ValueId, commit: Stamp) -> Versions {
+        Versions {
+            initial: RowValue::Known(old),
+            changes: vec![Version { value: RowValue::Known(new), stamp: commit, seq: 10 }],
+        }
+    }
+
+    #[test]
+    fn verdicts_follow_the_uncertainty() {
+        let (t, old, new) = setup();
+        let v = versions(old, new, Stamp { t: 1_000, lo: 900, hi: 1_000 });
+        assert_eq!(judge_read(&v, Some(0), Stamp::at(500), old, &t).verdict, Verdict::Fresh);
+        assert_eq!(
+            judge_read(&v, Some(0), Stamp::at(950), old, &t).verdict,
+            Verdict::StalePossible
+        );
+        let j = judge_read(&v, Some(0), Stamp::at(3_000), old, &t);
+        assert_eq!(j.verdict, Verdict::StaleDefinite);
+        assert_eq!(j.age_us, Some(2_000));
+        assert_eq!(j.matched, Some(0));
+        // Value causality: a value read from version 1 is never judged against version 0.
+        assert_eq!(judge_read(&v, Some(1), Stamp::at(950), new, &t).verdict, Verdict::Fresh);
+        let unknown = Versions::default();
+        assert_eq!(
+            judge_read(&unknown, None, Stamp::at(1), old, &t).verdict,
+            Verdict::Unverifiable
+        );
+    }
+
+    #[test]
+    fn causes() {
+        let (t, old, new) = setup();
+        let v = versions(old, new, Stamp::at(1_000));
+        let mark = |us: Micros, what| Mark { seq: Some(1), stamp: Stamp::at(us), client: 0, what };
+        let mut ep = Episode {
+            value: Cached::Value(old),
+            origin: Origin::Write,
+            start: mark(1_200, "SETEX"),
+            expires_us: None,
+            end: Some((End::Expiry, mark(9_000, "expired"))),
+            basis: None,
+        };
+        let basis = ep.basis(&v, &t);
+        assert_eq!(basis, Some(0));
+        let j = judge_read(&v, basis, Stamp::at(2_000), old, &t);
+        assert_eq!(cause(&ep, &v, &j), Cause::StaleSet);
+        ep.start = mark(500, "SETEX");
+        assert_eq!(cause(&ep, &v, &j), Cause::MissingInvalidation);
+        ep.end = Some((End::Del, mark(3_000, "DEL")));
+        assert_eq!(cause(&ep, &v, &j), Cause::LateInvalidation);
+        let roles: Vec<Role> = chain(&ep, &v, &j).iter().map(|(r, _)| *r).collect();
+        assert_eq!(roles, vec![Role::Write, Role::Superseded, Role::Invalidation]);
+    }
+}

@@ -1,0 +1,124 @@
+/*!
+`cachetape analyze TRACE`: judges every read of a mapped key as recorded (no perturbation) and
+prints the report — text or JSON on stdout, optionally an HTML page.
+
+The mapping is `--map FILE`, else the trace's name with `.toml` beside it, else inferred from the
+trace (one extra pass; stderr says so). `--html` costs a second analysis pass that keeps the
+whole timeline of the flagged keys. Exit codes: 0 clean, 1 stale reads found, 2 error; with
+`--expect`, 0 when the expectation holds, 1 when not.
+*/
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use cachetape_analyzer::{Analysis, AnalysisOptions, Mapping, Report, TimelineOptions};
+use cachetape_tape::Reader;
+
+use crate::cli::{AnalyzeArgs, Expectation, ReportFormat as Format};
+use crate::report::{HtmlReport, JsonReport, ReportFormat, TextReport};
+use crate::units::parse_duration_us;
+
+/// Flagged keys the HTML page shows at most.
+const HTML_KEYS: usize = 20;
+
+pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref())?;
+    let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
+    let mut ages_us = Vec::new();
+    for a in args.ages.split(',').filter(|a| !a.trim().is_empty()) {
+        ages_us.push(parse_duration_us(a).context("--ages")?);
+    }
+    let options = AnalysisOptions {
+        timeline: TimelineOptions { db_lag_us },
+        ages_us,
+        mapping_origin: origin,
+        ..AnalysisOptions::default()
+    };
+    let mut report = analyze(&args.trace, &mapping, options.clone())?;
+    let name = args.trace.display().to_string();
+    if let Some(html) = &args.html {
+        let keys: Vec<String> = report.keys.iter().take(HTML_KEYS).map(|k| k.key.clone()).collect();
+        if !keys.is_empty() {
+            let detailed =
+                analyze(&args.trace, &mapping, AnalysisOptions { detail_keys: keys, ..options })?;
+            report.timelines = detailed.timelines;
+        }
+        let page = HtmlReport.render(&report, &name);
+        std::fs::write(html, page).with_context(|| format!("cannot write {}", html.display()))?;
+    }
+    let out = match args.format {
+        Format::Text => TextReport.render(&report, &name),
+        Format::Json => JsonReport.render(&report, &name),
+    };
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+    let stale = !report.is_clean();
+    let code = match args.expect {
+        None => u8::from(stale),
+        Some(Expectation::Stale) => {
+            if !stale {
+                eprintln!("expected stale reads, found none");
+            }
+            u8::from(!stale)
+        }
+        Some(Expectation::Clean) => {
+            if stale {
+                eprintln!(
+                    "expected a clean trace, found {} stale read(s)",
+                    report.summary.stale_definite + report.summary.stale_possible
+                );
+            }
+            u8::from(stale)
+        }
+    };
+    Ok(ExitCode::from(code))
+}
+
+/// The mapping to use and where it came from.
+pub fn load_mapping(trace: &Path, explicit: Option<&Path>) -> anyhow::Result<(Mapping, String)> {
+    let beside: PathBuf = trace.with_extension("toml");
+    let path = explicit.map_or(beside.clone(), Path::to_path_buf);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the mapping {}", path.display()))?;
+        let mapping =
+            Mapping::parse(&text).with_context(|| format!("in the mapping {}", path.display()))?;
+        return Ok((mapping, path.display().to_string()));
+    }
+    if explicit.is_some() {
+        bail!("the mapping {} does not exist", path.display());
+    }
+    let inferred = super::map::infer(trace)?;
+    eprintln!(
+        "note: no mapping file {}: using the mapping inferred from the trace ({} rule(s)); \
+         `cachetape map --infer {} > {}` writes it out to review and edit",
+        beside.display(),
+        inferred.mapping.rules.len(),
+        trace.display(),
+        beside.display()
+    );
+    Ok((inferred.mapping, format!("inferred from the trace (no {})", beside.display())))
+}
+
+/// One analysis pass over the trace.
+pub fn analyze(path: &Path, mapping: &Mapping, options: AnalysisOptions) -> anyhow::Result<Report> {
+    let mut reader = Reader::open(path)?;
+    let mut analysis = Analysis::new(reader.header(), mapping.clone(), options);
+    if let Some(mut event) = reader.next().transpose()? {
+        loop {
+            analysis.push(&event).with_context(|| format!("analyzing {}", path.display()))?;
+            if !reader.next_event_into(&mut event)? {
+                break;
+            }
+        }
+    }
+    let lost = reader.report().clone();
+    let mut report = analysis.finish().with_context(|| format!("analyzing {}", path.display()))?;
+    if !lost.is_complete() {
+        report.summary.notes.push(format!("the trace is incomplete: {lost}"));
+    }
+    Ok(report)
+}
