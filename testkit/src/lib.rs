@@ -14,6 +14,7 @@ second.
 */
 #![deny(missing_docs)]
 
+pub mod cache_aside;
 pub mod synthetic;
 
 use std::io::{BufRead, BufReader, Write};
