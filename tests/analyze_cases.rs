@@ -19,14 +19,14 @@ const MS: i64 = 1_000;
 const CACHE: SourceId = SourceId(0);
 const DB: SourceId = SourceId(1);
 
-const MAPPING: &str = r#"[[rule]]
+pub(crate) const MAPPING: &str = r#"[[rule]]
 key = "order:{id}"
 table = "shop.orders"
 json = ["id", "status", "total"]
 "#;
 
 /// Builds a trace: a Redis node `cache` and a MariaDB `db`, recorded live.
-struct Trace {
+pub(crate) struct Trace {
     writer: Option<Writer<std::io::BufWriter<std::fs::File>>>,
     txn: u64,
 }
@@ -48,7 +48,7 @@ fn json(id: i64, status: &str, total: &str) -> String {
 }
 
 impl Trace {
-    fn create(path: &Path) -> Trace {
+    pub(crate) fn create(path: &Path) -> Trace {
         let mut header = Header::new(T0);
         for (name, kind) in [("cache", SourceKind::Redis), ("db", SourceKind::MariaDb)] {
             header.add_source(Source {
@@ -102,7 +102,7 @@ impl Trace {
         self
     }
 
-    fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.writer.take().expect("finished once").finish().unwrap();
     }
 }
@@ -146,7 +146,7 @@ fn golden(name: &str, build: impl Fn(&mut Trace), expect_code: i32) {
 
 /// Reader misses, the writer commits PAID and DELs (nothing to delete), then the reader's SETEX
 /// of what it read before lands: every later hit is stale until the TTL.
-fn stale_set(t: &mut Trace) {
+pub(crate) fn stale_set(t: &mut Trace) {
     t.redis(0, READER, &["GET", "order:42"])
         .update(10, order(42, "CANCELLED", "9.99"), order(42, "PAID", "9.99"))
         .redis(11, WRITER, &["DEL", "order:42"])

@@ -2,6 +2,7 @@
 //! against real servers or files made in the test.
 
 mod analyze_cases;
+mod analyze_html;
 mod analyze_workload;
 mod binlog_import;
 mod monitor_capture;

@@ -22,7 +22,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::Hasher;
 
 use cachetape_replayer::{
-    Command, FxBuild, FxHasher, KeyAfter, KeyView, ReplayOptions, Replayer, Reply, Step,
+    Command, FxBuild, FxHasher, KeyAfter, KeyState, KeyView, ReplayOptions, Replayer, Reply, Step,
     Value as RValue,
 };
 use cachetape_tape::{Event, EventBody, Header, Micros, Name, SourceId, StoredValue};
@@ -332,9 +332,8 @@ impl Analysis {
         if let Some(k) = self.lookup(source, db, key) {
             return Some(k);
         }
-        let node = self.timeline.name(source).to_string();
         let mut holes = Vec::new();
-        let rule = self.mapping.find(&node, db, key, &mut holes)?;
+        let rule = self.mapping.find(self.timeline.name(source), db, key, &mut holes)?;
         self.mapping.rules[rule].row_id_from_key(&holes, &mut self.holes_buf);
         let row_id = std::mem::take(&mut self.holes_buf);
         let subject = self.db.subject(rule as u16, &row_id);
@@ -421,25 +420,60 @@ impl Analysis {
                 }
             }
         }
-        let unconditional = overwrites(command, &rc.argv);
         let now_ms = server_us.div_euclid(1000);
-        for ka in &step.keys {
-            self.view(event.source, event.seq, client, command, unconditional, ka, stamp, now_ms);
+        if !is_pure_read(command) {
+            let unconditional = overwrites(command, &rc.argv);
+            self.after_write(event, client, command, unconditional, rc.db, &rc.argv, stamp, now_ms);
         }
         for (s, call) in step.script.iter().zip(&rc.script) {
-            let unconditional = overwrites(s.command, &call.argv);
-            for ka in &s.keys {
-                self.view(
-                    event.source,
-                    event.seq,
+            if !is_pure_read(s.command) {
+                let unconditional = overwrites(s.command, &call.argv);
+                self.after_write(
+                    event,
                     client,
                     s.command,
                     unconditional,
-                    ka,
+                    call.db,
+                    &call.argv,
                     stamp,
                     now_ms,
                 );
             }
+        }
+    }
+
+    /// What a command that may write left in each of its mapped keys.
+    #[allow(clippy::too_many_arguments)]
+    fn after_write(
+        &mut self,
+        event: &Event,
+        client: &Name,
+        command: Command,
+        unconditional: bool,
+        db: u32,
+        argv: &cachetape_tape::Argv,
+        stamp: Stamp,
+        now_ms: i64,
+    ) {
+        let keys = cachetape_tape::commands::keys(argv);
+        let mut seen: Vec<&[u8]> = Vec::with_capacity(keys.positions.len());
+        for key in keys.iter(argv) {
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            if self.track(event.source, db, key).is_none() {
+                continue;
+            }
+            let view = match self.replayer.store(event.source).map(|s| s.key(db, key, now_ms)) {
+                Some(KeyState::Present(e)) => {
+                    KeyView::Present { value: e.value.clone(), expires_at: e.expires_at }
+                }
+                Some(KeyState::Unknown) => KeyView::Unknown,
+                Some(KeyState::Missing) | None => KeyView::Missing,
+            };
+            let ka = KeyAfter { db, key: key.into(), view };
+            self.view(event.source, event.seq, client, command, unconditional, &ka, stamp, now_ms);
         }
     }
 
@@ -472,6 +506,13 @@ impl Analysis {
         };
         if !hit {
             self.misses += 1;
+            let now_ms = stamp_server_ms(event);
+            if let Now::Present { expires_ms, .. } = self.keys[k as usize].now {
+                match expires_ms {
+                    Some(e) if e <= now_ms => self.expire(k, e),
+                    _ => self.keys[k as usize].now = Now::Missing,
+                }
+            }
             return;
         }
         self.hits += 1;
@@ -535,6 +576,23 @@ impl Analysis {
         let what = command.name();
         match &ka.view {
             KeyView::Missing => {
+                let kt = &mut self.keys[k as usize];
+                if kt.now == Now::Missing
+                    && let Some(d) = kt.detail.as_deref_mut()
+                {
+                    // Nothing to delete: still on the client's lane.
+                    d.marks.push(TimelineMark {
+                        t_us: stamp.t,
+                        lane: c as usize,
+                        kind: "del",
+                        seq: Some(seq),
+                        verdict: None,
+                        label: format!("{} (nothing to delete)", upper(what)),
+                    });
+                    if !d.clients.contains(&c) {
+                        d.clients.push(c);
+                    }
+                }
                 if let Now::Present { expires_ms, .. } = self.keys[k as usize].now {
                     match expires_ms {
                         Some(e) if e <= now_ms => self.expire(k, e),
@@ -1244,6 +1302,56 @@ fn timeline_of(
         db,
         stale: Vec::new(),
     }
+}
+
+/// The MONITOR time of a Redis event, in ms (Redis's virtual clock).
+fn stamp_server_ms(event: &Event) -> i64 {
+    match &event.body {
+        EventBody::Redis(rc) => rc.server_us.div_euclid(1000),
+        _ => event.recv_us.div_euclid(1000),
+    }
+}
+
+/// Commands that never change their keys (so the store need not be asked after them).
+fn is_pure_read(command: Command) -> bool {
+    matches!(
+        command,
+        Command::Get
+            | Command::MGet
+            | Command::HGet
+            | Command::HMGet
+            | Command::HGetAll
+            | Command::Exists
+            | Command::Ttl
+            | Command::PTtl
+            | Command::Type
+            | Command::StrLen
+            | Command::GetRange
+            | Command::HExists
+            | Command::HLen
+            | Command::HKeys
+            | Command::HVals
+            | Command::HStrLen
+            | Command::ExpireTime
+            | Command::PExpireTime
+            | Command::Ping
+            | Command::Echo
+            | Command::DbSize
+            | Command::SMembers
+            | Command::SIsMember
+            | Command::SCard
+            | Command::LRange
+            | Command::LLen
+            | Command::LIndex
+            | Command::ZRange
+            | Command::ZScore
+            | Command::ZCard
+            | Command::Multi
+            | Command::Watch
+            | Command::Unwatch
+            | Command::Discard
+            | Command::Exec
+    )
 }
 
 /// True when `command` writes its key whatever it held (so writing the same value again is a
