@@ -2,7 +2,7 @@
 The streaming analysis: events in, one [`Report`] out.
 
 [`Analysis::push`] takes the trace's events in trace order. Redis commands run on the fake store
-([`cachetape_replayer::Replayer`], with key views) in each node's order; what a mapped key held
+([`cachetape_replayer::Replayer`]) in each node's order; what a mapped key held
 after each command cuts its life into [`Episode`]s (a value from its write to what ended it);
 each hit of a mapped key is a read of the current episode's value. Row changes and commits build
 each row's [`Versions`].
@@ -27,9 +27,11 @@ use cachetape_replayer::{
 };
 use cachetape_tape::{Event, EventBody, Header, Micros, Name, SourceId, StoredValue};
 
+use crate::dbstate::Tail;
 use crate::dbstate::{DbState, RowValue, SubjectId, Versions};
 use crate::exposure::{Exposure, ExposureEnd, ExposureStart, exposures};
-use crate::mapping::{Mapping, MappingError, ValueShape, ValueTable};
+use crate::keyindex::{self, KeyIndex, KeyName};
+use crate::mapping::{Mapping, MappingError, ValueId, ValueShape, ValueTable};
 use crate::oracle::{
     self, CACHE_UNKNOWN, Cached, End, Episode, Judgement, Mark, Origin, ROW_UNKNOWN, Verdict,
 };
@@ -80,37 +82,66 @@ enum Now {
     Unknown,
 }
 
+/// A hit waiting for its verdict.
 #[derive(Clone, Copy, Debug)]
 struct ReadObs {
     seq: u64,
     stamp: Stamp,
     client: u32,
-    served: crate::mapping::ValueId,
-    episode: u32,
+    served: ValueId,
+    /// The episode read: its slot, and its number among the key's episodes (a slot is reused
+    /// once its episode is settled).
+    slot: u32,
+    no: u32,
 }
 
+/// An unsettled episode (from its start until its end has been judged), in the slot arena.
 struct Slot {
+    /// The key, or [`VACANT`].
+    key: u32,
     no: u32,
+    subject: SubjectId,
+    /// The key's timeline is kept ([`KeyTrack::detail`]).
+    detail: bool,
     episode: Episode,
     stale: Vec<(ReadObs, Judgement)>,
 }
 
+const VACANT: u32 = u32::MAX;
+/// No live episode.
+const NO_SLOT: u32 = u32::MAX;
+
+/// One mapped key: what a read needs sits in its first bytes (the name the index compares, the
+/// live episode, the counters), the rarely used parts behind pointers.
 struct KeyTrack {
+    name: KeyName,
     source: SourceId,
-    db: u32,
-    name: Box<[u8]>,
     rule: u16,
+    db: u32,
     subject: SubjectId,
+    /// The live episode's slot ([`NO_SLOT`] when none) and its value.
+    live: u32,
+    live_value: Cached,
     now: Now,
-    /// Unsettled episodes; the last is the live one when `live`.
-    slots: Vec<Slot>,
-    live: bool,
     next_no: u32,
-    parked_reads: Vec<ReadObs>,
-    parked_episodes: Vec<u32>,
     reads: u64,
     hits: u64,
+    parked: Option<Box<Parked>>,
     detail: Option<Box<Detail>>,
+}
+
+impl KeyTrack {
+    fn is_live(&self) -> bool {
+        self.live != NO_SLOT
+    }
+}
+
+/// Reads and episode ends of a key waiting for its row's first change.
+#[derive(Default)]
+struct Parked {
+    reads: Vec<ReadObs>,
+    /// (slot, number)
+    episodes: Vec<(u32, u32)>,
 }
 
 #[derive(Default)]
@@ -121,8 +152,8 @@ struct Detail {
 }
 
 enum Pending {
-    Read { key: u32, read: ReadObs },
-    Settle { key: u32, episode: u32, hi: Micros },
+    Read { key: u32, subject: SubjectId, read: ReadObs },
+    Settle { key: u32, slot: u32, no: u32, hi: Micros },
 }
 
 impl Pending {
@@ -152,8 +183,11 @@ pub struct Analysis {
     timeline: Timeline,
     replayer: Replayer,
     keys: Vec<KeyTrack>,
-    /// Mapped keys by source, then db index.
-    key_index: Vec<Vec<KeyIndex>>,
+    /// Unsettled episodes; `free_slots` are vacant.
+    slots: Vec<Slot>,
+    free_slots: Vec<u32>,
+    /// Mapped keys (node, db, bytes) → their track.
+    key_index: KeyIndex,
     clients: HashMap<Name, u32, FxBuild>,
     client_names: Vec<Name>,
     pending: VecDeque<Pending>,
@@ -185,15 +219,12 @@ pub struct Analysis {
 
 const NO_CLIENT: u32 = u32::MAX;
 
-/// A db's mapped keys → their track.
-type KeyIndex = HashMap<Box<[u8]>, u32, FxBuild>;
-
 impl Analysis {
     /// An analysis of a trace with `header`, under `mapping`.
     pub fn new(header: &Header, mapping: Mapping, options: AnalysisOptions) -> Analysis {
         let timeline = Timeline::new(header, options.timeline);
-        let replayer =
-            Replayer::new(header, ReplayOptions { key_views: true, ..Default::default() });
+        // No key views: the store is asked about mapped keys only after commands that may write.
+        let replayer = Replayer::new(header, ReplayOptions::default());
         let within = vec![0; options.ages_us.len()];
         Analysis {
             mapping,
@@ -203,7 +234,9 @@ impl Analysis {
             timeline,
             replayer,
             keys: Vec::new(),
-            key_index: Vec::new(),
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            key_index: KeyIndex::default(),
             clients: HashMap::default(),
             client_names: Vec::new(),
             pending: VecDeque::new(),
@@ -324,12 +357,22 @@ impl Analysis {
     }
 
     fn lookup(&self, source: SourceId, db: u32, key: &[u8]) -> Option<u32> {
-        self.key_index.get(source.0 as usize)?.get(db as usize)?.get(key).copied()
+        self.lookup_hashed(keyindex::hash(source.0, db, key), source, db, key)
+    }
+
+    #[inline]
+    fn lookup_hashed(&self, h: u64, source: SourceId, db: u32, key: &[u8]) -> Option<u32> {
+        let keys = &self.keys;
+        self.key_index.find(h, |k| {
+            let kt = &keys[k as usize];
+            kt.name.as_bytes() == key && kt.source == source && kt.db == db
+        })
     }
 
     /// The track of a mapped key, created on first sight; `None` for keys no rule maps.
     fn track(&mut self, source: SourceId, db: u32, key: &[u8]) -> Option<u32> {
-        if let Some(k) = self.lookup(source, db, key) {
+        let h = keyindex::hash(source.0, db, key);
+        if let Some(k) = self.lookup_hashed(h, source, db, key) {
             return Some(k);
         }
         let mut holes = Vec::new();
@@ -347,30 +390,21 @@ impl Analysis {
             .any(|d| *d == name_text)
             .then(|| Box::new(Detail::default()));
         self.keys.push(KeyTrack {
+            name: KeyName::new(key),
             source,
             db,
-            name: key.into(),
             rule: rule as u16,
             subject,
+            live: NO_SLOT,
+            live_value: Cached::Unknown,
             now: Now::Missing,
-            slots: Vec::new(),
-            live: false,
             next_no: 0,
-            parked_reads: Vec::new(),
-            parked_episodes: Vec::new(),
             reads: 0,
             hits: 0,
+            parked: None,
             detail,
         });
-        let s = source.0 as usize;
-        if self.key_index.len() <= s {
-            self.key_index.resize_with(s + 1, Vec::new);
-        }
-        let dbs = &mut self.key_index[s];
-        if dbs.len() <= db as usize {
-            dbs.resize_with(db as usize + 1, HashMap::default);
-        }
-        dbs[db as usize].insert(key.into(), k);
+        self.key_index.insert(h, k);
         Some(k)
     }
 
@@ -396,7 +430,7 @@ impl Analysis {
                 | Command::HGetAll
         );
         if is_read && !step.reply.is_error() {
-            let db = step.keys.first().map_or(rc.db, |k| k.db);
+            let db = rc.db;
             match command {
                 Command::MGet => {
                     for (i, key) in rc.argv.iter().skip(1).enumerate() {
@@ -520,14 +554,12 @@ impl Analysis {
         let kt = &mut self.keys[k as usize];
         kt.hits += 1;
         // The served value: the live episode's, or (a field read) the fields it returned.
-        let episode = match (kt.live, kt.slots.last()) {
-            (true, Some(slot)) => Some((slot.no, slot.episode.value)),
-            _ => None,
-        };
-        let Some((no, value)) = episode else {
+        if !kt.is_live() {
             self.count_unverifiable(CACHE_UNKNOWN);
             return;
-        };
+        }
+        let (slot, no, value) = (kt.live, kt.next_no - 1, kt.live_value);
+        let subject = kt.subject;
         let served = if fields.is_empty() {
             value
         } else {
@@ -547,8 +579,8 @@ impl Analysis {
         };
         match served {
             Cached::Value(v) => {
-                let read = ReadObs { seq: event.seq, stamp, client: c, served: v, episode: no };
-                self.pending.push_back(Pending::Read { key: k, read });
+                let read = ReadObs { seq: event.seq, stamp, client: c, served: v, slot, no };
+                self.pending.push_back(Pending::Read { key: k, subject, read });
             }
             Cached::Unreconciled(why) => self.count_unverifiable(why),
             Cached::Unknown => self.count_unverifiable(CACHE_UNKNOWN),
@@ -621,7 +653,9 @@ impl Analysis {
                         self.keys[k as usize].now = Now::Present { hash, expires_ms: *expires_at };
                         let exp =
                             expires_at.map(|e| self.timeline.on_source_clock(source, e * 1000).t);
-                        if let Some(slot) = self.keys[k as usize].slots.last_mut() {
+                        let live = self.keys[k as usize].live;
+                        debug_assert_ne!(live, NO_SLOT, "a present value is a live episode");
+                        if let Some(slot) = self.slots.get_mut(live as usize) {
                             slot.episode.expires_us = exp;
                         }
                     }
@@ -711,23 +745,37 @@ impl Analysis {
         start: Mark,
         expires_us: Option<Micros>,
     ) {
-        let label = match value {
-            Cached::Value(v) => Some(
-                self.values.display(v, &self.mapping.rules[self.keys[k as usize].rule as usize]),
-            ),
-            _ => None,
-        };
         let kt = &mut self.keys[k as usize];
         let no = kt.next_no;
         kt.next_no += 1;
-        kt.slots.push(Slot {
+        // A live episode not ended (the store lost the key behind the analysis' back, e.g. a
+        // FLUSHDB) stays unsettled, as it always has.
+        let slot = Slot {
+            key: k,
             no,
+            subject: kt.subject,
+            detail: kt.detail.is_some(),
             episode: Episode { value, origin, start, expires_us, end: None, basis: None },
             stale: Vec::new(),
-        });
-        kt.live = true;
-        if let Some(d) = kt.detail.as_deref_mut() {
-            let label = label.unwrap_or_else(|| "(not comparable)".into());
+        };
+        let id = match self.free_slots.pop() {
+            Some(id) => {
+                self.slots[id as usize] = slot;
+                id
+            }
+            None => {
+                self.slots.push(slot);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        kt.live = id;
+        kt.live_value = value;
+        if kt.detail.is_some() {
+            let label = match value {
+                Cached::Value(v) => self.values.display(v, &self.mapping.rules[kt.rule as usize]),
+                _ => "(not comparable)".into(),
+            };
+            let d = kt.detail.as_deref_mut().expect("checked");
             d.marks.push(TimelineMark {
                 t_us: start.stamp.t,
                 lane: start.client as usize,
@@ -745,11 +793,11 @@ impl Analysis {
 
     fn end_live(&mut self, k: u32, end: End, mark: Mark) {
         let kt = &mut self.keys[k as usize];
-        if !kt.live {
+        if !kt.is_live() {
             return;
         }
-        kt.live = false;
-        let slot = kt.slots.last_mut().expect("a live episode has a slot");
+        let id = std::mem::replace(&mut kt.live, NO_SLOT);
+        let slot = &mut self.slots[id as usize];
         slot.episode.end = Some((end, mark));
         let no = slot.no;
         if let Some(d) = kt.detail.as_deref_mut() {
@@ -770,7 +818,7 @@ impl Analysis {
                 }
             }
         }
-        self.pending.push_back(Pending::Settle { key: k, episode: no, hi: mark.stamp.hi });
+        self.pending.push_back(Pending::Settle { key: k, slot: id, no, hi: mark.stamp.hi });
     }
 
     fn expire(&mut self, k: u32, expires_ms: i64) {
@@ -797,31 +845,31 @@ impl Analysis {
             }
             self.judged_until = self.judged_until.max(t);
             match self.pending.pop_front().expect("front exists") {
-                Pending::Read { key, read } => {
-                    let s = self.keys[key as usize].subject;
-                    if self.db.subjects[s.0 as usize].versions.is_unknown() {
+                Pending::Read { key, subject, read } => {
+                    if self.db.tails[subject.0 as usize].is_unknown() {
                         self.park(key, Some(read), None);
                     } else {
                         self.judge(key, read);
                     }
                 }
-                Pending::Settle { key, episode, .. } => {
-                    let s = self.keys[key as usize].subject;
-                    if self.db.subjects[s.0 as usize].versions.is_unknown() {
-                        self.park(key, None, Some(episode));
+                Pending::Settle { key, slot, no, .. } => {
+                    let s = self.slots[slot as usize].subject;
+                    if self.db.tails[s.0 as usize].is_unknown() {
+                        self.park(key, None, Some((slot, no)));
                     } else {
-                        self.settle(key, episode);
+                        self.settle(key, slot, no);
                     }
                 }
             }
         }
     }
 
-    fn park(&mut self, key: u32, read: Option<ReadObs>, episode: Option<u32>) {
+    fn park(&mut self, key: u32, read: Option<ReadObs>, episode: Option<(u32, u32)>) {
         let kt = &mut self.keys[key as usize];
-        let first = kt.parked_reads.is_empty() && kt.parked_episodes.is_empty();
-        kt.parked_reads.extend(read);
-        kt.parked_episodes.extend(episode);
+        let parked = kt.parked.get_or_insert_default();
+        let first = parked.reads.is_empty() && parked.episodes.is_empty();
+        parked.reads.extend(read);
+        parked.episodes.extend(episode);
         if first {
             self.db.subjects[kt.subject.0 as usize].waiting.push(key);
         }
@@ -830,13 +878,12 @@ impl Analysis {
     fn row_became_known(&mut self, s: SubjectId) {
         let waiting = std::mem::take(&mut self.db.subjects[s.0 as usize].waiting);
         for key in waiting {
-            let reads = std::mem::take(&mut self.keys[key as usize].parked_reads);
-            for r in reads {
+            let Some(parked) = self.keys[key as usize].parked.take() else { continue };
+            for r in parked.reads {
                 self.judge(key, r);
             }
-            let episodes = std::mem::take(&mut self.keys[key as usize].parked_episodes);
-            for e in episodes {
-                self.settle(key, e);
+            for (slot, no) in parked.episodes {
+                self.settle(key, slot, no);
             }
         }
     }
@@ -850,14 +897,17 @@ impl Analysis {
             self.count_unverifiable("database not observed then (gap)");
             return;
         }
-        let kt = &mut self.keys[key as usize];
-        let versions = &self.db.subjects[kt.subject.0 as usize].versions;
-        let Some(slot) = kt.slots.iter_mut().find(|s| s.no == read.episode) else {
-            self.count_unverifiable(CACHE_UNKNOWN);
-            return;
+        let slot = match self.slots.get_mut(read.slot as usize) {
+            Some(slot) if slot.key == key && slot.no == read.no => slot,
+            _ => {
+                self.count_unverifiable(CACHE_UNKNOWN);
+                return;
+            }
         };
-        let basis = slot.episode.basis(versions, &self.values);
-        let j = oracle::judge_read(versions, basis, read.stamp, read.served, &self.values);
+        let subject = slot.subject.0 as usize;
+        let (tail, versions) = (&self.db.tails[subject], &self.db.subjects[subject].versions);
+        let basis = episode_basis(&mut slot.episode, tail, versions, &self.values);
+        let j = judge_fast(tail, versions, basis, read.stamp, read.served, &self.values);
         let age = match j.verdict {
             Verdict::Fresh => Some(0),
             Verdict::StaleDefinite | Verdict::StalePossible => j.age_us,
@@ -872,7 +922,9 @@ impl Analysis {
                 }
             }
         }
-        if let Some(d) = kt.detail.as_deref_mut() {
+        if slot.detail
+            && let Some(d) = self.keys[key as usize].detail.as_deref_mut()
+        {
             d.marks.push(TimelineMark {
                 t_us: read.stamp.t,
                 lane: read.client as usize,
@@ -899,27 +951,38 @@ impl Analysis {
         }
     }
 
-    fn settle(&mut self, key: u32, no: u32) {
-        let kt = &mut self.keys[key as usize];
-        let Some(pos) = kt.slots.iter().position(|s| s.no == no) else { return };
-        let mut slot = kt.slots.remove(pos);
-        let (source, db, rule_ix) = (kt.source, kt.db, kt.rule as usize);
-        let versions = &self.db.subjects[kt.subject.0 as usize].versions;
+    fn settle(&mut self, key: u32, id: u32, no: u32) {
+        let slot = match self.slots.get_mut(id as usize) {
+            Some(slot) if slot.key == key && slot.no == no => slot,
+            _ => return,
+        };
+        let subject = slot.subject.0 as usize;
+        let (tail, versions) = (&self.db.tails[subject], &self.db.subjects[subject].versions);
         let mut found: Vec<Exposure> = Vec::new();
-        if versions.is_unknown() {
+        if tail.is_unknown() {
             self.unsettled_exposure += 1;
         } else {
+            episode_basis(&mut slot.episode, tail, versions, &self.values);
             exposures(&mut slot.episode, versions, &self.values, &mut found);
         }
         if slot.stale.is_empty() && found.is_empty() {
+            slot.key = VACANT;
+            self.free_slots.push(id);
             return;
         }
+        let stale = std::mem::take(&mut slot.stale);
+        let episode = slot.episode.clone();
+        slot.key = VACANT;
+        self.free_slots.push(id);
+        let versions = &self.db.subjects[subject].versions;
+        let kt = &self.keys[key as usize];
+        let (source, db, rule_ix) = (kt.source, kt.db, kt.rule as usize);
         let rule = &self.mapping.rules[rule_ix];
-        let key_name = String::from_utf8_lossy(&kt.name).into_owned();
+        let key_name = String::from_utf8_lossy(kt.name.as_bytes()).into_owned();
         let node = self.timeline.name(source).to_string();
         let client_name =
             |c: u32| self.client_names.get(c as usize).map_or("?".to_string(), |n| n.to_string());
-        let cached = match slot.episode.value {
+        let cached = match episode.value {
             Cached::Value(v) => self.values.display(v, rule),
             Cached::Unreconciled(why) => format!("(not comparable: {why})"),
             Cached::Unknown => "?".into(),
@@ -952,15 +1015,15 @@ impl Analysis {
                 ttl_left_us,
             });
         }
-        for (read, j) in &slot.stale {
-            let cause = oracle::cause(&slot.episode, versions, j);
+        for (read, j) in &stale {
+            let cause = oracle::cause(&episode, versions, j);
             self.by_cause[cause_index(cause)] += 1;
             if j.verdict == Verdict::StaleDefinite {
                 acc.stale_definite += 1;
             } else {
                 acc.stale_possible += 1;
             }
-            let chain = oracle::chain(&slot.episode, versions, j)
+            let chain = oracle::chain(&episode, versions, j)
                 .into_iter()
                 .map(|(role, m)| {
                     let what = match role {
@@ -976,7 +1039,7 @@ impl Analysis {
                             format!("{} {key_name} from {}", m.what, client_name(m.client))
                         }
                         oracle::Role::Expiry => "the TTL ran out".to_string(),
-                        oracle::Role::EndOfTrace => match slot.episode.end {
+                        oracle::Role::EndOfTrace => match episode.end {
                             Some((End::EndOfTrace { ttl_left_us: Some(t) }, _)) => format!(
                                 "the trace ended with the value cached, {} TTL left",
                                 cachetape_tape::format_duration(t)
@@ -1026,10 +1089,10 @@ impl Analysis {
         let end_t = self.last_t;
         for k in 0..self.keys.len() as u32 {
             let kt = &self.keys[k as usize];
-            if !kt.live {
+            if !kt.is_live() {
                 continue;
             }
-            let expires = kt.slots.last().and_then(|s| s.episode.expires_us);
+            let expires = self.slots[kt.live as usize].episode.expires_us;
             match expires {
                 Some(e) if e <= end_t => {
                     let mark =
@@ -1046,11 +1109,11 @@ impl Analysis {
         }
         self.drain(Micros::MAX);
         for k in 0..self.keys.len() {
-            let reads = std::mem::take(&mut self.keys[k].parked_reads);
-            for _ in reads {
+            let Some(parked) = self.keys[k].parked.take() else { continue };
+            for _ in parked.reads {
                 self.count_unverifiable(ROW_UNKNOWN);
             }
-            self.unsettled_exposure += self.keys[k].parked_episodes.len() as u64;
+            self.unsettled_exposure += parked.episodes.len() as u64;
         }
         Ok(self.report())
     }
@@ -1119,7 +1182,7 @@ impl Analysis {
                 .cmp(&a.stale_definite)
                 .then(b.stale_possible.cmp(&a.stale_possible))
                 .then(b.exposed_us.cmp(&a.exposed_us))
-                .then(na.name.cmp(&nb.name))
+                .then(na.name.as_bytes().cmp(nb.name.as_bytes()))
                 .then(na.source.cmp(&nb.source))
                 .then(na.db.cmp(&nb.db))
         });
@@ -1133,7 +1196,7 @@ impl Analysis {
             let rule = &self.mapping.rules[kt.rule as usize];
             acc.findings.sort_by_key(|f| f.seq);
             acc.exposure.sort_by_key(|e| (e.from_us, e.to_us));
-            let name = String::from_utf8_lossy(&kt.name).into_owned();
+            let name = String::from_utf8_lossy(kt.name.as_bytes()).into_owned();
             for e in &acc.exposure {
                 exposure_intervals += 1;
                 exposure_total_us += e.to_us - e.from_us;
@@ -1225,6 +1288,65 @@ impl Analysis {
     }
 }
 
+/// `db` agrees with `served` (the oracle's rule).
+#[inline]
+fn agrees(values: &ValueTable, served: ValueId, db: RowValue) -> bool {
+    match db {
+        RowValue::Known(d) => values.agrees(served, d),
+        RowValue::Absent | RowValue::Unknown => false,
+    }
+}
+
+/// [`Episode::basis`], without reading the row's history when its [`Tail`] settles it: when
+/// every change may precede the write (so all count) and the latest value agrees with the
+/// cached one, the basis is the latest version.
+fn episode_basis(
+    episode: &mut Episode,
+    tail: &Tail,
+    versions: &Versions,
+    values: &ValueTable,
+) -> Option<usize> {
+    if episode.basis.is_none()
+        && let Cached::Value(v) = episode.value
+        && tail.max_lo <= episode.start.stamp.hi
+        && agrees(values, v, tail.current())
+    {
+        let b = Some(tail.n as usize);
+        debug_assert_eq!(episode.clone().basis(versions, values), b);
+        episode.basis = Some(b);
+    }
+    episode.basis(versions, values)
+}
+
+/// [`oracle::judge_read`], without reading the row's history for the common fresh read: when
+/// every change surely precedes the read, the only candidate is the latest version; if it agrees
+/// with the served value the read is fresh.
+#[inline]
+fn judge_fast(
+    tail: &Tail,
+    versions: &Versions,
+    basis: Option<usize>,
+    read: Stamp,
+    served: ValueId,
+    values: &ValueTable,
+) -> Judgement {
+    if tail.max_hi <= read.lo
+        && tail.max_lo <= read.hi
+        && matches!(tail.current(), RowValue::Known(d) if values.agrees(served, d))
+    {
+        let j = Judgement {
+            verdict: Verdict::Fresh,
+            reason: None,
+            db_version: tail.n as usize,
+            matched: None,
+            age_us: None,
+        };
+        debug_assert_eq!(j, oracle::judge_read(versions, basis, read, served, values));
+        return j;
+    }
+    oracle::judge_read(versions, basis, read, served, values)
+}
+
 fn cause_index(c: oracle::Cause) -> usize {
     oracle::Cause::ALL.iter().position(|&x| x == c).unwrap_or(0)
 }
@@ -1295,7 +1417,7 @@ fn timeline_of(
         .map(|(a, b, v)| (a, if b == Micros::MAX { end_t } else { b }, v))
         .collect();
     KeyTimeline {
-        key: String::from_utf8_lossy(&kt.name).into_owned(),
+        key: String::from_utf8_lossy(kt.name.as_bytes()).into_owned(),
         lanes,
         marks,
         cached,

@@ -41,6 +41,7 @@ pub mod analysis;
 pub mod dbstate;
 pub mod exposure;
 pub mod infer;
+mod keyindex;
 pub mod mapping;
 pub mod normalize;
 pub mod oracle;

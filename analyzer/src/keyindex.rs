@@ -1,0 +1,188 @@
+/*!
+The analysis' key table: each mapped key (node, db, bytes) → its track id, interned once.
+
+Every Redis command of a trace looks its key up here, and the keys are spread over the whole
+data set, so the cost is cache misses, not instructions. `std`'s map with boxed keys cost a miss
+on the bucket, another on the key's own allocation, and with the Fx hash of `order:N`-like keys
+long probe runs. Here a bucket is one `u64` (the hash's top 32 bits beside the id), the table
+stays at most half full, and the key itself is compared where the caller keeps it inline
+([`KeyName`], in the track the lookup is about to touch anyway): one miss on the bucket, one on
+the track. Entries are never removed (a track lives as long as the analysis).
+
+The hash has no seed, so everything is deterministic; nothing iterates the table.
+*/
+
+/// Keys up to this many bytes are stored inline.
+const INLINE: usize = 22;
+
+/// A key's bytes: inline when short (no allocation, no pointer to chase), else on the heap.
+#[derive(Clone)]
+pub(crate) enum KeyName {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+impl KeyName {
+    pub(crate) fn new(key: &[u8]) -> KeyName {
+        if key.len() > INLINE {
+            return KeyName::Heap(key.into());
+        }
+        let mut bytes = [0; INLINE];
+        bytes[..key.len()].copy_from_slice(key);
+        KeyName::Inline { len: key.len() as u8, bytes }
+    }
+
+    #[inline]
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            KeyName::Inline { len, bytes } => &bytes[..*len as usize],
+            KeyName::Heap(b) => b,
+        }
+    }
+}
+
+const K0: u64 = 0xa076_1d64_78bd_642f;
+const K1: u64 = 0xe703_7ed1_a0b4_28db;
+const K2: u64 = 0x8ebc_6af0_9c88_c6e3;
+
+/// The high and low halves of the 128-bit product, folded: every output bit depends on every
+/// input bit.
+#[inline]
+fn fold(a: u64, b: u64) -> u64 {
+    let p = (a as u128).wrapping_mul(b as u128);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+#[inline]
+fn word(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+#[inline]
+fn half(b: &[u8], at: usize) -> u64 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")) as u64
+}
+
+/// A fixed (unseeded) hash of a key on a node and db, in the manner of wyhash.
+#[inline]
+pub(crate) fn hash(source: u16, db: u32, key: &[u8]) -> u64 {
+    let n = key.len();
+    let mut seed = K0 ^ (n as u64) ^ ((source as u64) << 48) ^ ((db as u64) << 16);
+    let (a, b) = if n > 16 {
+        let mut at = 0;
+        while n - at > 16 {
+            seed = fold(word(key, at) ^ K1, word(key, at + 8) ^ seed);
+            at += 16;
+        }
+        (word(key, n - 16), word(key, n - 8))
+    } else if n >= 8 {
+        (word(key, 0), word(key, n - 8))
+    } else if n >= 4 {
+        (half(key, 0), half(key, n - 4))
+    } else if n > 0 {
+        ((key[0] as u64) << 16 | (key[n / 2] as u64) << 8 | key[n - 1] as u64, 0)
+    } else {
+        (0, 0)
+    };
+    fold(fold(a ^ K1, b ^ seed ^ K2), seed ^ K0)
+}
+
+/// Hash → id, open addressing with linear probing.
+#[derive(Default)]
+pub(crate) struct KeyIndex {
+    /// `0` empty, else the hash's top 32 bits above `id + 1`.
+    slots: Vec<u64>,
+    len: usize,
+}
+
+impl KeyIndex {
+    #[inline]
+    fn home(&self, tag: u64) -> usize {
+        tag as usize & (self.slots.len() - 1)
+    }
+
+    /// The id whose key `is` accepts among those stored under `h`.
+    #[inline]
+    pub(crate) fn find(&self, h: u64, mut is: impl FnMut(u32) -> bool) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let tag = h >> 32;
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(tag);
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return None;
+            }
+            if s >> 32 == tag {
+                let id = (s as u32).wrapping_sub(1);
+                if is(id) {
+                    return Some(id);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Adds `id` under `h` (its key must not be present yet).
+    pub(crate) fn insert(&mut self, h: u64, id: u32) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        self.put((h >> 32) << 32 | (id as u64 + 1));
+        self.len += 1;
+    }
+
+    fn put(&mut self, slot: u64) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(slot >> 32);
+        while self.slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+    }
+
+    fn grow(&mut self) {
+        let n = (self.slots.len() * 2).max(64);
+        let old = std::mem::replace(&mut self.slots, vec![0; n]);
+        for s in old.into_iter().filter(|&s| s != 0) {
+            self.put(s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_what_was_inserted_and_nothing_else() {
+        let keys: Vec<Vec<u8>> = (0..5_000)
+            .map(|i| format!("order:{i}").into_bytes())
+            .chain((0..50).map(|i| vec![b'x'; i]))
+            .collect();
+        let mut index = KeyIndex::default();
+        for (i, k) in keys.iter().enumerate() {
+            let h = hash(0, 0, k);
+            assert_eq!(index.find(h, |id| keys[id as usize] == *k), None);
+            index.insert(h, i as u32);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            let h = hash(0, 0, k);
+            assert_eq!(index.find(h, |id| keys[id as usize] == *k), Some(i as u32));
+            // Another db or node is another key.
+            assert_eq!(index.find(hash(0, 1, k), |id| keys[id as usize] == *k), None);
+            assert_eq!(index.find(hash(1, 0, k), |id| keys[id as usize] == *k), None);
+        }
+        assert_eq!(KeyName::new(&keys[7]).as_bytes(), &keys[7][..]);
+        assert_eq!(KeyName::new(&[b'y'; 40]).as_bytes(), &[b'y'; 40][..]);
+    }
+
+    #[test]
+    fn similar_keys_spread() {
+        let homes: std::collections::HashSet<u64> =
+            (0..1000).map(|i| hash(0, 0, format!("order:{i}").as_bytes()) >> 32 & 1023).collect();
+        assert!(homes.len() > 600, "{}", homes.len());
+    }
+}
