@@ -126,7 +126,6 @@ struct KeyTrack {
     next_no: u32,
     reads: u64,
     hits: u64,
-    parked: Option<Box<Parked>>,
     detail: Option<Box<Detail>>,
 }
 
@@ -136,13 +135,20 @@ impl KeyTrack {
     }
 }
 
-/// Reads and episode ends of a key waiting for its row's first change.
-#[derive(Default)]
+/// A read or an episode's end waiting for its row's first change: one of a subject's list
+/// (newest first).
 struct Parked {
-    reads: Vec<ReadObs>,
-    /// (slot, number)
-    episodes: Vec<(u32, u32)>,
+    key: u32,
+    next: u32,
+    what: ParkedWhat,
 }
+
+enum ParkedWhat {
+    Read(ReadObs),
+    Episode { slot: u32, no: u32 },
+}
+
+const NO_PARKED: u32 = u32::MAX;
 
 #[derive(Default)]
 struct Detail {
@@ -186,6 +192,11 @@ pub struct Analysis {
     /// Unsettled episodes; `free_slots` are vacant.
     slots: Vec<Slot>,
     free_slots: Vec<u32>,
+    /// Parked items; the newest of each subject's list by [`SubjectId`] ([`NO_PARKED`] when
+    /// none); vacant items.
+    parked: Vec<Parked>,
+    parked_heads: Vec<u32>,
+    free_parked: Vec<u32>,
     /// Mapped keys (node, db, bytes) → their track.
     key_index: KeyIndex,
     clients: HashMap<Name, u32, FxBuild>,
@@ -236,6 +247,9 @@ impl Analysis {
             keys: Vec::new(),
             slots: Vec::new(),
             free_slots: Vec::new(),
+            parked: Vec::new(),
+            parked_heads: Vec::new(),
+            free_parked: Vec::new(),
             key_index: KeyIndex::default(),
             clients: HashMap::default(),
             client_names: Vec::new(),
@@ -401,7 +415,6 @@ impl Analysis {
             next_no: 0,
             reads: 0,
             hits: 0,
-            parked: None,
             detail,
         });
         self.key_index.insert(h, k);
@@ -847,7 +860,7 @@ impl Analysis {
             match self.pending.pop_front().expect("front exists") {
                 Pending::Read { key, subject, read } => {
                     if self.db.tails[subject.0 as usize].is_unknown() {
-                        self.park(key, Some(read), None);
+                        self.park(key, subject, ParkedWhat::Read(read));
                     } else {
                         self.judge(key, read);
                     }
@@ -855,7 +868,7 @@ impl Analysis {
                 Pending::Settle { key, slot, no, .. } => {
                     let s = self.slots[slot as usize].subject;
                     if self.db.tails[s.0 as usize].is_unknown() {
-                        self.park(key, None, Some((slot, no)));
+                        self.park(key, s, ParkedWhat::Episode { slot, no });
                     } else {
                         self.settle(key, slot, no);
                     }
@@ -864,28 +877,66 @@ impl Analysis {
         }
     }
 
-    fn park(&mut self, key: u32, read: Option<ReadObs>, episode: Option<(u32, u32)>) {
-        let kt = &mut self.keys[key as usize];
-        let parked = kt.parked.get_or_insert_default();
-        let first = parked.reads.is_empty() && parked.episodes.is_empty();
-        parked.reads.extend(read);
-        parked.episodes.extend(episode);
-        if first {
-            self.db.subjects[kt.subject.0 as usize].waiting.push(key);
+    fn park(&mut self, key: u32, subject: SubjectId, what: ParkedWhat) {
+        let s = subject.0 as usize;
+        if self.parked_heads.len() <= s {
+            self.parked_heads.resize(self.db.subjects.len().max(s + 1), NO_PARKED);
         }
+        let item = Parked { key, next: self.parked_heads[s], what };
+        self.parked_heads[s] = match self.free_parked.pop() {
+            Some(i) => {
+                self.parked[i as usize] = item;
+                i
+            }
+            None => {
+                self.parked.push(item);
+                (self.parked.len() - 1) as u32
+            }
+        };
+    }
+
+    /// The items parked for subject `s`, oldest first; the list is emptied (the caller frees
+    /// the items once it has read them).
+    fn unpark(&mut self, s: SubjectId) -> Vec<u32> {
+        let mut items = Vec::new();
+        let Some(head) = self.parked_heads.get_mut(s.0 as usize) else { return items };
+        let mut i = std::mem::replace(head, NO_PARKED);
+        while i != NO_PARKED {
+            items.push(i);
+            i = self.parked[i as usize].next;
+        }
+        items.reverse();
+        items
     }
 
     fn row_became_known(&mut self, s: SubjectId) {
-        let waiting = std::mem::take(&mut self.db.subjects[s.0 as usize].waiting);
-        for key in waiting {
-            let Some(parked) = self.keys[key as usize].parked.take() else { continue };
-            for r in parked.reads {
-                self.judge(key, r);
-            }
-            for (slot, no) in parked.episodes {
-                self.settle(key, slot, no);
+        let items = self.unpark(s);
+        // Key by key in the order they first waited: its reads, then its episodes' ends.
+        let mut keys: Vec<u32> = Vec::new();
+        for &i in &items {
+            let key = self.parked[i as usize].key;
+            if !keys.contains(&key) {
+                keys.push(key);
             }
         }
+        for key in keys {
+            for &i in &items {
+                if let Parked { key: k, what: ParkedWhat::Read(r), .. } = self.parked[i as usize]
+                    && k == key
+                {
+                    self.judge(key, r);
+                }
+            }
+            for &i in &items {
+                if let Parked { key: k, what: ParkedWhat::Episode { slot, no }, .. } =
+                    self.parked[i as usize]
+                    && k == key
+                {
+                    self.settle(key, slot, no);
+                }
+            }
+        }
+        self.free_parked.extend_from_slice(&items);
     }
 
     fn in_db_gap(&self, stamp: Stamp) -> bool {
@@ -1108,12 +1159,13 @@ impl Analysis {
             }
         }
         self.drain(Micros::MAX);
-        for k in 0..self.keys.len() {
-            let Some(parked) = self.keys[k].parked.take() else { continue };
-            for _ in parked.reads {
-                self.count_unverifiable(ROW_UNKNOWN);
+        for s in 0..self.parked_heads.len() {
+            for i in self.unpark(SubjectId(s as u32)) {
+                match self.parked[i as usize].what {
+                    ParkedWhat::Read(_) => self.count_unverifiable(ROW_UNKNOWN),
+                    ParkedWhat::Episode { .. } => self.unsettled_exposure += 1,
+                }
             }
-            self.unsettled_exposure += parked.episodes.len() as u64;
         }
         Ok(self.report())
     }

@@ -99,15 +99,13 @@ impl Versions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SubjectId(pub u32);
 
-/// One subject: its history, and the keys waiting for it to become known.
+/// One subject: its rule and history.
 #[derive(Debug, Default)]
 pub struct Subject {
     /// Rule index.
     pub rule: u16,
     /// The history.
     pub versions: Versions,
-    /// Keys whose reads were parked while the row was unknown.
-    pub waiting: Vec<u32>,
 }
 
 struct PendingChange {
