@@ -19,7 +19,8 @@ operations, and callers sort where order would show.
 
 use std::fmt;
 
-use crate::value::Entry;
+use crate::prefetch::{self, Prefetch};
+use crate::value::{Entry, Value};
 
 /// Keys up to this many bytes live in the bucket itself.
 const INLINE: usize = 22;
@@ -288,6 +289,38 @@ impl KeyMap {
     #[inline]
     pub fn contains_key(&self, key: &[u8]) -> bool {
         self.find(key).is_some()
+    }
+
+    /// Starts loading what a lookup of `key` reads at `step` (see [`Prefetch`]).
+    #[inline]
+    pub fn prefetch(&self, key: &[u8], step: Prefetch) {
+        if self.len == 0 {
+            return;
+        }
+        let h = hash(key);
+        let pos = h as usize & self.mask();
+        match step {
+            Prefetch::Control => prefetch::line(&self.ctrl[pos]),
+            Prefetch::Bucket => {
+                let m = self.group(pos).matching(tag(h));
+                if m != 0 {
+                    let id = (pos + m.trailing_zeros() as usize / 8) & self.mask();
+                    let bucket: *const Option<Bucket> = &self.buckets[id];
+                    prefetch::line(bucket);
+                    prefetch::line(bucket.wrapping_byte_add(size_of::<Option<Bucket>>() - 1));
+                }
+            }
+            Prefetch::Value => {
+                if let Some(Entry { value: Value::String(s), .. }) = self.get(key)
+                    && s.is_shared()
+                {
+                    // The reference counts sit just before the bytes.
+                    let bytes = s.as_bytes().as_ptr();
+                    prefetch::line(bytes.wrapping_sub(2 * size_of::<usize>()));
+                    prefetch::line(bytes);
+                }
+            }
+        }
     }
 
     /// The first `EMPTY` or `DELETED` bucket on `h`'s probe sequence.

@@ -40,6 +40,7 @@ mod keymap;
 mod keys;
 mod lists;
 mod number;
+mod prefetch;
 mod replay;
 mod reply;
 mod scripts;
@@ -56,6 +57,7 @@ pub use command::{Command, Effect};
 pub use error::Error;
 pub use fxhash::{FxBuild, FxHashMap, FxHashSet, FxHasher};
 pub use number::parse_i64;
+pub use prefetch::Prefetch;
 pub use replay::{
     KeyAfter, KeyView, ReplayOptions, ReplayReport, Replayer, ScriptStep, Step, UnknownKey,
 };

@@ -19,6 +19,7 @@ its maps; long values share their bytes.
 
 use crate::fxhash::FxHashSet;
 use crate::keymap::{Found, KeyMap};
+use crate::prefetch::Prefetch;
 use crate::reply::Bytes;
 use crate::reply::Reply;
 use crate::value::{Entry, Members, Millis, StringValue, Value};
@@ -171,6 +172,14 @@ impl Store {
         match d.keys.get(key) {
             Some(e) if !e.is_expired(now) => KeyState::Present(e),
             _ => KeyState::Missing,
+        }
+    }
+
+    /// Starts loading what looking `key` up in `db` reads at `step`: a hint, see [`Prefetch`].
+    #[inline]
+    pub fn prefetch(&self, db: u32, key: &[u8], step: Prefetch) {
+        if let Some(d) = self.dbs.get(db as usize) {
+            d.keys.prefetch(key, step);
         }
     }
 

@@ -112,6 +112,12 @@ impl StringValue {
         }
     }
 
+    /// True when the bytes are shared (longer than [`StringValue::INLINE`]).
+    #[inline]
+    pub(crate) fn is_shared(&self) -> bool {
+        matches!(self.0, Repr::Shared(_))
+    }
+
     /// The bytes as shared bytes (a copy for an inline string, a reference-count bump else).
     #[inline]
     pub fn to_bytes(&self) -> Bytes {

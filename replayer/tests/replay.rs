@@ -6,7 +6,9 @@ virtual clock.
 
 use std::sync::Arc;
 
-use cachetape_replayer::{Command, KeyView, ReplayOptions, Reply, Step, Value, replay_events};
+use cachetape_replayer::{
+    Command, KeyView, Prefetch, ReplayOptions, Replayer, Reply, Step, Value, replay_events,
+};
 use cachetape_tape::{
     Argv, Capture, Event, EventBody, Gap, Header, RedisCommand, ScriptCall, Snapshot, Source,
     SourceId, SourceKind, StoredValue,
@@ -217,4 +219,34 @@ fn key_views_show_value_and_expiry_after_each_command() {
         }
     );
     assert_eq!(steps[1].keys[0].view, KeyView::Missing);
+}
+
+#[test]
+fn prefetch_hints_change_nothing() {
+    let long = "x".repeat(100);
+    let mut t = Trace::default();
+    t.cmd("a:1", 0, &["SET", "short", "v"])
+        .cmd("a:1", 1, &["SET", "long", &long])
+        .cmd("a:1", 2, &["HSET", "h", "f", "v"])
+        .cmd("a:1", 3, &["GET", "long"])
+        .cmd("a:1", 4, &["GET", "short"])
+        .cmd("a:1", 5, &["GET", "missing"])
+        .cmd("a:1", 6, &["HGET", "h", "f"])
+        .cmd("a:1", 7, &["PING"]);
+    let (expected, _) = t.replay();
+    let mut replayer =
+        Replayer::new(&header(), ReplayOptions { key_views: true, ..ReplayOptions::default() });
+    let steps: Vec<Step> =
+        t.0.iter()
+            .filter_map(|e| {
+                // Every step for every event, including ones the store has not seen yet.
+                for step in [Prefetch::Control, Prefetch::Bucket, Prefetch::Value] {
+                    for other in &t.0 {
+                        replayer.prefetch(other, step);
+                    }
+                }
+                replayer.apply(e)
+            })
+            .collect();
+    assert_eq!(steps, expected);
 }
