@@ -125,6 +125,20 @@ impl KeyIndex {
         }
     }
 
+    /// Starts loading the bucket where a lookup of `h` begins.
+    #[inline]
+    pub(crate) fn prefetch(&self, h: u64) {
+        if !self.slots.is_empty() {
+            crate::prefetch::prefetch(&self.slots[self.home(h >> 32)]);
+        }
+    }
+
+    /// The first id stored under `h`'s tag, without comparing keys (a guess, for prefetching).
+    #[inline]
+    pub(crate) fn candidate(&self, h: u64) -> Option<u32> {
+        self.find(h, |_| true)
+    }
+
     /// Adds `id` under `h` (its key must not be present yet).
     pub(crate) fn insert(&mut self, h: u64, id: u32) {
         if (self.len + 1) * 2 > self.slots.len() {

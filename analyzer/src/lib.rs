@@ -45,6 +45,7 @@ mod keyindex;
 pub mod mapping;
 pub mod normalize;
 pub mod oracle;
+mod prefetch;
 pub mod report;
 pub mod timeline;
 

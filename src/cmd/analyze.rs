@@ -22,6 +22,9 @@ use crate::units::parse_duration_us;
 /// Flagged keys the HTML page shows at most.
 const HTML_KEYS: usize = 20;
 
+/// Events decoded ahead of the analysis.
+const BATCH: usize = 256;
+
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref())?;
     let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
@@ -107,12 +110,22 @@ pub fn load_mapping(trace: &Path, explicit: Option<&Path>) -> anyhow::Result<(Ma
 pub fn analyze(path: &Path, mapping: &Mapping, options: AnalysisOptions) -> anyhow::Result<Report> {
     let mut reader = Reader::open(path)?;
     let mut analysis = Analysis::new(reader.header(), mapping.clone(), options);
-    if let Some(mut event) = reader.next().transpose()? {
+    if let Some(first) = reader.next().transpose()? {
+        // Decoded a batch at a time into reused events: the analysis loads each event's key a
+        // few events ahead (`push_all`).
+        let mut batch = vec![first; BATCH];
+        let mut filled = 1;
         loop {
-            analysis.push(&event).with_context(|| format!("analyzing {}", path.display()))?;
-            if !reader.next_event_into(&mut event)? {
+            while filled < batch.len() && reader.next_event_into(&mut batch[filled])? {
+                filled += 1;
+            }
+            analysis
+                .push_all(&batch[..filled])
+                .with_context(|| format!("analyzing {}", path.display()))?;
+            if filled < batch.len() {
                 break;
             }
+            filled = 0;
         }
     }
     let lost = reader.report().clone();
