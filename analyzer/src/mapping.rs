@@ -257,28 +257,10 @@ impl Rule {
                 push_part(out, Some(&canon));
                 Ok(())
             }
-            ValueShape::Json(pairs) => {
-                let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
-                    return Err("the cached value is not JSON");
-                };
-                let Some(obj) = doc.as_object() else {
-                    return Err("the cached value is not a JSON object");
-                };
-                let mut any = false;
-                let mut canon = Vec::new();
-                for (field, _) in pairs {
-                    match lookup_json(obj, field) {
-                        Some(v) => {
-                            canon.clear();
-                            normalize::json(v, &mut canon);
-                            push_part(out, Some(&canon));
-                            any = true;
-                        }
-                        None => push_part(out, None),
-                    }
-                }
-                if any { Ok(()) } else { Err("the cached JSON has none of the mapped fields") }
+            ValueShape::Json(pairs) if !pairs.iter().any(|(f, _)| f.contains('.')) => {
+                project_json_fields(pairs, bytes, out)
             }
+            ValueShape::Json(pairs) => project_json_value(pairs, bytes, out),
             ValueShape::Hash(_) => Err("the cached value is a string, the mapping expects a hash"),
         }
     }
@@ -309,6 +291,65 @@ impl Rule {
         }
         if any { Ok(()) } else { Err("the cached hash has none of the mapped fields") }
     }
+}
+
+/// A JSON document's projection, keeping only the mapped top-level fields while it is parsed
+/// (no field name has a `.`); the same result as [`project_json_value`].
+fn project_json_fields(
+    pairs: &[(String, String)],
+    bytes: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), &'static str> {
+    let mut fields = jsonfields::Fields::new(pairs);
+    if fields.parse(bytes).is_err() {
+        return Err("the cached value is not JSON");
+    }
+    if !fields.object {
+        return Err("the cached value is not a JSON object");
+    }
+    let mut any = false;
+    let mut canon = Vec::new();
+    for found in &fields.found {
+        match found {
+            Some(v) => {
+                canon.clear();
+                normalize::json(v, &mut canon);
+                push_part(out, Some(&canon));
+                any = true;
+            }
+            None => push_part(out, None),
+        }
+    }
+    if any { Ok(()) } else { Err("the cached JSON has none of the mapped fields") }
+}
+
+/// A JSON document's projection through the whole parsed document (`a.b` reaches into nested
+/// objects).
+fn project_json_value(
+    pairs: &[(String, String)],
+    bytes: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), &'static str> {
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Err("the cached value is not JSON");
+    };
+    let Some(obj) = doc.as_object() else {
+        return Err("the cached value is not a JSON object");
+    };
+    let mut any = false;
+    let mut canon = Vec::new();
+    for (field, _) in pairs {
+        match lookup_json(obj, field) {
+            Some(v) => {
+                canon.clear();
+                normalize::json(v, &mut canon);
+                push_part(out, Some(&canon));
+                any = true;
+            }
+            None => push_part(out, None),
+        }
+    }
+    if any { Ok(()) } else { Err("the cached JSON has none of the mapped fields") }
 }
 
 fn lookup_json<'a>(
@@ -685,6 +726,200 @@ fn parse_rule(i: usize, t: &toml::Table) -> Result<Rule, MappingError> {
     Ok(Rule { key: key.to_string(), parts, table, row, value, node, redis_db })
 }
 
+/// A cached JSON document's mapped fields without building the whole document.
+mod jsonfields {
+    use std::fmt;
+
+    use serde::Deserialize;
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::Value;
+
+    /// The top-level fields named by a rule's `json` pairs, parsed through the same
+    /// `deserialize_any` calls `serde_json::Value` makes (so the same documents are accepted and
+    /// refused, at any depth, with the same numbers), but keeping only those fields' values —
+    /// the last of duplicates, as `Value`'s map does.
+    pub(super) struct Fields<'p> {
+        names: &'p [(String, String)],
+        /// The value of each pair's field.
+        pub found: Vec<Option<Value>>,
+        /// The document is an object.
+        pub object: bool,
+    }
+
+    impl<'p> Fields<'p> {
+        pub fn new(names: &'p [(String, String)]) -> Fields<'p> {
+            Fields { names, found: vec![None; names.len()], object: false }
+        }
+
+        /// Parses `bytes` as `serde_json::from_slice::<Value>` would.
+        pub fn parse(&mut self, bytes: &[u8]) -> serde_json::Result<()> {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            de.deserialize_any(&mut *self)?;
+            de.end()
+        }
+    }
+
+    impl<'de> Visitor<'de> for &mut Fields<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            self.object = true;
+            while let Some(key) = map.next_key_seed(Key)? {
+                let wanted = self.names.iter().position(|(f, _)| *f == key);
+                match wanted {
+                    Some(first) => {
+                        let v: Value = map.next_value()?;
+                        for (i, (f, _)) in self.names.iter().enumerate().skip(first) {
+                            if *f == key {
+                                self.found[i] = Some(v.clone());
+                            }
+                        }
+                    }
+                    None => {
+                        map.next_value::<Skip>()?;
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+            skip_seq(seq)
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+    }
+
+    /// A map key, as the string `Value` would make of it.
+    struct Key;
+
+    impl<'de> DeserializeSeed<'de> for Key {
+        type Value = KeyText<'de>;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<KeyText<'de>, D::Error> {
+            d.deserialize_str(KeyVisitor)
+        }
+    }
+
+    /// A key borrowed from the document, or copied when it had escapes.
+    enum KeyText<'de> {
+        Borrowed(&'de str),
+        Owned(String),
+    }
+
+    impl PartialEq<KeyText<'_>> for String {
+        fn eq(&self, k: &KeyText<'_>) -> bool {
+            match k {
+                KeyText::Borrowed(s) => self == s,
+                KeyText::Owned(s) => self == s,
+            }
+        }
+    }
+
+    struct KeyVisitor;
+
+    impl<'de> Visitor<'de> for KeyVisitor {
+        type Value = KeyText<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string key")
+        }
+
+        fn visit_borrowed_str<E>(self, s: &'de str) -> Result<KeyText<'de>, E> {
+            Ok(KeyText::Borrowed(s))
+        }
+
+        fn visit_str<E>(self, s: &str) -> Result<KeyText<'de>, E> {
+            Ok(KeyText::Owned(s.to_string()))
+        }
+    }
+
+    /// Any value, parsed (through `deserialize_any`, as `Value` is) and dropped.
+    struct Skip;
+
+    impl<'de> Deserialize<'de> for Skip {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Skip, D::Error> {
+            d.deserialize_any(SkipVisitor)
+        }
+    }
+
+    fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(())
+    }
+
+    struct SkipVisitor;
+
+    impl<'de> Visitor<'de> for SkipVisitor {
+        type Value = Skip;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+            while map.next_key_seed(Key)?.is_some() {
+                map.next_value::<Skip>()?;
+            }
+            Ok(Skip)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Skip, A::Error> {
+            skip_seq(seq).map(|()| Skip)
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+
+        fn visit_unit<E>(self) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -760,5 +995,49 @@ mod tests {
         assert_eq!(table.display(db, &r), "status=PAID total=9.9");
         assert!(r.project_string(b"PAID", &mut buf).is_err());
         assert!(r.project_string(br#"{"x":1}"#, &mut buf).is_err());
+    }
+
+    #[test]
+    fn json_fields_parse_as_value_does() {
+        let pairs: Vec<(String, String)> = ["id", "status", "total", "status"]
+            .iter()
+            .map(|f| (f.to_string(), f.to_string()))
+            .collect();
+        let deep = format!("{{\"id\":{}1{}}}", "[".repeat(200), "]".repeat(200));
+        let docs: Vec<&[u8]> = vec![
+            br#"{"id":1,"status":"PAID","total":"9.90","customer":7}"#,
+            br#" { "status" : "NEW" , "id" : -0.0 } "#,
+            br#"{"id":1,"status":"A","status":"B"}"#,
+            br#"{"id":1e400}"#,
+            br#"{"x":1e400,"id":1}"#,
+            br#"{"x":"\ud800","id":1}"#,
+            br#"{"x":"a\nb","st\u0061tus":"PAID"}"#,
+            br#"{"x":[1,{"y":[true,false,null]}],"total":{"b":1,"a":[2.50,"x"]}}"#,
+            b"{\"x\":\"\xff\",\"id\":1}",
+            b"{\"x\":\"a\x01b\",\"id\":1}",
+            br#"{"id":01}"#,
+            br#"{"id":1} x"#,
+            br#"{"id":1,}"#,
+            br#"{"id":18446744073709551616,"total":-9223372036854775809}"#,
+            br#"{"id":12345678901234567890,"total":0.1}"#,
+            br#"[1,2,{"id":1}]"#,
+            br#""PAID""#,
+            b"42",
+            b"null",
+            b"",
+            br#"{}"#,
+            br#"{"other":1}"#,
+            deep.as_bytes(),
+            br#"{"id":{"a":1}"#,
+        ];
+        for doc in docs {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let fast = project_json_fields(&pairs, doc, &mut a);
+            let full = project_json_value(&pairs, doc, &mut b);
+            assert_eq!(fast, full, "{}", String::from_utf8_lossy(doc));
+            if fast.is_ok() {
+                assert_eq!(a, b, "{}", String::from_utf8_lossy(doc));
+            }
+        }
     }
 }

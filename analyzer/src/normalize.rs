@@ -36,11 +36,12 @@ const JSON: u8 = b'j';
 pub fn text(bytes: &[u8], out: &mut Vec<u8>) {
     if let Ok(s) = std::str::from_utf8(bytes) {
         let t = s.trim();
-        if let Some(n) = decimal(t) {
-            out.push(NUMBER);
-            out.extend_from_slice(n.as_bytes());
+        let mark = out.len();
+        out.push(NUMBER);
+        if decimal_into(t, out) {
             return;
         }
+        out.truncate(mark);
         if t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false") {
             out.push(NUMBER);
             out.push(if t.len() == 4 { b'1' } else { b'0' });
@@ -77,8 +78,7 @@ pub fn json(v: &serde_json::Value, out: &mut Vec<u8>) {
         }
         serde_json::Value::Number(n) => {
             out.push(NUMBER);
-            let s = n.to_string();
-            out.extend_from_slice(decimal(&s).unwrap_or(s).as_bytes());
+            number(n, out);
         }
         serde_json::Value::String(s) => text(s.as_bytes(), out),
         serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
@@ -116,12 +116,24 @@ fn compact_json(v: &serde_json::Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        serde_json::Value::Number(n) => {
-            let s = n.to_string();
-            out.extend_from_slice(decimal(&s).unwrap_or(s).as_bytes());
-        }
+        serde_json::Value::Number(n) => number(n, out),
         serde_json::Value::Bool(b) => out.push(if *b { b'1' } else { b'0' }),
         other => out.extend_from_slice(other.to_string().as_bytes()),
+    }
+}
+
+/// A JSON number's canonical decimal (an integer is its own).
+fn number(n: &serde_json::Number, out: &mut Vec<u8>) {
+    use std::io::Write;
+    if let Some(u) = n.as_u64() {
+        let _ = write!(out, "{u}");
+    } else if let Some(i) = n.as_i64() {
+        let _ = write!(out, "{i}");
+    } else {
+        let s = n.to_string();
+        if !decimal_into(&s, out) {
+            out.extend_from_slice(s.as_bytes());
+        }
     }
 }
 
@@ -130,25 +142,26 @@ pub fn column(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Null => out.push(NULL),
         Value::Int(i) => {
+            use std::io::Write;
             out.push(NUMBER);
-            out.extend_from_slice(i.to_string().as_bytes());
+            let _ = write!(out, "{i}");
         }
         Value::UInt(u) => {
+            use std::io::Write;
             out.push(NUMBER);
-            out.extend_from_slice(u.to_string().as_bytes());
+            let _ = write!(out, "{u}");
         }
         Value::Float(f) => float(f64::from(*f), &f.to_string(), out),
         Value::Double(d) => float(*d, &d.to_string(), out),
-        Value::Decimal(s) => match decimal(s) {
-            Some(n) => {
-                out.push(NUMBER);
-                out.extend_from_slice(n.as_bytes());
-            }
-            None => {
+        Value::Decimal(s) => {
+            let mark = out.len();
+            out.push(NUMBER);
+            if !decimal_into(s, out) {
+                out.truncate(mark);
                 out.push(TEXT);
                 out.extend_from_slice(s.as_bytes());
             }
-        },
+        }
         Value::Bytes(b) => text(b, out),
         Value::DateTime(dt) => {
             out.push(DATE);
@@ -207,6 +220,96 @@ pub fn display(canonical: &[u8]) -> String {
 /// `s` as a canonical decimal number, if it is one: optional sign, digits with an optional
 /// fraction, optional exponent. `None` for anything else (and for absurd exponents).
 pub fn decimal(s: &str) -> Option<String> {
+    let mut out = Vec::new();
+    let fast = decimal_into(s, &mut out).then(|| String::from_utf8(out).expect("ASCII"));
+    debug_assert_eq!(fast, decimal_by_copy(s));
+    fast
+}
+
+/// [`decimal`] appended to `out`, without allocating; false (and nothing appended) when `s` is
+/// not a decimal number.
+fn decimal_into(s: &str, out: &mut Vec<u8>) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let negative = match b.first() {
+        Some(b'-') => {
+            i = 1;
+            true
+        }
+        Some(b'+') => {
+            i = 1;
+            false
+        }
+        _ => false,
+    };
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = &b[int_start..i];
+    let mut frac_digits: &[u8] = b"";
+    if i < b.len() && b[i] == b'.' {
+        let f = i + 1;
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac_digits = &b[f..i];
+    }
+    if int_digits.is_empty() && frac_digits.is_empty() {
+        return false;
+    }
+    let mut exp: i64 = 0;
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        match s[i + 1..].parse() {
+            Ok(e) if (-400..=400).contains(&e) => exp = e,
+            _ => return false,
+        }
+        i = b.len();
+    }
+    if i != b.len() {
+        return false;
+    }
+    // The digits (integer part then fraction) and where the decimal point sits in them.
+    let n = int_digits.len() + frac_digits.len();
+    let digit = |k: usize| {
+        if k < int_digits.len() { int_digits[k] } else { frac_digits[k - int_digits.len()] }
+    };
+    let mut point = int_digits.len() as i64 + exp;
+    // Strip leading zeros (moving the point) and trailing zeros of the fraction.
+    let lead = (0..n).take_while(|&k| digit(k) == b'0').count();
+    point -= lead as i64;
+    if lead == n {
+        out.push(b'0');
+        return true;
+    }
+    let mut end = n;
+    while (end - lead) as i64 > point.max(0) && digit(end - 1) == b'0' {
+        end -= 1;
+    }
+    let len = end - lead;
+    if negative {
+        out.push(b'-');
+    }
+    if point <= 0 {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', (-point) as usize));
+        out.extend((lead..end).map(digit));
+    } else if point as usize >= len {
+        out.extend((lead..end).map(digit));
+        out.extend(std::iter::repeat_n(b'0', point as usize - len));
+    } else {
+        let p = lead + point as usize;
+        out.extend((lead..p).map(digit));
+        out.push(b'.');
+        out.extend((p..end).map(digit));
+    }
+    true
+}
+
+/// The reference implementation of [`decimal`] (debug builds check the fast one against it).
+#[cfg_attr(not(debug_assertions), allow(dead_code))]
+fn decimal_by_copy(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut i = 0;
     let negative = match b.first() {
@@ -468,6 +571,22 @@ mod tests {
         assert_eq!(decimal("1.5E-2").as_deref(), Some("0.015"));
         assert_eq!(decimal(".5").as_deref(), Some("0.5"));
         assert_eq!(decimal("12a"), None);
+        // The allocation-free reading against the reference, on every short text of these.
+        let alphabet = b"+-0.15eE9";
+        let mut text = Vec::new();
+        for len in 0..=6u32 {
+            for mut k in 0..alphabet.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push(alphabet[k % alphabet.len()]);
+                    k /= alphabet.len();
+                }
+                let s = std::str::from_utf8(&text).unwrap();
+                let mut out = Vec::new();
+                let fast = decimal_into(s, &mut out).then(|| String::from_utf8(out).unwrap());
+                assert_eq!(fast, decimal_by_copy(s), "{s}");
+            }
+        }
         assert_eq!(decimal(""), None);
         assert_eq!(t("9.99"), c(Value::Decimal("9.990".into())));
         assert_eq!(t("0.1"), c(Value::Float(0.1)));

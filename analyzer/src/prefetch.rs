@@ -4,19 +4,16 @@ and often knows a few steps ahead which lines it will read (the next reads waiti
 verdict). Telling the CPU early lets those misses overlap instead of queueing one after another.
 */
 
-/// Starts loading the cache line holding `*r` into the cache: a hint, with no effect on what the
-/// program computes.
+/// Starts loading the cache line holding `*p` into the cache: a hint, with no effect on what the
+/// program computes (any address will do: a prefetch never faults).
 #[inline(always)]
-pub(crate) fn prefetch<T>(r: &T) {
+pub(crate) fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` only hints the cache: it never faults (even on a bad address, and this
-    // one comes from a reference) and changes nothing the program can observe. `sse` is part of
-    // the x86_64 baseline.
+    // SAFETY: `_mm_prefetch` only hints the cache: it never faults, whatever the address, and
+    // changes nothing the program can observe. `sse` is part of the x86_64 baseline.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-            (r as *const T).cast(),
-        );
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = r;
+    let _ = p;
 }
