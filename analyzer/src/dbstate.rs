@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use cachetape_replayer::FxBuild;
 use cachetape_tape::{Commit, Micros, RowChange, RowOp, SourceId};
 
+use crate::keyindex::Interner;
 use crate::mapping::{Mapping, MappingError, ValueId, ValueTable};
 use crate::timeline::Stamp;
 
@@ -198,7 +199,9 @@ impl Tail {
 /// Every subject's history.
 #[derive(Default)]
 pub struct DbState {
-    index: HashMap<(u16, Box<[u8]>), SubjectId, FxBuild>,
+    /// Rule (2 bytes) and row identity → [`SubjectId`].
+    index: Interner,
+    index_key: Vec<u8>,
     /// The subjects, by [`SubjectId`].
     pub subjects: Vec<Subject>,
     /// Their [`Tail`]s, by [`SubjectId`].
@@ -219,14 +222,16 @@ pub struct DbState {
 impl DbState {
     /// The subject for `rule`'s row with identity `row_id`, created unknown.
     pub fn subject(&mut self, rule: u16, row_id: &[u8]) -> SubjectId {
-        if let Some(&id) = self.index.get(&(rule, row_id.into())) {
-            return id;
+        self.index_key.clear();
+        self.index_key.extend_from_slice(&rule.to_le_bytes());
+        self.index_key.extend_from_slice(row_id);
+        let (id, new) = self.index.intern(&self.index_key);
+        if new {
+            debug_assert_eq!(id as usize, self.subjects.len());
+            self.subjects.push(Subject { rule, ..Subject::default() });
+            self.tails.push(Tail::NEW);
         }
-        let id = SubjectId(self.subjects.len() as u32);
-        self.subjects.push(Subject { rule, ..Subject::default() });
-        self.tails.push(Tail::NEW);
-        self.index.insert((rule, row_id.into()), id);
-        id
+        SubjectId(id)
     }
 
     /// Takes a row change (held until its commit).

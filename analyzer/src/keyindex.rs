@@ -166,6 +166,45 @@ impl KeyIndex {
     }
 }
 
+/// Byte strings → dense ids (0, 1, …), each stored once in one arena: a lookup allocates
+/// nothing and compares against the arena (no pointer per entry to chase).
+#[derive(Default)]
+pub(crate) struct Interner {
+    index: KeyIndex,
+    bytes: Vec<u8>,
+    /// Where each id's bytes end in `bytes` (they start where the previous id's end).
+    ends: Vec<usize>,
+}
+
+impl Interner {
+    /// The bytes of `id`.
+    #[inline]
+    pub(crate) fn get(&self, id: u32) -> &[u8] {
+        let i = id as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    /// The id of `b`, and whether it was new.
+    #[inline]
+    pub(crate) fn intern(&mut self, b: &[u8]) -> (u32, bool) {
+        let h = hash(0, 0, b);
+        if let Some(id) = self.index.find(h, |id| self.get(id) == b) {
+            return (id, false);
+        }
+        let id = self.ends.len() as u32;
+        self.bytes.extend_from_slice(b);
+        self.ends.push(self.bytes.len());
+        self.index.insert(h, id);
+        (id, true)
+    }
+
+    /// Number of ids.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +230,21 @@ mod tests {
         }
         assert_eq!(KeyName::new(&keys[7]).as_bytes(), &keys[7][..]);
         assert_eq!(KeyName::new(&[b'y'; 40]).as_bytes(), &[b'y'; 40][..]);
+    }
+
+    #[test]
+    fn interned_bytes_keep_their_ids() {
+        let mut t = Interner::default();
+        let words: Vec<Vec<u8>> =
+            (0..3_000).map(|i| format!("v{}", i % 1_000).into_bytes()).collect();
+        for (i, w) in words.iter().enumerate() {
+            let (id, new) = t.intern(w);
+            assert_eq!((id as usize, new), (i % 1_000, i < 1_000));
+            assert_eq!(t.get(id), &w[..]);
+        }
+        assert_eq!(t.intern(b"").0, 1_000);
+        assert_eq!(t.get(1_000), b"");
+        assert_eq!(t.len(), 1_001);
     }
 
     #[test]

@@ -23,12 +23,11 @@ rule's columns, each canonical, interned in a [`ValueTable`] so that the oracle 
 *partial* tuple, compared on the fields it has; one with none of them cannot be reconciled.
 */
 
-use std::collections::HashMap;
 use std::fmt;
 
-use cachetape_replayer::FxBuild;
 use cachetape_tape::RowImage;
 
+use crate::keyindex::Interner;
 use crate::normalize;
 
 /// A parsed mapping: rules in file order.
@@ -203,9 +202,7 @@ impl Rule {
         out.clear();
         for (_, placeholder) in &self.row {
             let i = self.placeholder_index(placeholder).unwrap_or(0);
-            let mut canon = Vec::new();
-            normalize::text(holes.get(i).copied().unwrap_or_default(), &mut canon);
-            push_part(out, Some(&canon));
+            push_part_with(out, |o| normalize::text(holes.get(i).copied().unwrap_or_default(), o));
         }
     }
 
@@ -214,9 +211,7 @@ impl Rule {
         out.clear();
         for (column, _) in &self.row {
             let Some(v) = image.get(column) else { return false };
-            let mut canon = Vec::new();
-            normalize::column(v, &mut canon);
-            push_part(out, Some(&canon));
+            push_part_with(out, |o| normalize::column(v, o));
         }
         true
     }
@@ -234,15 +229,14 @@ impl Rule {
     /// The projection of a row image onto the rule's columns.
     pub fn project_row(&self, image: &RowImage, out: &mut Vec<u8>) {
         out.clear();
-        let mut canon = Vec::new();
-        for c in self.columns() {
-            canon.clear();
-            match image.get(c) {
-                Some(v) => {
-                    normalize::column(v, &mut canon);
-                    push_part(out, Some(&canon));
-                }
-                None => push_part(out, None),
+        let mut project = |c: &str| match image.get(c) {
+            Some(v) => push_part_with(out, |o| normalize::column(v, o)),
+            None => push_part(out, None),
+        };
+        match &self.value {
+            ValueShape::Column(c) => project(c),
+            ValueShape::Json(pairs) | ValueShape::Hash(pairs) => {
+                pairs.iter().for_each(|(_, c)| project(c))
             }
         }
     }
@@ -252,9 +246,7 @@ impl Rule {
         out.clear();
         match &self.value {
             ValueShape::Column(_) => {
-                let mut canon = Vec::new();
-                normalize::text(bytes, &mut canon);
-                push_part(out, Some(&canon));
+                push_part_with(out, |o| normalize::text(bytes, o));
                 Ok(())
             }
             ValueShape::Json(pairs) if !pairs.iter().any(|(f, _)| f.contains('.')) => {
@@ -371,6 +363,17 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// Appends one present tuple element whose bytes `write` appends.
+#[inline]
+fn push_part_with(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
+    out.push(1);
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    write(out);
+    let len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
 /// Appends one tuple element: absent (`0`), or present (`1`, length, bytes).
 fn push_part(out: &mut Vec<u8>, part: Option<&[u8]>) {
     match part {
@@ -405,8 +408,9 @@ pub struct ValueId(pub u32);
 /// The interner of projections.
 #[derive(Default)]
 pub struct ValueTable {
-    ids: HashMap<Box<[u8]>, ValueId, FxBuild>,
-    tuples: Vec<(Box<[u8]>, bool)>,
+    tuples: Interner,
+    /// Tuples lacking some field, by id.
+    partial: Vec<bool>,
 }
 
 impl fmt::Debug for ValueTable {
@@ -418,14 +422,11 @@ impl fmt::Debug for ValueTable {
 impl ValueTable {
     /// The id of a tuple built by a projection.
     pub fn intern(&mut self, tuple: &[u8]) -> ValueId {
-        if let Some(&id) = self.ids.get(tuple) {
-            return id;
+        let (id, new) = self.tuples.intern(tuple);
+        if new {
+            self.partial.push(parts(tuple).any(|p| p.is_none()));
         }
-        let id = ValueId(self.tuples.len() as u32);
-        let partial = parts(tuple).any(|p| p.is_none());
-        self.tuples.push((tuple.into(), partial));
-        self.ids.insert(tuple.into(), id);
-        id
+        ValueId(id)
     }
 
     /// Number of distinct values.
@@ -435,7 +436,7 @@ impl ValueTable {
 
     /// True when nothing was interned.
     pub fn is_empty(&self) -> bool {
-        self.tuples.is_empty()
+        self.tuples.len() == 0
     }
 
     /// True when `served` (a cached projection, maybe partial) agrees with `db` (a row's) on
@@ -445,18 +446,17 @@ impl ValueTable {
         if served == db {
             return true;
         }
-        let (s, partial) = &self.tuples[served.0 as usize];
-        if !partial {
+        if !self.partial[served.0 as usize] {
             return false;
         }
-        let d = &self.tuples[db.0 as usize].0;
+        let (s, d) = (self.tuples.get(served.0), self.tuples.get(db.0));
         parts(s).zip(parts(d)).all(|(a, b)| a.is_none() || a == b)
     }
 
     /// The value for people: `PAID` for one column, `status=PAID total=9.99` for several
     /// (fields the cached value lacks are left out).
     pub fn display(&self, id: ValueId, rule: &Rule) -> String {
-        let tuple = &self.tuples[id.0 as usize].0;
+        let tuple = self.tuples.get(id.0);
         let fields = rule.fields();
         if fields.len() == 1 {
             return parts(tuple).next().flatten().map(normalize::display).unwrap_or_default();
