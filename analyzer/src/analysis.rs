@@ -23,8 +23,8 @@ use std::hash::Hasher;
 use std::sync::Arc;
 
 use cachetape_replayer::{
-    Command, FxBuild, FxHasher, KeyAfter, KeyState, KeyView, Prefetch, ReplayOptions, Replayer,
-    Reply, Step, Value as RValue,
+    Command, FxBuild, FxHasher, KeyState, KeyView, Prefetch, ReplayOptions, Replayer, Reply, Step,
+    Value as RValue,
 };
 use cachetape_tape::{Event, EventBody, Header, Micros, Name, SourceId, StoredValue};
 
@@ -459,13 +459,9 @@ impl Analysis {
         let subject = self.db.subject(rule as u16, &row_id);
         self.holes_buf = row_id;
         let k = self.keys.len() as u32;
-        let name_text = String::from_utf8_lossy(key);
-        let detail = self
-            .options
-            .detail_keys
-            .iter()
-            .any(|d| *d == name_text)
-            .then(|| Box::new(Detail::default()));
+        let detail = (!self.options.detail_keys.is_empty()
+            && self.options.detail_keys.iter().any(|d| *d == String::from_utf8_lossy(key)))
+        .then(|| Box::new(Detail::default()));
         self.keys.push(KeyTrack {
             name: KeyName::new(key),
             source,
@@ -565,16 +561,21 @@ impl Analysis {
         stamp: Stamp,
         now_ms: i64,
     ) {
-        let keys = cachetape_tape::commands::keys(argv);
-        let mut seen: Vec<&[u8]> = Vec::with_capacity(keys.positions.len());
-        for key in keys.iter(argv) {
-            if seen.contains(&key) {
+        let spec;
+        let positions = match write_key_positions(command, argv) {
+            Some(range) => KeyPositions::Range(range),
+            None => {
+                spec = cachetape_tape::commands::keys(argv);
+                KeyPositions::Spec(&spec.positions)
+            }
+        };
+        for (n, i) in positions.iter().enumerate() {
+            let Some(key) = argv.get(i) else { continue };
+            // Each key once (`DEL k k`).
+            if positions.iter().take(n).any(|j| argv.get(j) == Some(key)) {
                 continue;
             }
-            seen.push(key);
-            if self.track(event.source, db, key).is_none() {
-                continue;
-            }
+            let Some(k) = self.track(event.source, db, key) else { continue };
             let view = match self.replayer.store(event.source).map(|s| s.key(db, key, now_ms)) {
                 Some(KeyState::Present(e)) => {
                     KeyView::Present { value: e.value.clone(), expires_at: e.expires_at }
@@ -582,8 +583,17 @@ impl Analysis {
                 Some(KeyState::Unknown) => KeyView::Unknown,
                 Some(KeyState::Missing) | None => KeyView::Missing,
             };
-            let ka = KeyAfter { db, key: key.into(), view };
-            self.view(event.source, event.seq, client, command, unconditional, &ka, stamp, now_ms);
+            self.view(
+                k,
+                event.source,
+                event.seq,
+                client,
+                command,
+                unconditional,
+                &view,
+                stamp,
+                now_ms,
+            );
         }
     }
 
@@ -670,19 +680,19 @@ impl Analysis {
     #[allow(clippy::too_many_arguments)]
     fn view(
         &mut self,
+        k: u32,
         source: SourceId,
         seq: u64,
         client: &Name,
         command: Command,
         unconditional: bool,
-        ka: &KeyAfter,
+        view: &KeyView,
         stamp: Stamp,
         now_ms: i64,
     ) {
-        let Some(k) = self.track(source, ka.db, &ka.key) else { return };
         let c = self.client(client);
         let what = command.name();
-        match &ka.view {
+        match view {
             KeyView::Missing => {
                 let kt = &mut self.keys[k as usize];
                 if kt.now == Now::Missing
@@ -1580,6 +1590,60 @@ fn stamp_server_ms(event: &Event) -> i64 {
         EventBody::Redis(rc) => rc.server_us.div_euclid(1000),
         _ => event.recv_us.div_euclid(1000),
     }
+}
+
+/// Where a command's keys are: a range of arguments, or Redis's key specs.
+enum KeyPositions<'a> {
+    Range(std::ops::Range<usize>),
+    Spec(&'a [(usize, u16)]),
+}
+
+impl KeyPositions<'_> {
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        let (range, spec) = match self {
+            KeyPositions::Range(r) => (r.clone(), &[][..]),
+            KeyPositions::Spec(s) => (0..0, *s),
+        };
+        range.chain(spec.iter().map(|&(i, _)| i))
+    }
+}
+
+/// The key arguments of the commonest writes, as Redis's key specs place them (the first
+/// argument; every argument of DEL and UNLINK), without searching the command table; `None`
+/// for other commands.
+fn write_key_positions(
+    command: Command,
+    argv: &cachetape_tape::Argv,
+) -> Option<std::ops::Range<usize>> {
+    let n = argv.len();
+    let range = match command {
+        Command::Set
+        | Command::SetEx
+        | Command::PSetEx
+        | Command::SetNx
+        | Command::GetSet
+        | Command::GetDel
+        | Command::GetEx
+        | Command::Append
+        | Command::Incr
+        | Command::IncrBy
+        | Command::Decr
+        | Command::DecrBy
+        | Command::Expire
+        | Command::PExpire
+        | Command::Persist
+        | Command::HSet
+        | Command::HMSet
+        | Command::HDel => 1..n.min(2),
+        Command::Del | Command::Unlink => 1..n.max(1),
+        _ => return None,
+    };
+    debug_assert_eq!(
+        range.clone().collect::<Vec<_>>(),
+        cachetape_tape::commands::keys(argv).positions.iter().map(|&(i, _)| i).collect::<Vec<_>>(),
+        "{command:?}"
+    );
+    Some(range)
 }
 
 /// Commands that never change their keys (so the store need not be asked after them).

@@ -457,17 +457,28 @@ impl ValueTable {
     /// (fields the cached value lacks are left out).
     pub fn display(&self, id: ValueId, rule: &Rule) -> String {
         let tuple = self.tuples.get(id.0);
-        let fields = rule.fields();
-        if fields.len() == 1 {
-            return parts(tuple).next().flatten().map(normalize::display).unwrap_or_default();
+        let mut out = String::new();
+        let pairs = match &rule.value {
+            ValueShape::Column(_) => &[][..],
+            ValueShape::Json(pairs) | ValueShape::Hash(pairs) => &pairs[..],
+        };
+        if pairs.len() <= 1 {
+            if let Some(p) = parts(tuple).next().flatten() {
+                normalize::display_into(p, &mut out);
+            }
+            return out;
         }
-        let mut out = Vec::new();
-        for (field, part) in fields.iter().zip(parts(tuple)) {
+        for ((field, _), part) in pairs.iter().zip(parts(tuple)) {
             if let Some(p) = part {
-                out.push(format!("{field}={}", normalize::display(p)));
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(field);
+                out.push('=');
+                normalize::display_into(p, &mut out);
             }
         }
-        out.join(" ")
+        out
     }
 }
 

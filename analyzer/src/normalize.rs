@@ -210,10 +210,17 @@ fn float(x: f64, shortest: &str, out: &mut Vec<u8>) {
 
 /// A canonical form as a person reads it: `PAID`, `9.99`, `NULL`, `2026-11-26 04:15:25`.
 pub fn display(canonical: &[u8]) -> String {
+    let mut out = String::new();
+    display_into(canonical, &mut out);
+    out
+}
+
+/// [`display`], appended to `out`.
+pub fn display_into(canonical: &[u8], out: &mut String) {
     match canonical.split_first() {
-        Some((&NULL, _)) => "NULL".to_string(),
-        Some((_, rest)) => String::from_utf8_lossy(rest).into_owned(),
-        None => String::new(),
+        Some((&NULL, _)) => out.push_str("NULL"),
+        Some((_, rest)) => out.push_str(&String::from_utf8_lossy(rest)),
+        None => {}
     }
 }
 
