@@ -14,10 +14,10 @@ per second of trace time, so 10M events span about 8 minutes.
 
 use std::time::Instant;
 
-use cachetape_analyzer::{Analysis, AnalysisOptions, Mapping};
+use cachetape_analyzer::{Analysis, AnalysisOptions, Mapping, feed};
 use cachetape_tape::{
-    Argv, Capture, Cell, ClockProbe, Commit, Event, EventBody, Header, Reader, RedisCommand,
-    RowChange, RowImage, RowOp, Source, SourceId, SourceKind, Value, Writer, WriterOptions,
+    Argv, Capture, Cell, ClockProbe, Commit, EventBody, Header, Reader, RedisCommand, RowChange,
+    RowImage, RowOp, Source, SourceId, SourceKind, Value, Writer, WriterOptions,
 };
 
 const MAPPING: &str = "[[rule]]\nkey = \"order:{id}\"\ntable = \"shop.orders\"\njson = [\"id\", \"status\", \"total\"]\n";
@@ -171,21 +171,9 @@ fn analyze(path: &str) -> (u64, u64) {
     let mut reader = Reader::open(path).unwrap();
     let mapping = Mapping::parse(MAPPING).unwrap();
     let mut analysis = Analysis::new(reader.header(), mapping, AnalysisOptions::default());
-    let first: Event = reader.next().transpose().unwrap().expect("a trace with events");
-    // Decoded a batch at a time into reused events, so the analysis sees a few events ahead.
-    let mut batch = vec![first; 256];
-    let (mut n, mut filled) = (0, 1);
-    loop {
-        while filled < batch.len() && reader.next_event_into(&mut batch[filled]).unwrap() {
-            filled += 1;
-        }
-        analysis.push_all(&batch[..filled]).unwrap();
-        n += filled as u64;
-        if filled < batch.len() {
-            break;
-        }
-        filled = 0;
-    }
+    // As `cachetape analyze` does: decoding on a thread of its own, a batch ahead.
+    feed(&mut analysis, |event| reader.next_event_into(event)).unwrap();
+    let n = reader.report().events;
     let report = analysis.finish().unwrap();
     (n, report.summary.hits)
 }

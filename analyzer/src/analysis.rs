@@ -189,7 +189,9 @@ pub struct Analysis {
     values: ValueTable,
     db: DbState,
     timeline: Timeline,
-    replayer: Replayer,
+    /// `None` while [`crate::feed`] runs it on a thread of its own.
+    pub(crate) replayer: Option<Replayer>,
+    views_buf: Vec<KeyView>,
     keys: Vec<KeyTrack>,
     /// Unsettled episodes; `free_slots` are vacant.
     slots: Vec<Slot>,
@@ -253,7 +255,8 @@ impl Analysis {
             values: ValueTable::default(),
             db: DbState::default(),
             timeline,
-            replayer,
+            replayer: Some(replayer),
+            views_buf: Vec::new(),
             keys: Vec::new(),
             slots: Vec::new(),
             free_slots: Vec::new(),
@@ -297,20 +300,86 @@ impl Analysis {
     /// work on the events before. Stops at the first error.
     pub fn push_all(&mut self, events: &[Event]) -> Result<(), AnalysisError> {
         for (i, event) in events.iter().enumerate() {
+            // The event itself (a decoder on another core wrote it), then its arguments.
+            if let Some(next) = events.get(i + 8 * AHEAD) {
+                prefetch(next);
+            }
+            if let Some(next) = events.get(i + 5 * AHEAD)
+                && let EventBody::Redis(rc) = &next.body
+                && let Some(key) = rc.argv.get(1)
+            {
+                prefetch(key.as_ptr());
+                prefetch(Arc::as_ptr(&rc.client) as *const u8);
+            }
             if let Some(next) = events.get(i + 3 * AHEAD) {
                 self.prefetch_key(next, false);
-                self.replayer.prefetch(next, Prefetch::Control);
+                self.replayer().prefetch(next, Prefetch::Control);
             }
             if let Some(next) = events.get(i + 2 * AHEAD) {
                 self.prefetch_key(next, true);
-                self.replayer.prefetch(next, Prefetch::Bucket);
+                self.replayer().prefetch(next, Prefetch::Bucket);
             }
             if let Some(next) = events.get(i + AHEAD) {
-                self.replayer.prefetch(next, Prefetch::Value);
+                self.replayer().prefetch(next, Prefetch::Value);
             }
             self.push(event)?;
         }
         Ok(())
+    }
+
+    /// [`Analysis::push_replayed`] for a batch another thread replayed ([`crate::feed`]):
+    /// `steps[i]` and `views[ends[i - 1]..ends[i]]` belong to `events[i]`. Loads each event (the
+    /// other thread wrote it), its key's index bucket and track a few events ahead.
+    pub(crate) fn push_replayed_all(
+        &mut self,
+        events: &[Event],
+        steps: &[Option<Step>],
+        views: &[KeyView],
+        ends: &[usize],
+    ) -> Result<(), AnalysisError> {
+        let mut start = 0;
+        for (i, event) in events.iter().enumerate() {
+            if let Some(next) = events.get(i + 8 * AHEAD) {
+                prefetch(next);
+                prefetch(&steps[i + 8 * AHEAD]);
+            }
+            if let Some(next) = events.get(i + 5 * AHEAD)
+                && let EventBody::Redis(rc) = &next.body
+                && let Some(key) = rc.argv.get(1)
+            {
+                prefetch(key.as_ptr());
+                prefetch(Arc::as_ptr(&rc.client) as *const u8);
+            }
+            if let Some(next) = events.get(i + 3 * AHEAD) {
+                self.prefetch_key(next, false);
+            }
+            if let Some(next) = events.get(i + 2 * AHEAD) {
+                self.prefetch_key(next, true);
+            }
+            self.push_replayed(event, steps[i].as_ref(), &views[start..ends[i]])?;
+            start = ends[i];
+        }
+        Ok(())
+    }
+
+    /// The analysis' replayer (taken away only while [`crate::feed`] runs it on its own
+    /// thread).
+    fn replayer(&self) -> &Replayer {
+        self.replayer.as_ref().expect("the replayer is back once feeding ends")
+    }
+
+    /// Replays `event` on the analysis' own replayer, then analyzes it.
+    pub fn push(&mut self, event: &Event) -> Result<(), AnalysisError> {
+        let replayer = self.replayer.as_mut().expect("the replayer is back once feeding ends");
+        let step = replayer.apply(event);
+        let mut views = std::mem::take(&mut self.views_buf);
+        views.clear();
+        if let Some(step) = &step {
+            observe(replayer, event, step, &mut views);
+        }
+        let analyzed = self.push_replayed(event, step.as_ref(), &views);
+        self.views_buf = views;
+        analyzed
     }
 
     /// Starts loading the index bucket of a command's first key or, once that is cached
@@ -329,8 +398,14 @@ impl Analysis {
         }
     }
 
-    /// Takes the next event of the trace.
-    pub fn push(&mut self, event: &Event) -> Result<(), AnalysisError> {
+    /// Analyzes `event`, which the replayer has applied: `step` is what it returned, `views`
+    /// what [`observe`] saw of the keys the command may have written.
+    pub(crate) fn push_replayed(
+        &mut self,
+        event: &Event,
+        step: Option<&Step>,
+        views: &[KeyView],
+    ) -> Result<(), AnalysisError> {
         self.events += 1;
         self.first_us.get_or_insert(event.recv_us);
         self.max_recv = self.max_recv.max(event.recv_us);
@@ -344,8 +419,8 @@ impl Analysis {
                     self.last_server_us.resize(i + 1, Micros::MIN);
                 }
                 self.last_server_us[i] = rc.server_us;
-                if let Some(step) = self.replayer.apply(event) {
-                    self.redis(event, &rc.client, rc.server_us, stamp, &step);
+                if let Some(step) = step {
+                    self.redis(event, &rc.client, rc.server_us, stamp, step, views);
                 }
             }
             EventBody::Row(change) => {
@@ -372,14 +447,12 @@ impl Analysis {
             }
             EventBody::ClockProbe(p) => self.timeline.probe(event.source, p),
             EventBody::Snapshot(s) => {
-                self.replayer.apply(event);
                 let server = self.last_server_us.get(event.source.0 as usize).copied();
                 let server = server.filter(|&s| s != Micros::MIN).unwrap_or(event.recv_us);
                 let stamp = self.timeline.redis(event.source, server, event.recv_us.max(server));
                 self.snapshot(event.source, event.seq, s, server, stamp);
             }
             EventBody::Gap(g) => {
-                self.replayer.apply(event);
                 if self.timeline.is_redis(event.source) {
                     let stamp = Stamp { t: g.from_us, lo: g.from_us, hi: g.to_us };
                     for k in 0..self.keys.len() {
@@ -392,7 +465,6 @@ impl Analysis {
                 }
             }
             EventBody::Keyspace(k) => {
-                self.replayer.apply(event);
                 if &*k.event == "evicted"
                     && let Some(key) = self.lookup(event.source, k.db, &k.key)
                 {
@@ -487,6 +559,7 @@ impl Analysis {
         server_us: Micros,
         stamp: Stamp,
         step: &Step,
+        views: &[KeyView],
     ) {
         let EventBody::Redis(rc) = &event.body else { return };
         let command = step.command;
@@ -527,9 +600,21 @@ impl Analysis {
             }
         }
         let now_ms = server_us.div_euclid(1000);
+        let mut views = views.iter();
         if !is_pure_read(command) {
             let unconditional = overwrites(command, &rc.argv);
-            self.after_write(event, client, command, unconditional, rc.db, &rc.argv, stamp, now_ms);
+            let (db, argv) = (rc.db, &rc.argv);
+            self.after_write(
+                event,
+                client,
+                command,
+                unconditional,
+                db,
+                argv,
+                stamp,
+                now_ms,
+                &mut views,
+            );
         }
         for (s, call) in step.script.iter().zip(&rc.script) {
             if !is_pure_read(s.command) {
@@ -543,9 +628,11 @@ impl Analysis {
                     &call.argv,
                     stamp,
                     now_ms,
+                    &mut views,
                 );
             }
         }
+        debug_assert!(views.next().is_none(), "every view observed is used");
     }
 
     /// What a command that may write left in each of its mapped keys.
@@ -560,41 +647,24 @@ impl Analysis {
         argv: &cachetape_tape::Argv,
         stamp: Stamp,
         now_ms: i64,
+        views: &mut std::slice::Iter<'_, KeyView>,
     ) {
-        let spec;
-        let positions = match write_key_positions(command, argv) {
-            Some(range) => KeyPositions::Range(range),
-            None => {
-                spec = cachetape_tape::commands::keys(argv);
-                KeyPositions::Spec(&spec.positions)
+        for_written_keys(command, argv, |key| {
+            let view = views.next().expect("one view per written key");
+            if let Some(k) = self.track(event.source, db, key) {
+                self.view(
+                    k,
+                    event.source,
+                    event.seq,
+                    client,
+                    command,
+                    unconditional,
+                    view,
+                    stamp,
+                    now_ms,
+                );
             }
-        };
-        for (n, i) in positions.iter().enumerate() {
-            let Some(key) = argv.get(i) else { continue };
-            // Each key once (`DEL k k`).
-            if positions.iter().take(n).any(|j| argv.get(j) == Some(key)) {
-                continue;
-            }
-            let Some(k) = self.track(event.source, db, key) else { continue };
-            let view = match self.replayer.store(event.source).map(|s| s.key(db, key, now_ms)) {
-                Some(KeyState::Present(e)) => {
-                    KeyView::Present { value: e.value.clone(), expires_at: e.expires_at }
-                }
-                Some(KeyState::Unknown) => KeyView::Unknown,
-                Some(KeyState::Missing) | None => KeyView::Missing,
-            };
-            self.view(
-                k,
-                event.source,
-                event.seq,
-                client,
-                command,
-                unconditional,
-                &view,
-                stamp,
-                now_ms,
-            );
-        }
+        });
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1277,7 +1347,7 @@ impl Analysis {
     }
 
     fn report(mut self) -> Report {
-        let replay = self.replayer.report();
+        let replay = self.replayer().report();
         let mut notes = Vec::new();
         if !replay.unmodelled.is_empty() {
             let list: Vec<String> =
@@ -1589,6 +1659,58 @@ fn stamp_server_ms(event: &Event) -> i64 {
     match &event.body {
         EventBody::Redis(rc) => rc.server_us.div_euclid(1000),
         _ => event.recv_us.div_euclid(1000),
+    }
+}
+
+/// What the store holds, after `event` ran, of each key its command may have written (and each
+/// of its script's calls, in order): the other half of [`Analysis::push_replayed`]. Runs on
+/// whichever thread owns the replayer.
+pub(crate) fn observe(replayer: &Replayer, event: &Event, step: &Step, out: &mut Vec<KeyView>) {
+    let EventBody::Redis(rc) = &event.body else { return };
+    let store = replayer.store(event.source);
+    let now_ms = rc.server_us.div_euclid(1000);
+    let mut written = |command: Command, db: u32, argv: &cachetape_tape::Argv| {
+        for_written_keys(command, argv, |key| {
+            out.push(match store.map(|s| s.key(db, key, now_ms)) {
+                Some(KeyState::Present(e)) => {
+                    KeyView::Present { value: e.value.clone(), expires_at: e.expires_at }
+                }
+                Some(KeyState::Unknown) => KeyView::Unknown,
+                Some(KeyState::Missing) | None => KeyView::Missing,
+            })
+        })
+    };
+    if !is_pure_read(step.command) {
+        written(step.command, rc.db, &rc.argv);
+    }
+    for (s, call) in step.script.iter().zip(&rc.script) {
+        if !is_pure_read(s.command) {
+            written(s.command, call.db, &call.argv);
+        }
+    }
+}
+
+/// Calls `f` with each key `command` may write, once each (`DEL k k`), in key-spec order.
+#[inline]
+fn for_written_keys<'a>(
+    command: Command,
+    argv: &'a cachetape_tape::Argv,
+    mut f: impl FnMut(&'a [u8]),
+) {
+    let spec;
+    let positions = match write_key_positions(command, argv) {
+        Some(range) => KeyPositions::Range(range),
+        None => {
+            spec = cachetape_tape::commands::keys(argv);
+            KeyPositions::Spec(&spec.positions)
+        }
+    };
+    for (n, i) in positions.iter().enumerate() {
+        let Some(key) = argv.get(i) else { continue };
+        if positions.iter().take(n).any(|j| argv.get(j) == Some(key)) {
+            continue;
+        }
+        f(key);
     }
 }
 

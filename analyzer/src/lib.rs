@@ -15,7 +15,8 @@ the database, and what ended it. [`Inference`] proposes a mapping from the trace
 - [`dbstate`]: row versions from row changes and commits;
 - [`oracle`]: verdicts, causes, ages, chains — pure functions over one key's episode;
 - [`exposure`]: intervals in which the cache disagreed with the DB;
-- [`analysis`]: the streaming driver; [`report`]: its result;
+- [`analysis`]: the streaming driver; [`report`]: its result; [`feed`]: decoding on a thread of
+  its own while the analysis runs;
 - [`infer`]: `map --infer`.
 
 Architecture invariant: the analyzer does no I/O and reads no clock. Its report is a pure
@@ -40,16 +41,19 @@ println!("{} stale reads", report.findings.len());
 pub mod analysis;
 pub mod dbstate;
 pub mod exposure;
+pub mod feed;
 pub mod infer;
 mod keyindex;
 pub mod mapping;
 pub mod normalize;
 pub mod oracle;
 mod prefetch;
+pub mod perturb;
 pub mod report;
 pub mod timeline;
 
 pub use analysis::{Analysis, AnalysisError, AnalysisOptions};
+pub use feed::{FeedError, feed};
 pub use infer::{Inference, InferredMapping};
 pub use mapping::{Mapping, MappingError};
 pub use oracle::{Cause, Verdict};

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use cachetape_analyzer::{Analysis, AnalysisOptions, Mapping, Report, TimelineOptions};
+use cachetape_analyzer::{
+    Analysis, AnalysisOptions, FeedError, Mapping, Report, TimelineOptions, feed,
+};
 use cachetape_tape::Reader;
 
 use crate::cli::{AnalyzeArgs, Expectation, ReportFormat as Format};
@@ -21,9 +23,6 @@ use crate::units::parse_duration_us;
 
 /// Flagged keys the HTML page shows at most.
 const HTML_KEYS: usize = 20;
-
-/// Events decoded ahead of the analysis.
-const BATCH: usize = 256;
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref())?;
@@ -110,22 +109,12 @@ pub fn load_mapping(trace: &Path, explicit: Option<&Path>) -> anyhow::Result<(Ma
 pub fn analyze(path: &Path, mapping: &Mapping, options: AnalysisOptions) -> anyhow::Result<Report> {
     let mut reader = Reader::open(path)?;
     let mut analysis = Analysis::new(reader.header(), mapping.clone(), options);
-    if let Some(first) = reader.next().transpose()? {
-        // Decoded a batch at a time into reused events: the analysis loads each event's key a
-        // few events ahead (`push_all`).
-        let mut batch = vec![first; BATCH];
-        let mut filled = 1;
-        loop {
-            while filled < batch.len() && reader.next_event_into(&mut batch[filled])? {
-                filled += 1;
-            }
-            analysis
-                .push_all(&batch[..filled])
-                .with_context(|| format!("analyzing {}", path.display()))?;
-            if filled < batch.len() {
-                break;
-            }
-            filled = 0;
+    // The trace decodes on a thread of its own, a batch ahead of the analysis.
+    match feed(&mut analysis, |event| reader.next_event_into(event)) {
+        Ok(()) => {}
+        Err(FeedError::Decode(e)) => return Err(e.into()),
+        Err(FeedError::Analysis(e)) => {
+            return Err(e).with_context(|| format!("analyzing {}", path.display()));
         }
     }
     let lost = reader.report().clone();
