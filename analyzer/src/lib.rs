@@ -47,8 +47,8 @@ mod keyindex;
 pub mod mapping;
 pub mod normalize;
 pub mod oracle;
-mod prefetch;
 pub mod perturb;
+mod prefetch;
 pub mod report;
 pub mod timeline;
 
