@@ -33,6 +33,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Work with key→row mappings: `map --infer TRACE` proposes one from the trace.
     Map(MapArgs),
+    /// Run a real cache-aside shop on private Redis and MariaDB and record it (with an incident).
+    Demo(DemoArgs),
 }
 
 /// `cachetape import`.
@@ -264,4 +266,96 @@ pub struct MapArgs {
     /// Write the TOML here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// The writers' invalidation protocol in `demo`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DemoMode {
+    /// UPDATE (commit), then DEL.
+    DeleteAfterWrite,
+    /// DEL, then UPDATE.
+    DeleteBeforeWrite,
+    /// DEL, UPDATE, wait --delay, DEL again.
+    DoubleDelete,
+    /// UPDATE only: cached values live out their --ttl.
+    TtlOnly,
+}
+
+/// `cachetape demo`.
+#[derive(Debug, Args)]
+#[command(after_help = "Starts private redis-server and mariadbd instances (temporary directory, \
+    free loopback port, binlog on) unless --redis/--mysql are given; never touches the machine's \
+    own 6379/3306.\n\nExamples:\n  cachetape demo -o incident.bin\n  cachetape demo --mode \
+    double-delete --delay 200ms --stall-probability 0.2 -o dd.bin\n  cachetape demo --no-incident \
+    --turns 100ms -o clean.bin")]
+pub struct DemoArgs {
+    /// The trace to write (the mapping goes beside it, with `.toml`).
+    #[arg(short, long, value_name = "FILE", default_value = "demo.bin")]
+    pub output: PathBuf,
+    /// How writers invalidate the cache.
+    #[arg(long, value_enum, default_value_t = DemoMode::DeleteAfterWrite)]
+    pub mode: DemoMode,
+    /// Time between the commit and the second DEL (double-delete).
+    #[arg(long, default_value = "100ms", value_name = "DURATION")]
+    pub delay: String,
+    /// Reader tasks.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub readers: usize,
+    /// Writer tasks.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub writers: usize,
+    /// Orders in the table (ids 1..=N).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub orders: u32,
+    /// How long the traffic runs.
+    #[arg(long, default_value = "3s", value_name = "DURATION")]
+    pub duration: String,
+    /// Stop after this many reads and writes in all (before --duration if reached first).
+    #[arg(long, value_name = "N")]
+    pub operations: Option<u64>,
+    /// Pause between one reader's operations.
+    #[arg(long, default_value = "5ms", value_name = "DURATION")]
+    pub think: String,
+    /// Pause between one writer's operations.
+    #[arg(long, default_value = "40ms", value_name = "DURATION")]
+    pub write_think: String,
+    /// Share of misses after which a reader stalls between its SELECT and its SETEX (0–1).
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub stall_probability: f64,
+    /// How long such a stall lasts.
+    #[arg(long, default_value = "50ms", value_name = "DURATION")]
+    pub stall: String,
+    /// TTL of cached values (whole seconds).
+    #[arg(long, default_value = "300s", value_name = "DURATION")]
+    pub ttl: String,
+    /// Script the stale set on order:42 (default in delete-after-write mode).
+    #[arg(long, overrides_with = "no_incident")]
+    pub incident: bool,
+    /// No scripted incident.
+    #[arg(long, overrides_with = "incident")]
+    pub no_incident: bool,
+    /// How long the incident's reader stays stalled after the writer's commit and DEL.
+    #[arg(long, default_value = "25ms", value_name = "DURATION")]
+    pub incident_stall: String,
+    /// Readers and writers take turns, this long apart: no read comes near a write.
+    #[arg(long, value_name = "PAUSE")]
+    pub turns: Option<String>,
+    /// Seed of the shop's random choices (orders, statuses, stalls).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub seed: u64,
+    /// Use this Redis (an empty db) instead of a private one: `redis://host:port/15`.
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
+    /// Use this MySQL/MariaDB (binlog on, ROW) instead of a private one.
+    #[arg(long, value_name = "URL")]
+    pub mysql: Option<String>,
+    /// The database the orders table goes in.
+    #[arg(long, default_value = "shop", value_name = "NAME")]
+    pub database: String,
+    /// Time between the recorder's clock probes.
+    #[arg(long, default_value = "250ms", value_name = "DURATION")]
+    pub probe_interval: String,
+    /// zstd level of the trace (1–19).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: i32,
 }

@@ -4,6 +4,7 @@ One module per subcommand: each turns its clap struct into library calls and pri
 
 mod analyze;
 mod cat;
+mod demo;
 mod import;
 mod info;
 mod map;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
         Command::Record(args) => record::run(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Map(args) => map::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }
 
