@@ -35,6 +35,8 @@ pub enum Command {
     Map(MapArgs),
     /// Run a real cache-aside shop on private Redis and MariaDB and record it (with an incident).
     Demo(DemoArgs),
+    /// Cut a trace to the events one finding needs, verified by analyzing the result.
+    Shrink(ShrinkArgs),
 }
 
 /// `cachetape import`.
@@ -358,4 +360,30 @@ pub struct DemoArgs {
     /// zstd level of the trace (1–19).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
     pub level: i32,
+}
+
+/// `cachetape shrink`.
+#[derive(Debug, Args)]
+#[command(after_help = "The finding number is the `#N` before each stale read in `analyze`'s \
+    report (the read's position in the trace; `seq` in --format json). The result keeps the \
+    events' numbers, so the read is #N in the small trace too.\n\nExample:\n  cachetape shrink \
+    incident.bin --finding 2003 -o order42.bin")]
+pub struct ShrinkArgs {
+    /// The trace.
+    pub trace: PathBuf,
+    /// The finding to keep: the `#N` analyze prints before the stale read.
+    #[arg(long, value_name = "N")]
+    pub finding: String,
+    /// The small trace to write (its mapping goes beside it, with `.toml`, unless one is there).
+    #[arg(short, long, value_name = "SMALL")]
+    pub output: PathBuf,
+    /// The key→row mapping (default: the trace's name with `.toml`, beside it; else inferred).
+    #[arg(long = "map", value_name = "FILE")]
+    pub map: Option<PathBuf>,
+    /// How long before its receipt a live-recorded database commit may have happened.
+    #[arg(long, default_value = "5ms", value_name = "DURATION")]
+    pub db_lag: String,
+    /// At most this many candidate analyses in the delta-debugging stage.
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub max_tests: usize,
 }

@@ -5,9 +5,12 @@ regression tests and tools that read traces.
 - [`tape`]: events and the trace file format;
 - [`recorder`]: MONITOR parsing, binlog reading, import;
 - [`replayer`]: the fake Redis on a virtual clock;
-- [`analyzer`]: stale-read analysis.
+- [`analyzer`]: stale-read analysis;
+- [`shrink`]: cutting a trace down to the events one finding needs (`cachetape shrink`).
 */
 #![deny(missing_docs)]
+
+pub mod shrink;
 
 pub use cachetape_analyzer as analyzer;
 pub use cachetape_recorder as recorder;

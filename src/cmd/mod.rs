@@ -9,6 +9,7 @@ mod import;
 mod info;
 mod map;
 mod record;
+mod shrink;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,7 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
         Command::Analyze(args) => analyze::run(args),
         Command::Map(args) => map::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Shrink(args) => shrink::run(args),
     }
 }
 
