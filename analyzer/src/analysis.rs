@@ -1692,7 +1692,7 @@ pub(crate) fn observe(replayer: &Replayer, event: &Event, step: &Step, out: &mut
 
 /// Calls `f` with each key `command` may write, once each (`DEL k k`), in key-spec order.
 #[inline]
-fn for_written_keys<'a>(
+pub(crate) fn for_written_keys<'a>(
     command: Command,
     argv: &'a cachetape_tape::Argv,
     mut f: impl FnMut(&'a [u8]),
@@ -1769,7 +1769,7 @@ fn write_key_positions(
 }
 
 /// Commands that never change their keys (so the store need not be asked after them).
-fn is_pure_read(command: Command) -> bool {
+pub(crate) fn is_pure_read(command: Command) -> bool {
     matches!(
         command,
         Command::Get
@@ -1812,7 +1812,7 @@ fn is_pure_read(command: Command) -> bool {
 
 /// True when `command` writes its key whatever it held (so writing the same value again is a
 /// new write).
-fn overwrites(command: Command, argv: &cachetape_tape::Argv) -> bool {
+pub(crate) fn overwrites(command: Command, argv: &cachetape_tape::Argv) -> bool {
     match command {
         Command::Set => !argv
             .iter()

@@ -1,10 +1,1515 @@
 /*!
-A trace and a mapping → independent [`Component`]s (skeleton: being written).
+A trace and a mapping → independent [`Component`]s for the explorer, with what the report needs
+to tell their stories (lane names, each unit's command text and events, values for people).
+
+One pass over the trace in trace order ([`Extractor::push`], like [`crate::Analysis::push`]; the
+caller reads the file), built from the analyzer's parts rather than inside the optimized
+analysis: the [`Replayer`] runs every Redis command and is asked, after each command that may
+write, what a mapped key holds; [`DbState`] rebuilds row versions from row changes and commits;
+the [`Timeline`] places every event on the recorder's clock; [`ValueTable`] interns projections.
+
+**Units.** One per Redis command touching a mapped key (a client's MULTI…EXEC block and an
+EVAL/EVALSHA/FCALL with its `[lua]` lines are one unit each), one per Commit that changed a
+mapped row's projection (with its transaction's row changes), one per Snapshot of a mapped key
+(a `Set` on the node's probe lane), and one per mapped key a Redis gap or an eviction made
+unknown (also on the probe lane). A unit's time is its first executed command's (a MULTI
+block's first queued command: MONITOR shows queued commands at EXEC time).
+
+**Ops.** Reads of mapped keys by the commands the analyzer judges (GET, GETEX, GETDEL, GETSET,
+MGET, HGET, HMGET, HGETALL; field reads are taken as reads of the whole value) → [`Op::Read`];
+DEL, UNLINK, GETDEL → [`Op::Del`]; EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT (absolute expiry from
+the arguments on the node's virtual clock; a time already past deletes), PERSIST, GETEX with
+options → [`Op::Expire`]; every other write → [`Op::Set`] of what the store holds afterwards
+(projected and interned; a value the rule cannot reconcile → [`CacheVal::Unreconciled`]; a key
+the store cannot know → [`CacheVal::Unknown`]). Writes whose result depends on the previous value
+(APPEND, INCR…, SET NX/XX, SETNX, a partial HSET, HDEL, RENAME…) are given as their recorded
+result and make the component [`Component::approximate`]. Such a conditional write that left the
+value as it was becomes no op (or an `Expire` when only the TTL changed).
+
+**Components.** Union-find over keys and rows ("subjects"): a key is tied to the row its rule
+maps it to, a unit to every key and row it touches. Components without a judged read are
+dropped (nothing in them can be stale). Keys start [`CacheVal::Absent`], as the replayer's store
+does, or [`CacheVal::Unknown`] when a gap of their node came before their first command; rows
+start at [`Versions::initial`].
+
+**Hard orders** ([`Component::before`]):
+- value causality: a `Set` of a value gets an edge from the latest commit (in trace order,
+  before the write) whose row value agrees with it; none when only the initial value agrees or
+  nothing does. At most [`CAUSALITY_SCAN`] versions back are searched.
+- orders other parts of the trace force. With each lane's times in its order, a chain of program
+  orders and window orders from `a` to `b` implies `t(a) + W < t(b)`: the window already keeps
+  them. What it does not imply is a chain through value causality elsewhere: commit `a`, a later
+  commit `x` of the same binlog (maybe of another row), a write `y` of `x`'s value on lane L,
+  and `b` after `y` on L: `a` must precede `b` although they may be close in time. Each client
+  unit carries, per binlog, the latest commit its lane's writes so far took their values from;
+  a commit `a` gets an edge to every unit `b` of its component within W whose lane had taken a
+  value of `a` or a later commit. **Approximation:** chains with several causality hops
+  (`y` on L, a window to lane M, a write on M of a value…) whose time span stays within W are not
+  derived, and pairs are looked for among each unit's [`FORCED_NEIGHBOURS`] nearest units in
+  time only; so the explorer may try an order the real system could not produce (a possible
+  stale read that is not possible), never miss one.
 */
 
-use super::model::Component;
+use std::collections::HashMap;
 
-/// The components of a trace.
-pub fn components_placeholder() -> Vec<Component> {
-    Vec::new()
+use cachetape_replayer::{Command, KeyState, ReplayOptions, Replayer, Value as RValue};
+use cachetape_tape::{Event, EventBody, Header, Micros, Name, SourceId, SourceKind, StoredValue};
+
+use super::model::{CacheVal, Component, DbVal, Lane, Op, ReadInfo, Unit, Us};
+use crate::analysis::{for_written_keys, is_pure_read, overwrites};
+use crate::dbstate::{DbState, RowValue, SubjectId};
+use crate::mapping::{KeyPart, Mapping, MappingError, ValueId, ValueTable};
+use crate::timeline::{Timeline, TimelineOptions};
+
+/// How far back value causality looks for the commit that produced a written value.
+pub const CAUSALITY_SCAN: usize = 64;
+/// Units (nearest in time) each unit is checked against for orders forced elsewhere.
+pub const FORCED_NEIGHBOURS: usize = 64;
+
+/// How to extract.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExtractOptions {
+    /// Placement of events on the timeline.
+    pub timeline: TimelineOptions,
+    /// The window W the components will be explored under (for orders forced elsewhere), µs.
+    pub window_us: Us,
+}
+
+/// Extraction failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// The mapping does not fit the trace.
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+}
+
+/// A unit for people and for replaying a schedule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitInfo {
+    /// `DEL order:42`, `SETEX order:42 → CANCELLED`, `COMMIT shop.orders id=42 → PAID`.
+    pub what: String,
+    /// The trace events that move with the unit, in trace order (a MULTI block's MULTI, queued
+    /// commands and EXEC; a commit's row changes and Commit).
+    pub events: Vec<u64>,
+    /// The event whose position the unit takes in the trace (its first executed command, or
+    /// the Commit).
+    pub anchor: u64,
+}
+
+/// What the report needs of a component besides the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComponentInfo {
+    /// Per unit, by unit index.
+    pub units: Vec<UnitInfo>,
+    /// Cached values for people, by component-local id.
+    pub cache_values: Vec<String>,
+    /// DB values for people, by component-local id.
+    pub db_values: Vec<String>,
+    /// Per key: its Redis node and db index.
+    pub key_nodes: Vec<(String, u32)>,
+}
+
+/// The components of a trace and what tells their stories.
+#[derive(Clone, Debug, Default)]
+pub struct Extraction {
+    /// Independent components with at least one judged read, in trace order of their first
+    /// unit.
+    pub components: Vec<Component>,
+    /// Per component, by the same index.
+    pub info: Vec<ComponentInfo>,
+    /// Client lane names (`10.0.0.7:51234`), by [`Lane::Client`] index.
+    pub clients: Vec<String>,
+    /// Source names, by source id ([`Lane::Db`] and [`Lane::Probe`] indices).
+    pub sources: Vec<String>,
+    /// Units found (in kept components and dropped ones).
+    pub units: u64,
+    /// Components dropped because no read of theirs is judged.
+    pub dropped: u64,
+    /// Things the reader should know about the model.
+    pub notes: Vec<String>,
+}
+
+impl Extraction {
+    /// The name of a lane: the client's address, the database's name, or the node's probe.
+    pub fn lane_name(&self, lane: Lane) -> String {
+        let source = |i: u32| self.sources.get(i as usize).cloned().unwrap_or_else(|| "?".into());
+        match lane {
+            Lane::Client(i) => self.clients.get(i as usize).cloned().unwrap_or_else(|| "?".into()),
+            Lane::Db(i) => source(i),
+            Lane::Probe(i) => format!("the recorder's probe of {}", source(i)),
+        }
+    }
+}
+
+/// Extracts the components of `events` (a whole trace, in order) under `mapping`.
+pub fn extract<'e>(
+    header: &Header,
+    events: impl IntoIterator<Item = &'e Event>,
+    mapping: &Mapping,
+    options: ExtractOptions,
+) -> Result<Extraction, ExtractError> {
+    let mut x = Extractor::new(header, mapping.clone(), options);
+    for e in events {
+        x.push(e)?;
+    }
+    Ok(x.finish())
+}
+
+/// What a key holds, with global value ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GVal {
+    Absent,
+    Known(ValueId),
+    Unreconciled,
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum GOp {
+    Read { key: u32, seq: u64 },
+    Set { key: u32, value: GVal, expires_at: Option<Us> },
+    Expire { key: u32, expires_at: Option<Us> },
+    Del { key: u32 },
+    Commit { subject: SubjectId, value: RowValue },
+}
+
+struct KeyInfo {
+    name: Vec<u8>,
+    source: SourceId,
+    db: u32,
+    rule: u16,
+    subject: SubjectId,
+    node: u32,
+    initial: GVal,
+    /// What the extraction last saw it hold (value, expiry on the node's clock in ms).
+    last: (GVal, Option<i64>),
+}
+
+struct RawUnit {
+    seq: u64,
+    last_seq: u64,
+    anchor: u64,
+    t: Us,
+    lane: Lane,
+    ops: Vec<GOp>,
+    events: Vec<u64>,
+    what: String,
+    approximate: bool,
+    /// Global units that must precede it (value causality).
+    after: Vec<u32>,
+    /// A commit's DB source and position in that source's binlog.
+    binlog: Option<(u16, u64)>,
+    /// A client's unit: per DB source, the latest binlog position of a commit that a write on
+    /// its lane, up to and including it, took its value from.
+    caus: Vec<(u16, u64)>,
+}
+
+/// A client's open MULTI block.
+struct Block {
+    events: Vec<u64>,
+    ops: Vec<GOp>,
+    whats: Vec<String>,
+    approximate: bool,
+    anchor: Option<(u64, Us)>,
+}
+
+/// The streaming extraction: [`Extractor::push`] each event in trace order, then
+/// [`Extractor::finish`].
+pub struct Extractor {
+    mapping: Mapping,
+    options: ExtractOptions,
+    timeline: Timeline,
+    replayer: Replayer,
+    db: DbState,
+    values: ValueTable,
+    source_names: Vec<String>,
+    redis_sources: Vec<bool>,
+    /// `source | db | key` → key id (`u32::MAX`: no rule maps it).
+    key_index: HashMap<Vec<u8>, u32>,
+    keys: Vec<KeyInfo>,
+    key_buf: Vec<u8>,
+    /// Union-find parents; keys and subjects are nodes.
+    parent: Vec<u32>,
+    subject_node: Vec<u32>,
+    subject_names: Vec<String>,
+    clients: HashMap<(u16, Name), u32>,
+    client_names: Vec<String>,
+    /// Per client lane: what [`RawUnit::caus`] is so far.
+    lanes: HashMap<Lane, Vec<(u16, u64)>>,
+    /// Commits seen per source.
+    binlog_pos: Vec<u64>,
+    blocks: HashMap<(u16, Name), Block>,
+    /// Open transactions: their row events and the subjects they touch.
+    txns: HashMap<(u16, u64), (Vec<u64>, Vec<SubjectId>)>,
+    units: Vec<RawUnit>,
+    /// Commit seq → its unit.
+    commit_units: HashMap<u64, u32>,
+    last_server_us: Vec<Micros>,
+    gap_before: Vec<bool>,
+    db_gaps: u64,
+    holes: Vec<u8>,
+    proj: Vec<u8>,
+}
+
+impl Extractor {
+    /// An extraction of a trace with `header` under `mapping`.
+    pub fn new(header: &Header, mapping: Mapping, options: ExtractOptions) -> Extractor {
+        let n = header.sources.len();
+        Extractor {
+            mapping,
+            options,
+            timeline: Timeline::new(header, options.timeline),
+            replayer: Replayer::new(header, ReplayOptions::default()),
+            db: DbState::default(),
+            values: ValueTable::default(),
+            source_names: header.sources.iter().map(|s| s.name.clone()).collect(),
+            redis_sources: header.sources.iter().map(|s| s.kind == SourceKind::Redis).collect(),
+            key_index: HashMap::new(),
+            keys: Vec::new(),
+            key_buf: Vec::new(),
+            parent: Vec::new(),
+            subject_node: Vec::new(),
+            subject_names: Vec::new(),
+            clients: HashMap::new(),
+            client_names: Vec::new(),
+            lanes: HashMap::new(),
+            binlog_pos: vec![0; n],
+            blocks: HashMap::new(),
+            txns: HashMap::new(),
+            units: Vec::new(),
+            commit_units: HashMap::new(),
+            last_server_us: vec![Micros::MIN; n],
+            gap_before: vec![false; n],
+            db_gaps: 0,
+            holes: Vec::new(),
+            proj: Vec::new(),
+        }
+    }
+
+    /// Takes the next event of the trace.
+    pub fn push(&mut self, event: &Event) -> Result<(), ExtractError> {
+        let source = event.source;
+        let si = source.0 as usize;
+        if self.last_server_us.len() <= si {
+            self.last_server_us.resize(si + 1, Micros::MIN);
+            self.gap_before.resize(si + 1, false);
+            self.binlog_pos.resize(si + 1, 0);
+        }
+        if !matches!(event.body, EventBody::Redis(_)) {
+            // Snapshots, gaps and evictions change the store.
+            self.replayer.apply(event);
+        }
+        match &event.body {
+            EventBody::Redis(rc) => {
+                let t = self.timeline.redis(source, rc.server_us, event.recv_us).t;
+                self.last_server_us[si] = rc.server_us;
+                let step = self.replayer.apply(event);
+                let Some(step) = step else { return Ok(()) };
+                let lane = self.client(source, &rc.client);
+                let bkey = (source.0, rc.client.clone());
+                let in_block = self.blocks.contains_key(&bkey);
+                if step.command == Command::Multi && !in_block {
+                    self.blocks.insert(
+                        bkey,
+                        Block {
+                            events: vec![event.seq],
+                            ops: Vec::new(),
+                            whats: Vec::new(),
+                            approximate: false,
+                            anchor: None,
+                        },
+                    );
+                    return Ok(());
+                }
+                let mut ops = Vec::new();
+                let mut whats = Vec::new();
+                let mut approximate = false;
+                self.command_ops(event, rc, &step, &mut ops, &mut whats, &mut approximate);
+                if in_block {
+                    let block = self.blocks.get_mut(&bkey).expect("checked");
+                    block.events.push(event.seq);
+                    let ends = matches!(step.command, Command::Exec | Command::Discard);
+                    if !ends && block.anchor.is_none() {
+                        block.anchor = Some((event.seq, t));
+                    }
+                    block.ops.extend(ops);
+                    block.whats.extend(whats);
+                    block.approximate |= approximate;
+                    if ends {
+                        let block = self.blocks.remove(&bkey).expect("checked");
+                        if !block.ops.is_empty() {
+                            let (anchor, t0) = block.anchor.unwrap_or((event.seq, t));
+                            let what = format!("MULTI/EXEC ({})", block.whats.join("; "));
+                            self.unit(RawUnit {
+                                seq: block.events[0],
+                                last_seq: event.seq,
+                                anchor,
+                                t: t0,
+                                lane,
+                                ops: block.ops,
+                                events: block.events,
+                                what,
+                                approximate: block.approximate,
+                                after: Vec::new(),
+                                binlog: None,
+                                caus: Vec::new(),
+                            });
+                        }
+                    }
+                    return Ok(());
+                }
+                if !ops.is_empty() {
+                    let what = if step.command.is_script() {
+                        format!("{} ({})", upper_name(&rc.argv), whats.join("; "))
+                    } else {
+                        whats.join("; ")
+                    };
+                    self.unit(RawUnit {
+                        seq: event.seq,
+                        last_seq: event.seq,
+                        anchor: event.seq,
+                        t,
+                        lane,
+                        ops,
+                        events: vec![event.seq],
+                        what,
+                        approximate,
+                        after: Vec::new(),
+                        binlog: None,
+                        caus: Vec::new(),
+                    });
+                }
+            }
+            EventBody::Row(change) => {
+                self.db.row(source, change, &self.mapping, &mut self.values)?;
+                let entry = self.txns.entry((source.0, change.txn)).or_default();
+                entry.0.push(event.seq);
+                for (i, rule) in self.mapping.rules.iter().enumerate() {
+                    if rule.table != *change.table {
+                        continue;
+                    }
+                    for image in
+                        [change.before.as_ref(), change.after.as_ref()].into_iter().flatten()
+                    {
+                        if rule.row_id_from_image(image, &mut self.holes) {
+                            let s = self.db.subject(i as u16, &self.holes);
+                            if !entry.1.contains(&s) {
+                                entry.1.push(s);
+                            }
+                        }
+                    }
+                }
+            }
+            EventBody::Commit(commit) => {
+                let stamp = self.timeline.commit(
+                    source,
+                    event.recv_us,
+                    commit.header_secs,
+                    commit.commit_us,
+                );
+                let lane = Lane::Db(u32::from(source.0));
+                self.binlog_pos[si] += 1;
+                let pos = self.binlog_pos[si];
+                let mut newly = Vec::new();
+                self.db.commit(source, commit, event.seq, stamp, &mut newly);
+                let Some((mut rows, mut subjects)) = self.txns.remove(&(source.0, commit.txn))
+                else {
+                    return Ok(());
+                };
+                subjects.sort_unstable();
+                let mut ops = Vec::new();
+                for s in subjects {
+                    let v = &self.db.subjects[s.0 as usize].versions;
+                    let Some(last) = v.changes.last().filter(|c| c.seq == event.seq) else {
+                        continue;
+                    };
+                    ops.push(GOp::Commit { subject: s, value: last.value });
+                }
+                if ops.is_empty() {
+                    return Ok(());
+                }
+                rows.push(event.seq);
+                let u = self.unit(RawUnit {
+                    seq: rows[0],
+                    last_seq: event.seq,
+                    anchor: event.seq,
+                    t: stamp.t,
+                    lane,
+                    ops,
+                    events: rows,
+                    // Told at the end, when the rows have their keys' names.
+                    what: String::new(),
+                    approximate: false,
+                    after: Vec::new(),
+                    binlog: Some((source.0, pos)),
+                    caus: Vec::new(),
+                });
+                self.commit_units.insert(event.seq, u);
+            }
+            EventBody::ClockProbe(p) => self.timeline.probe(source, p),
+            EventBody::Snapshot(s) => {
+                let server = self.last_server_us[si];
+                let server = if server == Micros::MIN { event.recv_us } else { server };
+                let t = self.timeline.redis(source, server, event.recv_us.max(server)).t;
+                let Some(k) = self.key(source, s.db, &s.key) else { return Ok(()) };
+                let now_ms = server.div_euclid(1000);
+                let op = match &s.value {
+                    StoredValue::Missing => GOp::Del { key: k },
+                    value => {
+                        let rule = &self.mapping.rules[self.keys[k as usize].rule as usize];
+                        let r = match value {
+                            StoredValue::String(b) => rule.project_string(b, &mut self.proj),
+                            StoredValue::Hash(pairs) => rule.project_hash(
+                                |f| pairs.iter().find(|(x, _)| x == f).map(|(_, v)| &v[..]),
+                                &mut self.proj,
+                            ),
+                            _ => Err("the cached value is a list, set or sorted set"),
+                        };
+                        let value = match r {
+                            Ok(()) => GVal::Known(self.values.intern(&self.proj)),
+                            Err(_) => GVal::Unreconciled,
+                        };
+                        let expires_ms = (s.pttl_ms >= 0).then(|| now_ms + s.pttl_ms);
+                        self.keys[k as usize].last = (value, expires_ms);
+                        let expires_at = expires_ms.map(|e| self.virtual_us(source, e));
+                        GOp::Set { key: k, value, expires_at }
+                    }
+                };
+                if matches!(op, GOp::Del { .. }) {
+                    self.keys[k as usize].last = (GVal::Absent, None);
+                }
+                let what = format!("snapshot of {}", self.key_name(k));
+                self.probe_unit(event.seq, t, source, op, what);
+            }
+            EventBody::Gap(g) => {
+                if self.redis_sources.get(si).copied().unwrap_or(false) {
+                    self.gap_before[si] = true;
+                    let t = g.from_us;
+                    for k in 0..self.keys.len() as u32 {
+                        if self.keys[k as usize].source == source {
+                            self.keys[k as usize].last = (GVal::Unknown, None);
+                            let op = GOp::Set { key: k, value: GVal::Unknown, expires_at: None };
+                            let what = format!("gap in {} ({})", self.source_names[si], g.reason);
+                            self.probe_unit(event.seq, t, source, op, what);
+                        }
+                    }
+                } else {
+                    self.db_gaps += 1;
+                }
+            }
+            EventBody::Keyspace(n) => {
+                if &*n.event == "evicted"
+                    && let Some(k) = self.key(source, n.db, &n.key)
+                {
+                    self.keys[k as usize].last = (GVal::Unknown, None);
+                    let op = GOp::Set { key: k, value: GVal::Unknown, expires_at: None };
+                    let what = format!("eviction of {}", self.key_name(k));
+                    self.probe_unit(event.seq, event.recv_us, source, op, what);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The ops of one command (its reads, then what it left in the keys it may write, then its
+    /// script's calls), and its text per key.
+    fn command_ops(
+        &mut self,
+        event: &Event,
+        rc: &cachetape_tape::RedisCommand,
+        step: &cachetape_replayer::Step,
+        ops: &mut Vec<GOp>,
+        whats: &mut Vec<String>,
+        approximate: &mut bool,
+    ) {
+        let source = event.source;
+        let command = step.command;
+        let is_read = matches!(
+            command,
+            Command::Get
+                | Command::GetEx
+                | Command::GetDel
+                | Command::GetSet
+                | Command::MGet
+                | Command::HGet
+                | Command::HMGet
+                | Command::HGetAll
+        );
+        let name = upper_name(&rc.argv);
+        if is_read && !step.reply.is_error() {
+            let keys: Vec<&[u8]> = match command {
+                Command::MGet => rc.argv.iter().skip(1).collect(),
+                _ => rc.argv.get(1).into_iter().collect(),
+            };
+            let mut read_keys = Vec::new();
+            for key in keys {
+                if let Some(k) = self.key(source, rc.db, key) {
+                    ops.push(GOp::Read { key: k, seq: event.seq });
+                    read_keys.push(self.key_name(k));
+                }
+            }
+            if !read_keys.is_empty() && is_pure_read(command) {
+                whats.push(format!("{name} {}", short_list(&read_keys)));
+            }
+        }
+        if !is_pure_read(command) && !command.is_script() {
+            let before = ops.len();
+            self.write_ops(source, rc.db, rc.server_us, command, &rc.argv, ops, approximate);
+            if ops.len() > before || (is_read && !ops.is_empty()) {
+                whats.push(self.describe(&name, &ops[..], before, is_read));
+            }
+        }
+        if command.is_script() {
+            for (s, call) in step.script.iter().zip(&rc.script) {
+                if is_pure_read(s.command) {
+                    continue;
+                }
+                let before = ops.len();
+                self.write_ops(
+                    source,
+                    call.db,
+                    rc.server_us,
+                    s.command,
+                    &call.argv,
+                    ops,
+                    approximate,
+                );
+                if ops.len() > before {
+                    whats.push(self.describe(&upper_name(&call.argv), &ops[..], before, false));
+                }
+            }
+        }
+    }
+
+    /// `DEL order:42`, `SETEX order:42 → CANCELLED`, `GETDEL order:42`.
+    fn describe(&self, name: &str, ops: &[GOp], from: usize, with_read: bool) -> String {
+        let mut keys = Vec::new();
+        let mut value = None;
+        let start = if with_read { 0 } else { from };
+        for op in &ops[start..] {
+            let k = match *op {
+                GOp::Read { key, .. } | GOp::Expire { key, .. } | GOp::Del { key } => key,
+                GOp::Set { key, value: v, .. } => {
+                    value = Some((key, v));
+                    key
+                }
+                GOp::Commit { .. } => continue,
+            };
+            let n = self.key_name(k);
+            if !keys.contains(&n) {
+                keys.push(n);
+            }
+        }
+        let mut out = format!("{name} {}", short_list(&keys));
+        if let Some((k, v)) = value
+            && keys.len() == 1
+        {
+            out.push_str(" → ");
+            out.push_str(&self.cache_display(k, v));
+        }
+        out
+    }
+
+    /// What `command` left in each mapped key it may write.
+    #[allow(clippy::too_many_arguments)]
+    fn write_ops(
+        &mut self,
+        source: SourceId,
+        db: u32,
+        server_us: Micros,
+        command: Command,
+        argv: &cachetape_tape::Argv,
+        ops: &mut Vec<GOp>,
+        approximate: &mut bool,
+    ) {
+        let now_ms = server_us.div_euclid(1000);
+        let mut written: Vec<&[u8]> = Vec::new();
+        for_written_keys(command, argv, |key| written.push(key));
+        for key in written {
+            let Some(k) = self.key(source, db, key) else { continue };
+            let state = match self.replayer.store(source).map(|s| s.key(db, key, now_ms)) {
+                Some(KeyState::Present(e)) => {
+                    let rule = &self.mapping.rules[self.keys[k as usize].rule as usize];
+                    Some((project(rule, &e.value, &mut self.values, &mut self.proj), e.expires_at))
+                }
+                Some(KeyState::Unknown) => Some((GVal::Unknown, None)),
+                Some(KeyState::Missing) | None => None,
+            };
+            let op = match command {
+                Command::Del | Command::Unlink | Command::GetDel => match state {
+                    Some((GVal::Unknown, _)) => {
+                        GOp::Set { key: k, value: GVal::Unknown, expires_at: None }
+                    }
+                    _ => GOp::Del { key: k },
+                },
+                Command::Expire
+                | Command::PExpire
+                | Command::ExpireAt
+                | Command::PExpireAt
+                | Command::Persist
+                | Command::GetEx => {
+                    match expiry_of(command, argv, now_ms) {
+                        Some(Expiry::At { ms, conditional }) => {
+                            *approximate |= conditional;
+                            if ms <= now_ms {
+                                GOp::Del { key: k }
+                            } else {
+                                GOp::Expire {
+                                    key: k,
+                                    expires_at: Some(self.virtual_us(source, ms)),
+                                }
+                            }
+                        }
+                        Some(Expiry::Persist) => GOp::Expire { key: k, expires_at: None },
+                        Some(Expiry::Del) => GOp::Del { key: k },
+                        // GETEX without options, or arguments the store refused: no change.
+                        None => continue,
+                    }
+                }
+                _ => {
+                    let partial_hash = matches!(command, Command::HSet | Command::HMSet)
+                        && !whole_hash(argv, &state, self.replayer.store(source), db, key, now_ms);
+                    let unconditional = overwrites(command, argv) && !partial_hash;
+                    match state {
+                        None => {
+                            if !unconditional {
+                                *approximate = true;
+                            }
+                            GOp::Del { key: k }
+                        }
+                        Some((value, expires_ms)) => {
+                            if !unconditional {
+                                let last = self.keys[k as usize].last;
+                                if last.0 == value && value != GVal::Unknown {
+                                    *approximate = true;
+                                    if last.1 == expires_ms {
+                                        continue;
+                                    }
+                                    self.keys[k as usize].last = (value, expires_ms);
+                                    let expires_at = expires_ms.map(|e| self.virtual_us(source, e));
+                                    ops.push(GOp::Expire { key: k, expires_at });
+                                    continue;
+                                }
+                                if value != GVal::Unknown {
+                                    *approximate = true;
+                                }
+                            }
+                            let expires_at = expires_ms.map(|e| self.virtual_us(source, e));
+                            GOp::Set { key: k, value, expires_at }
+                        }
+                    }
+                }
+            };
+            self.keys[k as usize].last = match (&op, state) {
+                (GOp::Del { .. }, _) | (_, None) => (GVal::Absent, None),
+                (_, Some(s)) => s,
+            };
+            ops.push(op);
+        }
+    }
+
+    /// A time on `source`'s virtual clock (ms) on the timeline.
+    fn virtual_us(&self, source: SourceId, ms: i64) -> Us {
+        self.timeline.on_source_clock(source, ms.saturating_mul(1000)).t
+    }
+
+    fn client(&mut self, source: SourceId, name: &Name) -> Lane {
+        let next = self.client_names.len() as u32;
+        let id = *self.clients.entry((source.0, name.clone())).or_insert(next);
+        if id == next {
+            self.client_names.push(name.to_string());
+        }
+        Lane::Client(id)
+    }
+
+    fn probe_unit(&mut self, seq: u64, t: Us, source: SourceId, op: GOp, what: String) {
+        self.unit(RawUnit {
+            seq,
+            last_seq: seq,
+            anchor: seq,
+            t,
+            lane: Lane::Probe(u32::from(source.0)),
+            ops: vec![op],
+            events: vec![seq],
+            what,
+            approximate: false,
+            after: Vec::new(),
+            binlog: None,
+            caus: Vec::new(),
+        });
+    }
+
+    /// Adds a unit: ties its keys and rows together and finds the commits its writes' values
+    /// come from.
+    fn unit(&mut self, mut unit: RawUnit) -> u32 {
+        let id = self.units.len() as u32;
+        let mut first = None;
+        for op in &unit.ops {
+            let node = match *op {
+                GOp::Read { key, .. }
+                | GOp::Set { key, .. }
+                | GOp::Expire { key, .. }
+                | GOp::Del { key } => self.keys[key as usize].node,
+                GOp::Commit { subject, .. } => self.subject_node(subject, None),
+            };
+            match first {
+                None => first = Some(node),
+                Some(f) => self.union(f, node),
+            }
+            if let GOp::Set { key, value: GVal::Known(c), .. } = *op {
+                let s = self.keys[key as usize].subject;
+                let versions = &self.db.subjects[s.0 as usize].versions;
+                let agreeing =
+                    versions.changes.iter().rev().take(CAUSALITY_SCAN).find(
+                        |v| matches!(v.value, RowValue::Known(d) if self.values.agrees(c, d)),
+                    );
+                if let Some(v) = agreeing
+                    && let Some(&cu) = self.commit_units.get(&v.seq)
+                    && !unit.after.contains(&cu)
+                {
+                    unit.after.push(cu);
+                }
+            }
+        }
+        if let Lane::Client(_) = unit.lane {
+            let caus = self.lanes.entry(unit.lane).or_default();
+            for &a in &unit.after {
+                if let Some((src, pos)) = self.units[a as usize].binlog {
+                    match caus.iter_mut().find(|c| c.0 == src) {
+                        Some(c) => c.1 = c.1.max(pos),
+                        None => caus.push((src, pos)),
+                    }
+                }
+            }
+            unit.caus = caus.clone();
+        }
+        self.units.push(unit);
+        id
+    }
+
+    fn key_name(&self, k: u32) -> String {
+        String::from_utf8_lossy(&self.keys[k as usize].name).into_owned()
+    }
+
+    fn cache_display(&self, k: u32, v: GVal) -> String {
+        match v {
+            GVal::Absent => "(nothing)".into(),
+            GVal::Known(id) => {
+                let rule = &self.mapping.rules[self.keys[k as usize].rule as usize];
+                self.values.display(id, rule)
+            }
+            GVal::Unreconciled => "(a value the mapping cannot compare)".into(),
+            GVal::Unknown => "(unknown)".into(),
+        }
+    }
+
+    fn row_display(&self, v: RowValue, rule: u16) -> String {
+        match v {
+            RowValue::Known(id) => self.values.display(id, &self.mapping.rules[rule as usize]),
+            RowValue::Absent => "(no row)".into(),
+            RowValue::Unknown => "(unknown)".into(),
+        }
+    }
+
+    /// The key id of a mapped key (created on first sight), `None` when no rule maps it.
+    fn key(&mut self, source: SourceId, db: u32, key: &[u8]) -> Option<u32> {
+        self.key_buf.clear();
+        self.key_buf.extend_from_slice(&source.0.to_le_bytes());
+        self.key_buf.extend_from_slice(&db.to_le_bytes());
+        self.key_buf.extend_from_slice(key);
+        if let Some(&k) = self.key_index.get(&self.key_buf[..]) {
+            return (k != u32::MAX).then_some(k);
+        }
+        let node_name = self.source_names.get(source.0 as usize).map_or("", String::as_str);
+        let mut holes = Vec::new();
+        let Some(rule) = self.mapping.find(node_name, db, key, &mut holes) else {
+            self.key_index.insert(self.key_buf.clone(), u32::MAX);
+            return None;
+        };
+        let r = &self.mapping.rules[rule];
+        r.row_id_from_key(&holes, &mut self.holes);
+        let subject = self.db.subject(rule as u16, &self.holes);
+        let name = subject_name(r, &holes);
+        let k = self.keys.len() as u32;
+        let node = self.new_node();
+        let s_node = self.subject_node(subject, Some(name));
+        self.union(node, s_node);
+        let initial = if self.gap_before.get(source.0 as usize).copied().unwrap_or(false) {
+            GVal::Unknown
+        } else {
+            GVal::Absent
+        };
+        self.keys.push(KeyInfo {
+            name: key.to_vec(),
+            source,
+            db,
+            rule: rule as u16,
+            subject,
+            node,
+            initial,
+            last: (initial, None),
+        });
+        self.key_index.insert(self.key_buf.clone(), k);
+        Some(k)
+    }
+
+    fn new_node(&mut self) -> u32 {
+        let n = self.parent.len() as u32;
+        self.parent.push(n);
+        n
+    }
+
+    fn subject_node(&mut self, s: SubjectId, name: Option<String>) -> u32 {
+        let i = s.0 as usize;
+        if self.subject_node.len() <= i {
+            self.subject_node.resize(i + 1, u32::MAX);
+            self.subject_names.resize(i + 1, String::new());
+        }
+        if let Some(name) = name {
+            self.subject_names[i] = name;
+        } else if self.subject_names[i].is_empty() {
+            let rule = self.db.subjects[i].rule as usize;
+            self.subject_names[i] = format!("{} (a row)", self.mapping.rules[rule].table);
+        }
+        if self.subject_node[i] == u32::MAX {
+            self.subject_node[i] = self.new_node();
+        }
+        self.subject_node[i]
+    }
+
+    fn find(&mut self, mut n: u32) -> u32 {
+        while self.parent[n as usize] != n {
+            let p = self.parent[n as usize];
+            self.parent[n as usize] = self.parent[p as usize];
+            n = p;
+        }
+        n
+    }
+
+    fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            // The smaller root wins: deterministic, whatever the order of the calls.
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.parent[hi as usize] = lo;
+        }
+    }
+
+    /// The components.
+    pub fn finish(mut self) -> Extraction {
+        // Every unit's commit names must exist even for rows no key mapped.
+        let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut order: Vec<u32> = Vec::new();
+        for u in 0..self.units.len() as u32 {
+            let node = match self.units[u as usize].ops[0] {
+                GOp::Read { key, .. }
+                | GOp::Set { key, .. }
+                | GOp::Expire { key, .. }
+                | GOp::Del { key } => self.keys[key as usize].node,
+                GOp::Commit { subject, .. } => self.subject_node(subject, None),
+            };
+            let root = self.find(node);
+            let g = groups.entry(root).or_default();
+            if g.is_empty() {
+                order.push(root);
+            }
+            g.push(u);
+        }
+        let mut out = Extraction {
+            clients: self.client_names.clone(),
+            sources: self.source_names.clone(),
+            units: self.units.len() as u64,
+            ..Extraction::default()
+        };
+        let mut comps: Vec<(u64, Component, ComponentInfo)> = Vec::new();
+        for root in order {
+            let mut members = groups.remove(&root).unwrap_or_default();
+            let has_read = members
+                .iter()
+                .any(|&u| self.units[u as usize].ops.iter().any(|o| matches!(o, GOp::Read { .. })));
+            if !has_read {
+                out.dropped += 1;
+                continue;
+            }
+            members.sort_by_key(|&u| (self.units[u as usize].anchor, u));
+            let (c, info) = self.component(&members);
+            comps.push((self.units[members[0] as usize].anchor, c, info));
+        }
+        comps.sort_by_key(|c| c.0);
+        for (_, c, info) in comps {
+            out.components.push(c);
+            out.info.push(info);
+        }
+        if self.db_gaps > 0 {
+            out.notes.push(format!(
+                "the database was not observed for {} stretch(es) (gaps): the perturbation \
+                 assumes no commit of a mapped row happened in them",
+                self.db_gaps
+            ));
+        }
+        if self.db.open_transactions() > 0 {
+            out.notes.push(format!(
+                "{} transaction(s) had no Commit by the end of the trace: left out",
+                self.db.open_transactions()
+            ));
+        }
+        out
+    }
+
+    /// One component of `members` (global units, in trace order).
+    fn component(&mut self, members: &[u32]) -> (Component, ComponentInfo) {
+        let mut local_unit: HashMap<u32, u32> = HashMap::new();
+        for (i, &u) in members.iter().enumerate() {
+            local_unit.insert(u, i as u32);
+        }
+        let mut key_ids: HashMap<u32, u16> = HashMap::new();
+        let mut keys: Vec<u32> = Vec::new();
+        let mut subj_ids: HashMap<SubjectId, u16> = HashMap::new();
+        let mut subjects: Vec<SubjectId> = Vec::new();
+        let mut cache_ids: HashMap<ValueId, u32> = HashMap::new();
+        let mut cache_vals: Vec<(ValueId, u16)> = Vec::new();
+        let mut db_ids: HashMap<ValueId, u32> = HashMap::new();
+        let mut db_vals: Vec<(ValueId, u16)> = Vec::new();
+        let mut key_of = |k: u32, keys: &mut Vec<u32>| -> u16 {
+            *key_ids.entry(k).or_insert_with(|| {
+                keys.push(k);
+                (keys.len() - 1) as u16
+            })
+        };
+        let mut subj_of = |s: SubjectId, subjects: &mut Vec<SubjectId>| -> u16 {
+            *subj_ids.entry(s).or_insert_with(|| {
+                subjects.push(s);
+                (subjects.len() - 1) as u16
+            })
+        };
+        // Keys and subjects in order of first appearance; each key's subject too.
+        for &u in members {
+            for op in &self.units[u as usize].ops {
+                match *op {
+                    GOp::Read { key, .. }
+                    | GOp::Set { key, .. }
+                    | GOp::Expire { key, .. }
+                    | GOp::Del { key } => {
+                        key_of(key, &mut keys);
+                        subj_of(self.keys[key as usize].subject, &mut subjects);
+                    }
+                    GOp::Commit { subject, .. } => {
+                        subj_of(subject, &mut subjects);
+                    }
+                }
+            }
+        }
+        let mut cache_of = |v: GVal, rule: u16, cache_vals: &mut Vec<(ValueId, u16)>| -> CacheVal {
+            match v {
+                GVal::Absent => CacheVal::Absent,
+                GVal::Unknown => CacheVal::Unknown,
+                GVal::Unreconciled => CacheVal::Unreconciled,
+                GVal::Known(id) => CacheVal::Known(*cache_ids.entry(id).or_insert_with(|| {
+                    cache_vals.push((id, rule));
+                    (cache_vals.len() - 1) as u32
+                })),
+            }
+        };
+        let mut db_of = |v: RowValue, rule: u16, db_vals: &mut Vec<(ValueId, u16)>| -> DbVal {
+            match v {
+                RowValue::Absent => DbVal::Absent,
+                RowValue::Unknown => DbVal::Unknown,
+                RowValue::Known(id) => DbVal::Known(*db_ids.entry(id).or_insert_with(|| {
+                    db_vals.push((id, rule));
+                    (db_vals.len() - 1) as u32
+                })),
+            }
+        };
+        let initial_cache: Vec<(CacheVal, Option<Us>)> = keys
+            .iter()
+            .map(|&k| {
+                let ki = &self.keys[k as usize];
+                (cache_of(ki.initial, ki.rule, &mut cache_vals), None)
+            })
+            .collect();
+        let initial_db: Vec<DbVal> = subjects
+            .iter()
+            .map(|&s| {
+                let sub = &self.db.subjects[s.0 as usize];
+                db_of(sub.versions.initial, sub.rule, &mut db_vals)
+            })
+            .collect();
+        let mut units = Vec::with_capacity(members.len());
+        let mut infos = Vec::with_capacity(members.len());
+        let mut reads = Vec::new();
+        let mut before = Vec::new();
+        let mut approximate = false;
+        for (i, &u) in members.iter().enumerate() {
+            let raw = &self.units[u as usize];
+            approximate |= raw.approximate;
+            let mut ops = Vec::with_capacity(raw.ops.len());
+            for op in &raw.ops {
+                ops.push(match *op {
+                    GOp::Read { key, seq } => {
+                        let subject = subj_ids[&self.keys[key as usize].subject];
+                        reads.push(ReadInfo { unit: i as u32, seq });
+                        Op::Read { key: key_ids[&key], subject, read: (reads.len() - 1) as u32 }
+                    }
+                    GOp::Set { key, value, expires_at } => {
+                        let rule = self.keys[key as usize].rule;
+                        Op::Set {
+                            key: key_ids[&key],
+                            value: cache_of(value, rule, &mut cache_vals),
+                            expires_at,
+                        }
+                    }
+                    GOp::Expire { key, expires_at } => {
+                        Op::Expire { key: key_ids[&key], expires_at }
+                    }
+                    GOp::Del { key } => Op::Del { key: key_ids[&key] },
+                    GOp::Commit { subject, value } => {
+                        let rule = self.db.subjects[subject.0 as usize].rule;
+                        Op::Commit {
+                            subject: subj_ids[&subject],
+                            value: db_of(value, rule, &mut db_vals),
+                        }
+                    }
+                });
+            }
+            for a in &raw.after {
+                if let Some(&la) = local_unit.get(a) {
+                    before.push((la, i as u32));
+                }
+            }
+            units.push(Unit {
+                seq: raw.seq,
+                last_seq: raw.last_seq,
+                t_us: raw.t,
+                lane: raw.lane,
+                ops,
+            });
+            let what = if raw.what.is_empty() {
+                let rows: Vec<String> = raw
+                    .ops
+                    .iter()
+                    .filter_map(|op| match *op {
+                        GOp::Commit { subject, value } => Some(format!(
+                            "{} → {}",
+                            self.subject_names[subject.0 as usize],
+                            self.row_display(value, self.db.subjects[subject.0 as usize].rule)
+                        )),
+                        _ => None,
+                    })
+                    .collect();
+                format!("COMMIT {}", rows.join(", "))
+            } else {
+                raw.what.clone()
+            };
+            infos.push(UnitInfo { what, events: raw.events.clone(), anchor: raw.anchor });
+        }
+        self.forced_orders(members, &units, &mut before);
+        before.sort_unstable();
+        before.dedup();
+        let (cn, dn) = (cache_vals.len() as u32, db_vals.len() as u32);
+        let mut agree = vec![false; (cn * dn) as usize];
+        for (c, &(cv, _)) in cache_vals.iter().enumerate() {
+            for (d, &(dv, _)) in db_vals.iter().enumerate() {
+                agree[c * dn as usize + d] = self.values.agrees(cv, dv);
+            }
+        }
+        let component = Component {
+            units,
+            before,
+            keys: keys.iter().map(|&k| self.key_name(k)).collect(),
+            initial_cache,
+            subjects: subjects
+                .iter()
+                .map(|&s| {
+                    let name = self.subject_names.get(s.0 as usize).cloned().unwrap_or_default();
+                    if name.is_empty() { format!("row #{}", s.0) } else { name }
+                })
+                .collect(),
+            initial_db,
+            cache_values: cn,
+            db_values: dn,
+            agree,
+            reads,
+            approximate,
+        };
+        let info = ComponentInfo {
+            units: infos,
+            cache_values: cache_vals
+                .iter()
+                .map(|&(v, rule)| self.values.display(v, &self.mapping.rules[rule as usize]))
+                .collect(),
+            db_values: db_vals
+                .iter()
+                .map(|&(v, rule)| self.values.display(v, &self.mapping.rules[rule as usize]))
+                .collect(),
+            key_nodes: keys
+                .iter()
+                .map(|&k| {
+                    let ki = &self.keys[k as usize];
+                    (
+                        self.source_names.get(ki.source.0 as usize).cloned().unwrap_or_default(),
+                        ki.db,
+                    )
+                })
+                .collect(),
+        };
+        (component, info)
+    }
+
+    /// Orders other lanes force between units of one component (see the module doc).
+    fn forced_orders(&self, members: &[u32], units: &[Unit], before: &mut Vec<(u32, u32)>) {
+        let w = self.options.window_us;
+        let mut by_time: Vec<u32> = (0..units.len() as u32).collect();
+        by_time.sort_by_key(|&i| (units[i as usize].t_us, i));
+        for (p, &i) in by_time.iter().enumerate() {
+            let ti = units[i as usize].t_us;
+            for &j in by_time[p + 1..].iter().take(FORCED_NEIGHBOURS) {
+                let tj = units[j as usize].t_us;
+                if tj.saturating_sub(ti) > w {
+                    break;
+                }
+                let (a, b) = if i < j { (i, j) } else { (j, i) };
+                let (ua, ub) = (&units[a as usize], &units[b as usize]);
+                if ua.lane == ub.lane
+                    || matches!(ua.lane, Lane::Probe(_))
+                    || matches!(ub.lane, Lane::Probe(_))
+                {
+                    continue;
+                }
+                let ra = &self.units[members[a as usize] as usize];
+                let rb = &self.units[members[b as usize] as usize];
+                if let Some((src, pos)) = ra.binlog
+                    && rb.caus.iter().any(|&(s, p)| s == src && p >= pos)
+                {
+                    before.push((a, b));
+                }
+            }
+        }
+    }
+}
+
+/// What a store value projects to under `rule`.
+fn project(
+    rule: &crate::mapping::Rule,
+    value: &RValue,
+    values: &mut ValueTable,
+    proj: &mut Vec<u8>,
+) -> GVal {
+    let r = match value {
+        RValue::String(s) => rule.project_string(s.as_bytes(), proj),
+        RValue::Hash(h) => rule.project_hash(|f| h.get(f).map(|b| &b[..]), proj),
+        _ => Err("the cached value is a list, set or sorted set"),
+    };
+    match r {
+        Ok(()) => GVal::Known(values.intern(proj)),
+        Err(_) => GVal::Unreconciled,
+    }
+}
+
+/// A command's name as Redis prints it.
+fn upper_name(argv: &cachetape_tape::Argv) -> String {
+    String::from_utf8_lossy(argv.name()).to_ascii_uppercase()
+}
+
+/// `a`, `a b c`, `a b c … (+4)`.
+fn short_list(items: &[String]) -> String {
+    if items.len() <= 3 {
+        items.join(" ")
+    } else {
+        format!("{} … (+{})", items[..3].join(" "), items.len() - 3)
+    }
+}
+
+/// `shop.orders id=42` from a rule and the key's placeholder values.
+fn subject_name(rule: &crate::mapping::Rule, holes: &[&[u8]]) -> String {
+    let names: Vec<&str> = rule
+        .parts
+        .iter()
+        .filter_map(|p| match p {
+            KeyPart::Placeholder(n) => Some(n.as_str()),
+            KeyPart::Literal(_) => None,
+        })
+        .collect();
+    let mut out = rule.table.clone();
+    for (column, placeholder) in &rule.row {
+        let value = names
+            .iter()
+            .position(|n| n == placeholder)
+            .and_then(|i| holes.get(i))
+            .map_or_else(|| "?".into(), |h| String::from_utf8_lossy(h).into_owned());
+        out.push_str(&format!(" {column}={value}"));
+    }
+    out
+}
+
+/// True when an HSET/HMSET set every field the hash holds after it (so its result does not
+/// depend on what the key held).
+fn whole_hash(
+    argv: &cachetape_tape::Argv,
+    state: &Option<(GVal, Option<i64>)>,
+    store: Option<&cachetape_replayer::Store>,
+    db: u32,
+    key: &[u8],
+    now_ms: i64,
+) -> bool {
+    if state.is_none() {
+        return true;
+    }
+    let mut fields: Vec<&[u8]> = argv.iter().skip(2).step_by(2).collect();
+    fields.sort_unstable();
+    fields.dedup();
+    match store.map(|s| s.key(db, key, now_ms)) {
+        Some(KeyState::Present(e)) => match &e.value {
+            RValue::Hash(h) => h.len() == fields.len(),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+enum Expiry {
+    At { ms: i64, conditional: bool },
+    Persist,
+    Del,
+}
+
+/// The absolute expiry (ms on the node's clock) an EXPIRE-family command or a GETEX sets.
+fn expiry_of(command: Command, argv: &cachetape_tape::Argv, now_ms: i64) -> Option<Expiry> {
+    let int = |i: usize| -> Option<i64> {
+        std::str::from_utf8(argv.get(i)?).ok()?.trim().parse::<i64>().ok()
+    };
+    let conditional = argv.len() > 3;
+    let at = |ms: i64| Some(Expiry::At { ms, conditional });
+    match command {
+        Command::Expire => at(now_ms.saturating_add(int(2)?.saturating_mul(1000))),
+        Command::PExpire => at(now_ms.saturating_add(int(2)?)),
+        Command::ExpireAt => at(int(2)?.saturating_mul(1000)),
+        Command::PExpireAt => at(int(2)?),
+        Command::Persist => Some(Expiry::Persist),
+        Command::GetEx => {
+            let opt = argv.get(2)?.to_ascii_uppercase();
+            let ms = match &opt[..] {
+                b"PERSIST" => return Some(Expiry::Persist),
+                b"EX" => now_ms.saturating_add(int(3)?.saturating_mul(1000)),
+                b"PX" => now_ms.saturating_add(int(3)?),
+                b"EXAT" => int(3)?.saturating_mul(1000),
+                b"PXAT" => int(3)?,
+                _ => return None,
+            };
+            if ms <= now_ms {
+                return Some(Expiry::Del);
+            }
+            Some(Expiry::At { ms, conditional: false })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cachetape_tape::{
+        Argv, Capture, Cell, Commit, RedisCommand, RowChange, RowImage, RowOp, Source, Value,
+    };
+
+    const T0: Micros = 1_795_666_525_000_000;
+    const MS: Micros = 1_000;
+
+    struct Trace {
+        events: Vec<Event>,
+        txn: u64,
+    }
+
+    fn header() -> Header {
+        let mut h = Header::new(T0);
+        for (name, kind) in [("cache", SourceKind::Redis), ("db", SourceKind::MariaDb)] {
+            h.add_source(Source {
+                name: name.into(),
+                kind,
+                address: String::new(),
+                version: None,
+                capture: Capture::Live,
+            });
+        }
+        h
+    }
+
+    fn image(id: i64, status: &str) -> RowImage {
+        RowImage {
+            cells: vec![
+                Cell { column: "id".into(), value: Value::Int(id) },
+                Cell { column: "status".into(), value: Value::Bytes(status.as_bytes().to_vec()) },
+            ],
+        }
+    }
+
+    impl Trace {
+        fn new() -> Trace {
+            Trace { events: Vec::new(), txn: 0 }
+        }
+
+        fn push(&mut self, source: u16, recv_us: Micros, body: EventBody) {
+            let seq = self.events.len() as u64;
+            self.events.push(Event { seq, source: SourceId(source), recv_us, body });
+        }
+
+        fn redis(&mut self, ms: i64, client: &str, args: &[&str]) -> &mut Self {
+            let t = T0 + ms * MS;
+            let body = EventBody::Redis(RedisCommand {
+                db: 0,
+                client: client.into(),
+                server_us: t,
+                argv: Argv::from_parts(args.iter().map(|a| a.as_bytes())),
+                script: Vec::new(),
+            });
+            self.push(0, t + 50, body);
+            self
+        }
+
+        fn update(&mut self, ms: i64, id: i64, from: &str, to: &str) -> &mut Self {
+            let t = T0 + ms * MS;
+            self.txn += 1;
+            let secs = (t / 1_000_000) as u32;
+            let change = RowChange {
+                table: "shop.orders".into(),
+                op: RowOp::Update,
+                before: Some(image(id, from)),
+                after: Some(image(id, to)),
+                txn: self.txn,
+                header_secs: secs,
+            };
+            self.push(1, t, EventBody::Row(change));
+            let commit =
+                Commit { txn: self.txn, header_secs: secs, commit_us: None, gtid: None, xid: None };
+            self.push(1, t, EventBody::Commit(commit));
+            self
+        }
+
+        fn extract(&self, window_us: Us) -> Extraction {
+            let mapping = Mapping::parse(
+                "[[rule]]\nkey = \"order:{id}\"\ntable = \"shop.orders\"\ncolumn = \"status\"\n",
+            )
+            .unwrap();
+            let options = ExtractOptions { window_us, ..ExtractOptions::default() };
+            extract(&header(), &self.events, &mapping, options).unwrap()
+        }
+    }
+
+    const R: &str = "10.0.0.9:40000";
+    const W: &str = "10.0.0.7:51234";
+
+    #[test]
+    fn a_stale_set_race_becomes_one_component_with_its_stories() {
+        let mut t = Trace::new();
+        t.redis(0, R, &["GET", "order:42"])
+            .update(10, 42, "CANCELLED", "PAID")
+            .redis(11, W, &["DEL", "order:42"])
+            .redis(13, R, &["SETEX", "order:42", "300", "CANCELLED"])
+            .redis(20, W, &["GET", "order:42"])
+            .redis(20, W, &["GET", "cart:1"]);
+        let x = t.extract(5 * MS);
+        assert_eq!(x.components.len(), 1);
+        let c = &x.components[0];
+        let info = &x.info[0];
+        let whats: Vec<&str> = info.units.iter().map(|u| u.what.as_str()).collect();
+        assert_eq!(
+            whats,
+            [
+                "GET order:42",
+                "COMMIT shop.orders id=42 → PAID",
+                "DEL order:42",
+                "SETEX order:42 → CANCELLED",
+                "GET order:42"
+            ]
+        );
+        assert_eq!(c.keys, ["order:42"]);
+        assert_eq!(c.subjects, ["shop.orders id=42"]);
+        assert_eq!(c.initial_cache, [(CacheVal::Absent, None)]);
+        assert_eq!(info.db_values, ["CANCELLED", "PAID"]);
+        assert_eq!(c.initial_db, [DbVal::Known(0)]);
+        assert_eq!(c.units[1].ops, [Op::Commit { subject: 0, value: DbVal::Known(1) }]);
+        assert_eq!(c.units[1].lane, Lane::Db(1));
+        assert_eq!(c.units[2].ops, [Op::Del { key: 0 }]);
+        let Op::Set { value: CacheVal::Known(v), expires_at: Some(e), .. } = c.units[3].ops[0]
+        else {
+            panic!("{:?}", c.units[3].ops)
+        };
+        assert_eq!(info.cache_values[v as usize], "CANCELLED");
+        assert_eq!(e, T0 + 13 * MS + 300_000_000);
+        assert!(c.agrees(v, 0) && !c.agrees(v, 1));
+        assert_eq!(c.reads.len(), 2);
+        assert_eq!(c.reads[1], ReadInfo { unit: 4, seq: 5 });
+        assert_eq!(c.units[4].t_us, T0 + 20 * MS);
+        assert_eq!(x.lane_name(c.units[2].lane), W);
+        assert_eq!(x.lane_name(c.units[1].lane), "db");
+        assert_eq!(info.units[1].events, [1, 2]);
+        // CANCELLED is the initial value: no commit produced it, no causality edge.
+        assert!(c.before.is_empty(), "{:?}", c.before);
+        assert!(!c.approximate);
+    }
+
+    #[test]
+    fn a_write_of_a_committed_value_stays_after_its_commit() {
+        let mut t = Trace::new();
+        t.redis(0, R, &["GET", "order:7"])
+            .update(1, 7, "NEW", "PAID")
+            .redis(2, R, &["SET", "order:7", "PAID"])
+            .update(3, 7, "PAID", "SHIPPED")
+            .redis(4, W, &["DEL", "order:7"])
+            .redis(5, R, &["GET", "order:7"]);
+        let x = t.extract(5 * MS);
+        let c = &x.components[0];
+        // Units: GET, COMMIT PAID, SET PAID, COMMIT SHIPPED, DEL, GET.
+        assert_eq!(c.units.len(), 6);
+        assert!(c.before.contains(&(1, 2)), "{:?}", c.before);
+        assert!(!c.before.iter().any(|&(a, b)| b == 2 && a == 3), "{:?}", c.before);
+    }
+
+    #[test]
+    fn keys_tied_only_by_their_rows_and_blocks_form_components() {
+        let mut t = Trace::new();
+        t.redis(0, R, &["GET", "order:1"])
+            .redis(1, R, &["GET", "order:2"])
+            .redis(2, W, &["MULTI"])
+            .redis(3, R, &["GET", "order:3"])
+            .redis(4, W, &["DEL", "order:2"])
+            .redis(4, W, &["DEL", "order:3"])
+            .redis(4, W, &["EXEC"])
+            .update(6, 1, "A", "B");
+        let x = t.extract(5 * MS);
+        // order:1 alone (with its row); order:2 and order:3 tied by the block.
+        assert_eq!(x.components.len(), 2);
+        assert_eq!(x.components[0].keys, ["order:1"]);
+        assert_eq!(x.components[1].keys, ["order:2", "order:3"]);
+        let block = &x.info[1].units.iter().find(|u| u.what.starts_with("MULTI")).unwrap();
+        assert_eq!(block.events, [2, 4, 5, 6]);
+        assert_eq!(block.anchor, 4);
+        assert_eq!(block.what, "MULTI/EXEC (DEL order:2; DEL order:3)");
+    }
+
+    #[test]
+    fn orders_forced_through_another_row_are_hard_constraints() {
+        let mut t = Trace::new();
+        // Commit of order 1 at 0, then of order 2 at 1 (binlog order); R caches order 2's new
+        // value at 2 (so after that commit), then reads order:1 at 3: that read comes after the
+        // commit of order 1 in every order, though they are 3 ms apart in a 5 ms window.
+        t.redis(0, W, &["GET", "order:1"])
+            .update(0, 1, "A", "B")
+            .update(1, 2, "C", "D")
+            .redis(2, R, &["SET", "order:2", "D"])
+            .redis(3, R, &["GET", "order:1"]);
+        let x = t.extract(5 * MS);
+        let c = &x.components[0];
+        assert_eq!(c.keys, ["order:1"]);
+        // Units: W's GET, the commit, R's GET.
+        assert_eq!(c.units.len(), 3);
+        assert_eq!(c.before, [(1, 2)]);
+        // Without that write, nothing is forced.
+        let mut t = Trace::new();
+        t.redis(0, W, &["GET", "order:1"]).update(0, 1, "A", "B").update(1, 2, "C", "D").redis(
+            3,
+            R,
+            &["GET", "order:1"],
+        );
+        assert!(t.extract(5 * MS).components[0].before.is_empty());
+    }
 }
