@@ -1,0 +1,140 @@
+//! `cachetape demo` end to end on private servers: the exact command `traces/README.md` documents
+//! for the shipped incident, run again into a temporary file, records a trace in which the same
+//! finding appears (a stale set on `order:42`: CANCELLED served, the database PAID); the
+//! double-delete protocol's second DEL ends the same poisoning; a missing server binary is an
+//! error naming the package.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::cachetape;
+
+/// The arguments of the documented `cargo run --release -- demo … -o traces/NAME` command, with
+/// the output replaced by `out`.
+fn documented_demo(name: &str, out: &Path) -> Vec<String> {
+    let readme = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("traces/README.md");
+    let text = std::fs::read_to_string(readme).unwrap();
+    let target = format!("traces/{name}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("cargo run --release -- demo ") && l.ends_with(&target))
+        .unwrap_or_else(|| panic!("traces/README.md documents no demo command for {name}"));
+    line.trim_start_matches("cargo run --release -- ")
+        .split_whitespace()
+        .map(|a| if a == target { out.display().to_string() } else { a.to_string() })
+        .collect()
+}
+
+fn analyze(trace: &Path) -> serde_json::Value {
+    let out = cachetape().arg("analyze").arg(trace).args(["--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
+
+fn run_demo(args: &[String]) -> String {
+    let out = cachetape().args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "demo failed:\n{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+/// The order:42 findings, each checked to be the incident's.
+fn incident_findings(doc: &serde_json::Value) -> Vec<serde_json::Value> {
+    let on_42: Vec<_> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["key"] == "order:42")
+        .cloned()
+        .collect();
+    assert!(!on_42.is_empty(), "no finding on order:42: {}", doc["summary"]);
+    for f in &on_42 {
+        assert_eq!(f["cause"], "stale-set", "{f}");
+        assert!(f["served"].as_str().unwrap().contains("status=CANCELLED"), "{f}");
+        assert!(f["db"].as_str().unwrap().contains("status=PAID"), "{f}");
+    }
+    on_42
+}
+
+#[test]
+fn re_recording_the_documented_incident_command_finds_the_same_stale_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("incident.bin");
+    let stdout = run_demo(&documented_demo("incident.bin", &trace));
+    assert!(stdout.contains(&format!("trace:    {}", trace.display())), "{stdout}");
+    assert!(stdout.contains("next:     cachetape "), "{stdout}");
+    assert!(stdout.contains("incident: order:42"), "{stdout}");
+    assert!(dir.path().join("incident.toml").exists());
+    assert!(std::fs::metadata(&trace).unwrap().len() <= 1 << 20);
+
+    let doc = analyze(&trace);
+    let on_42 = incident_findings(&doc);
+    // Every read after the poisoning SETEX is stale, from the incident's reader and others.
+    assert!(on_42.len() >= 3, "{} stale reads of order:42", on_42.len());
+    assert!(on_42.iter().all(|f| f["verdict"] == "stale-definite"));
+    assert_eq!(doc["keys"][0]["key"], "order:42", "the incident is the worst key");
+    // Background traffic is there too: other orders read and written.
+    let s = &doc["summary"];
+    assert!(s["commits"].as_u64().unwrap() > 50 && s["reads"].as_u64().unwrap() > 500, "{s}");
+}
+
+#[test]
+fn double_delete_ends_the_poisoning_with_its_second_del() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("dd.bin");
+    let args: Vec<String> = [
+        "demo",
+        "--mode",
+        "double-delete",
+        "--delay",
+        "150ms",
+        "--incident",
+        "--readers",
+        "2",
+        "--writers",
+        "1",
+        "--orders",
+        "60",
+        "--duration",
+        "1s",
+        "--seed",
+        "3",
+        "-o",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([trace.display().to_string()])
+    .collect();
+    let stdout = run_demo(&args);
+    assert!(stdout.contains("double-delete (delay 150 ms)"), "{stdout}");
+    let doc = analyze(&trace);
+    incident_findings(&doc);
+    let key = doc["keys"].as_array().unwrap().iter().find(|k| k["key"] == "order:42").unwrap();
+    let poisoned = key["exposure"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["cached"].as_str().unwrap().contains("CANCELLED"))
+        .expect("the CANCELLED exposure");
+    assert_eq!(poisoned["ended_by"], "del", "{poisoned}");
+    let lasted = poisoned["duration_us"].as_i64().unwrap();
+    assert!((50_000..1_000_000).contains(&lasted), "{poisoned}");
+}
+
+#[test]
+fn a_missing_server_binary_names_its_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cachetape()
+        .env("PATH", dir.path())
+        .args(["demo", "-o"])
+        .arg(dir.path().join("x.bin"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`redis-server` is not on PATH")
+            && stderr.contains("apt-get install redis-server"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("x.bin").exists());
+}

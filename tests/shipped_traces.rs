@@ -1,0 +1,76 @@
+//! Regression tests of the shipped traces (`traces/`): the incident is found as recorded — a
+//! stale set on `order:42`, CANCELLED served while the database says PAID — and the clean trace
+//! stays clean. Both through the CLI's `--expect`, the way a CI step uses it.
+
+use std::path::PathBuf;
+
+use crate::util::cachetape;
+
+fn trace(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("traces").join(name)
+}
+
+/// The JSON report of `analyze`.
+fn analyze_json(name: &str) -> serde_json::Value {
+    let out =
+        cachetape().arg("analyze").arg(trace(name)).args(["--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(if name.starts_with("incident") { 1 } else { 0 }));
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
+
+#[test]
+fn shipped_traces_are_small_and_have_their_mappings() {
+    for name in ["incident", "clean"] {
+        let bin = trace(&format!("{name}.bin"));
+        let size = std::fs::metadata(&bin).unwrap().len();
+        assert!(size <= 1 << 20, "{} is {size} bytes, over 1 MB", bin.display());
+        assert!(trace(&format!("{name}.toml")).exists(), "{name}.toml is missing");
+    }
+}
+
+#[test]
+fn the_shipped_incident_is_found_as_a_stale_set_on_order_42() {
+    cachetape().arg("analyze").arg(trace("incident.bin")).assert().code(1);
+    cachetape()
+        .arg("analyze")
+        .arg(trace("incident.bin"))
+        .args(["--expect", "stale"])
+        .assert()
+        .code(0);
+    cachetape()
+        .arg("analyze")
+        .arg(trace("incident.bin"))
+        .args(["--expect", "clean"])
+        .assert()
+        .code(1);
+
+    let doc = analyze_json("incident.bin");
+    let findings = doc["findings"].as_array().unwrap();
+    let on_42: Vec<_> = findings.iter().filter(|f| f["key"] == "order:42").collect();
+    assert!(!on_42.is_empty(), "no finding on order:42: {}", doc["summary"]);
+    for f in &on_42 {
+        assert_eq!(f["cause"], "stale-set", "{f}");
+        assert_eq!(f["verdict"], "stale-definite", "{f}");
+        assert!(f["served"].as_str().unwrap().contains("status=CANCELLED"), "{f}");
+        assert!(f["db"].as_str().unwrap().contains("status=PAID"), "{f}");
+    }
+    // The worst key, first in the report, is the incident's.
+    assert_eq!(doc["keys"][0]["key"], "order:42");
+    assert_eq!(findings[0]["key"], "order:42");
+    // Its exposure lasts until the end of the trace, with the TTL still running.
+    let exposure = &doc["keys"][0]["exposure"][0];
+    assert_eq!(exposure["ended_by"], "end-of-trace", "{exposure}");
+    assert!(exposure["ttl_left_us"].as_i64().unwrap() > 290_000_000, "{exposure}");
+}
+
+#[test]
+fn the_shipped_clean_trace_stays_clean() {
+    cachetape().arg("analyze").arg(trace("clean.bin")).assert().code(0);
+    cachetape().arg("analyze").arg(trace("clean.bin")).args(["--expect", "clean"]).assert().code(0);
+    let doc = analyze_json("clean.bin");
+    assert_eq!(doc["summary"]["verdict"], "clean");
+    assert!(doc["findings"].as_array().unwrap().is_empty());
+    // Clean with evidence: most hits are of rows the trace changes.
+    assert!(doc["summary"]["share_verifiable"].as_f64().unwrap() > 0.9, "{}", doc["summary"]);
+    assert!(doc["summary"]["commits"].as_u64().unwrap() > 100, "{}", doc["summary"]);
+}

@@ -1,0 +1,87 @@
+//! `cachetape shrink` on the shipped incident: the result keeps at most 5% of the events, is a
+//! valid trace that reproduces the same finding (key, cause, served and DB value) on its own, keeps
+//! the header's sources, and names the findings there are when asked for one that is not.
+
+use std::path::PathBuf;
+
+use cachetape_tape::{EventBody, Reader};
+
+use crate::util::cachetape;
+
+fn incident() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("traces/incident.bin")
+}
+
+fn findings(trace: &std::path::Path) -> Vec<serde_json::Value> {
+    let out = cachetape().arg("analyze").arg(trace).args(["--format", "json"]).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    doc["findings"].as_array().unwrap().clone()
+}
+
+#[test]
+fn shrink_keeps_at_most_5_percent_of_the_incident_and_reproduces_its_finding() {
+    let original = findings(&incident());
+    let target = original.iter().find(|f| f["key"] == "order:42").expect("the incident finding");
+    let seq = target["seq"].as_u64().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("order42.bin");
+    let out = cachetape()
+        .arg("shrink")
+        .arg(incident())
+        .args(["--finding", &format!("#{seq}"), "-o"])
+        .arg(&small)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("verified"), "{stdout}");
+    assert!(dir.path().join("order42.toml").exists(), "the mapping goes beside the result");
+
+    let before = Reader::open(incident()).unwrap().count();
+    let reader = Reader::open(&small).unwrap();
+    let header = reader.header().clone();
+    let events: Vec<_> = reader.map(Result::unwrap).collect();
+    assert!(
+        events.len() * 20 <= before,
+        "kept {} of {before} events (more than 5%):\n{stdout}",
+        events.len()
+    );
+    assert_eq!(header.sources, Reader::open(incident()).unwrap().header().sources);
+    assert!(events.iter().any(|e| e.seq == seq), "the read #{seq} keeps its number");
+    assert!(events.iter().any(|e| matches!(e.body, EventBody::Commit(_))));
+
+    // The small trace, analyzed on its own (mapping beside it), has the same finding.
+    let again = findings(&small);
+    let same = again.iter().find(|f| f["seq"] == seq).expect("the finding in the small trace");
+    for field in ["key", "cause", "verdict", "served", "db", "client"] {
+        assert_eq!(same[field], target[field], "{field}");
+    }
+    cachetape().arg("analyze").arg(&small).args(["--expect", "stale"]).assert().code(0);
+}
+
+#[test]
+fn shrink_names_the_findings_when_the_number_is_not_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cachetape()
+        .arg("shrink")
+        .arg(incident())
+        .args(["--finding", "0", "-o"])
+        .arg(dir.path().join("x.bin"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("has no finding #0") && stderr.contains("order:42"), "{stderr}");
+    assert!(!dir.path().join("x.bin").exists());
+
+    let clean = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("traces/clean.bin");
+    let out = cachetape()
+        .arg("shrink")
+        .arg(clean)
+        .args(["--finding", "5", "-o"])
+        .arg(dir.path().join("y.bin"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no stale read"));
+}
