@@ -1,9 +1,40 @@
 /*!
-Exploring one component's schedules (skeleton: the signatures `extract` and the CLI build on;
-the search itself is being written).
+Exploring a component's schedules: every equivalence class once, exhaustively when the classes
+fit the budget, else a seeded sample; the stale reads found, each with the schedule closest to
+the recorded order that serves it stale and its race margin; and the worker pool that explores
+many components.
+
+The search ([`Space`] holds the rules) walks a tree whose nodes are schedule prefixes in
+lexicographic normal form: a unit is appended only if it is ready (lane order, `before` edges,
+window) and the prefix stays the least of its class. Every leaf is one class, visited exactly
+once: no two evaluated schedules differ only by commuting units. The cache and DB state follow
+the walk incrementally ([`State`]), so a read is judged once per prefix, not once per schedule.
+
+At a leaf that serves some read stale, [`Solver`] finds the class's linearization with the fewest
+inversions from the recorded order and the class's smallest largest shift (exact up to 64
+units; see `closest`). Per read the explorer keeps the fewest-inversion schedule over all
+classes (ties: the lexicographically least) and the least shift: the margin. The cause, age and
+chain are then computed on the reported schedule itself (a `Set` and a `Commit` commute for what
+a read is served, but not for the cause, so the schedule matters).
+
+If the classes exceed the budget, the exhaustive attempt stops after `budget + 1` leaves and the
+explorer samples instead: random walks down the same tree (uniform among the allowed children;
+a walk that dead-ends is retried), the first walk the lexicographically least schedule (the
+recorded order whenever it is allowed), duplicates recognized by a 128-bit fingerprint of the
+normal form and not counted, at most `budget` distinct classes evaluated and at most `4 ×
+budget` walks. `about` is Knuth's estimator of the number of leaves: the mean over the random
+walks of the product of the branching factors along each (0 for a dead end). The seed of a
+component is derived from `options.seed` and its index only, so nothing depends on `jobs`.
 */
 
-use super::model::{Component, Coverage, Outcome, Us};
+use std::collections::{BTreeMap, HashSet};
+
+use super::closest::Solver;
+use super::eval::{self, Judged, ReadOutcome, State};
+use super::model::{CacheVal, Component, Coverage, Found, Move, Outcome, Us};
+use super::space::Space;
+
+pub use super::id::{parse_schedule_id, schedule_id};
 
 /// How to explore.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,30 +49,417 @@ pub struct ExploreOptions {
     pub jobs: usize,
 }
 
+/// Prefixes (tree nodes) the exhaustive attempt visits at most per allowed leaf before it gives
+/// up and samples: dead ends are rare, this only bounds pathological components.
+const NODES_PER_LEAF: u64 = 64;
+
 /// Explores one component (`index` is its position in the trace's list, for seeding).
 pub fn explore(component: &Component, index: u32, options: &ExploreOptions) -> Outcome {
-    let _ = (component, index, options);
-    Outcome { coverage: Coverage::Exhaustive { schedules: 1 }, found: Vec::new() }
+    let space = Space::new(component, options.window_us);
+    let budget = options.budget.max(1);
+    let mut search = Search::new(&space);
+    let coverage = match search.exhaustive(budget) {
+        Some(schedules) => Coverage::Exhaustive { schedules },
+        None => {
+            search.forget();
+            search.sample(budget, component_seed(options.seed, index))
+        }
+    };
+    Outcome { coverage, found: search.findings() }
 }
 
 /// Explores every component on `options.jobs` workers; outcomes in component order, identical
 /// for any number of jobs. `progress(done, total)` is called as components finish.
+///
+/// Components are handed out largest first over a crossbeam channel; each worker sends back
+/// `(index, outcome)` and the calling thread places the outcome at its index (and reports
+/// progress), so the result does not depend on which worker explored what.
 pub fn explore_all(
     components: &[Component],
     options: &ExploreOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<Outcome> {
-    let _ = progress;
-    components.iter().enumerate().map(|(i, c)| explore(c, i as u32, options)).collect()
+    let total = components.len();
+    let mut order: Vec<usize> = (0..total).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(components[i].units.len()), i));
+    let jobs = options.jobs.clamp(1, total.max(1));
+    if jobs == 1 {
+        let mut out: Vec<Option<Outcome>> = vec![None; total];
+        for (done, &i) in order.iter().enumerate() {
+            out[i] = Some(explore(&components[i], i as u32, options));
+            progress(done + 1, total);
+        }
+        return out.into_iter().map(|o| o.expect("every component explored")).collect();
+    }
+    let (work_tx, work_rx) = crossbeam_channel::unbounded::<usize>();
+    let (done_tx, done_rx) = crossbeam_channel::unbounded::<(usize, Outcome)>();
+    for &i in &order {
+        work_tx.send(i).expect("the receiver is alive");
+    }
+    drop(work_tx);
+    let mut out: Vec<Option<Outcome>> = vec![None; total];
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let (work_rx, done_tx) = (work_rx.clone(), done_tx.clone());
+            scope.spawn(move || {
+                for i in work_rx {
+                    let outcome = explore(&components[i], i as u32, options);
+                    if done_tx.send((i, outcome)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        for (done, (i, outcome)) in done_rx.iter().enumerate() {
+            out[i] = Some(outcome);
+            progress(done + 1, total);
+        }
+    });
+    out.into_iter().map(|o| o.expect("every component explored")).collect()
 }
 
-/// The id that replays a component's schedule exactly.
-pub fn schedule_id(component: u32, schedule: &[u32]) -> String {
-    let _ = (component, schedule);
-    String::new()
+/// Why `schedule` is not an allowed order of `component`'s units under window `window_us`, or
+/// `Ok` if it is (the constraints as [`explore`] applies them, fallbacks included).
+pub fn check_schedule(
+    component: &Component,
+    window_us: Us,
+    schedule: &[u32],
+) -> Result<(), String> {
+    Space::new(component, window_us).violation(schedule).map_or(Ok(()), Err)
 }
 
-/// The component and schedule an id names, or why it is not one.
-pub fn parse_schedule_id(id: &str) -> Result<(u32, Vec<u32>), String> {
-    Err(format!("schedule id {id:?}: not implemented yet"))
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
+
+fn component_seed(seed: u64, index: u32) -> u64 {
+    mix(seed ^ mix(0x6361_6368_6574_6170 ^ index as u64))
+}
+
+/// A seeded generator (splitmix64).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let z = mix(self.0);
+        ((z as u128 * n as u128) >> 64) as usize
+    }
+}
+
+/// The best schedule found for one read.
+struct Best {
+    inversions: u32,
+    schedule: Vec<u32>,
+}
+
+/// One component's search.
+struct Search<'s, 'c> {
+    space: &'s Space<'c>,
+    scheduled: Vec<bool>,
+    prefix: Vec<u32>,
+    lo: usize,
+    lo_stack: Vec<usize>,
+    state: State,
+    cand: Vec<u32>,
+    solver: Solver,
+    closest: Vec<u32>,
+    best: Vec<Option<Best>>,
+    /// Per read: the least largest shift of a stale schedule (`Us::MAX`: none yet).
+    margin: Vec<Us>,
+    /// Distinct classes evaluated.
+    evaluated: u64,
+    /// Every schedule evaluated, for tests.
+    #[cfg(test)]
+    leaves: Vec<Vec<u32>>,
+}
+
+impl<'s, 'c> Search<'s, 'c> {
+    fn new(space: &'s Space<'c>) -> Self {
+        let c = space.c;
+        let reads = c
+            .units
+            .iter()
+            .flat_map(|u| &u.ops)
+            .filter_map(|op| match *op {
+                super::model::Op::Read { read, .. } => Some(read as usize + 1),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+            .max(c.reads.len());
+        Search {
+            space,
+            scheduled: vec![false; space.n],
+            prefix: Vec::with_capacity(space.n),
+            lo: 0,
+            lo_stack: Vec::with_capacity(space.n),
+            state: State::new(c),
+            cand: Vec::new(),
+            solver: Solver::default(),
+            closest: Vec::new(),
+            best: (0..reads).map(|_| None).collect(),
+            margin: vec![Us::MAX; reads],
+            evaluated: 0,
+            #[cfg(test)]
+            leaves: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, u: u32) {
+        self.scheduled[u as usize] = true;
+        self.prefix.push(u);
+        self.lo_stack.push(self.lo);
+        self.lo = self.space.advance(&self.scheduled, self.lo);
+        self.state.push(self.space.c, u);
+    }
+
+    #[inline]
+    fn pop(&mut self) {
+        if let Some(u) = self.prefix.pop() {
+            self.scheduled[u as usize] = false;
+            self.lo = self.lo_stack.pop().unwrap_or(0);
+            self.state.pop();
+        }
+    }
+
+    /// Forgets every finding (after an exhaustive attempt that overran the budget).
+    fn forget(&mut self) {
+        while !self.prefix.is_empty() {
+            self.pop();
+        }
+        self.best.iter_mut().for_each(|b| *b = None);
+        self.margin.iter_mut().for_each(|m| *m = Us::MAX);
+        self.evaluated = 0;
+        #[cfg(test)]
+        self.leaves.clear();
+    }
+
+    /// A complete schedule (the prefix) of a class not seen before: record its stale reads.
+    fn leaf(&mut self) {
+        #[cfg(test)]
+        self.leaves.push(self.prefix.clone());
+        if self.state.stale.is_empty() {
+            return;
+        }
+        // Nothing beats the recorded order (0 inversions, shift 0).
+        if self
+            .state
+            .stale
+            .iter()
+            .all(|&r| matches!(&self.best[r as usize], Some(b) if b.inversions == 0))
+        {
+            return;
+        }
+        let closest = self.solver.solve(self.space, &self.prefix, &mut self.closest);
+        for &r in &self.state.stale {
+            let r = r as usize;
+            self.margin[r] = self.margin[r].min(closest.bottleneck);
+            let better = match &self.best[r] {
+                None => true,
+                Some(b) => {
+                    (closest.inversions, &self.closest[..]) < (b.inversions, &b.schedule[..])
+                }
+            };
+            if better {
+                self.best[r] =
+                    Some(Best { inversions: closest.inversions, schedule: self.closest.clone() });
+            }
+        }
+    }
+
+    /// Every class, if there are at most `budget`: their number.
+    fn exhaustive(&mut self, budget: u64) -> Option<u64> {
+        let n = self.space.n;
+        let node_cap = budget.saturating_mul(NODES_PER_LEAF).saturating_add(1 << 20);
+        let mut nodes = 0u64;
+        // Frames: (first candidate, end of candidates, next candidate) in `cand`.
+        let mut frames: Vec<(usize, usize, usize)> = Vec::with_capacity(n + 1);
+        if n == 0 {
+            self.evaluated = 1;
+            return Some(1);
+        }
+        let start = self.cand.len();
+        self.space.ready(&self.scheduled, self.lo, &mut self.cand);
+        frames.push((start, self.cand.len(), start));
+        while let Some(frame) = frames.last_mut() {
+            let (start, end) = (frame.0, frame.1);
+            let mut chosen = None;
+            while frame.2 < end {
+                let a = self.cand[frame.2];
+                frame.2 += 1;
+                if self.space.normal_form_allows(&self.prefix, a) {
+                    chosen = Some(a);
+                    break;
+                }
+            }
+            let Some(a) = chosen else {
+                self.cand.truncate(start);
+                frames.pop();
+                if !frames.is_empty() {
+                    self.pop();
+                }
+                continue;
+            };
+            self.push(a);
+            if self.prefix.len() == n {
+                self.evaluated += 1;
+                if self.evaluated > budget {
+                    return None;
+                }
+                self.leaf();
+                self.pop();
+                continue;
+            }
+            nodes += 1;
+            if nodes > node_cap {
+                return None;
+            }
+            let start = self.cand.len();
+            self.space.ready(&self.scheduled, self.lo, &mut self.cand);
+            frames.push((start, self.cand.len(), start));
+        }
+        Some(self.evaluated)
+    }
+
+    /// Seeded random walks: at most `budget` distinct classes.
+    fn sample(&mut self, budget: u64, seed: u64) -> Coverage {
+        let n = self.space.n;
+        let mut rng = Rng(seed);
+        let mut seen: HashSet<(u64, u64)> = HashSet::new();
+        let (mut tried, mut walks, mut sum) = (0u64, 0u64, 0f64);
+        let attempts = budget.saturating_mul(4).max(64);
+        for attempt in 0..attempts {
+            let mut estimate = 1f64;
+            let mut dead = false;
+            while self.prefix.len() < n {
+                self.cand.clear();
+                self.space.ready(&self.scheduled, self.lo, &mut self.cand);
+                let (space, prefix) = (self.space, &self.prefix);
+                self.cand.retain(|&a| space.normal_form_allows(prefix, a));
+                if self.cand.is_empty() {
+                    dead = true;
+                    break;
+                }
+                estimate *= self.cand.len() as f64;
+                let pick = if attempt == 0 {
+                    *self.cand.iter().min().expect("not empty")
+                } else {
+                    self.cand[rng.below(self.cand.len())]
+                };
+                self.push(pick);
+            }
+            // The first walk is not random: it stays out of the estimate.
+            if attempt > 0 {
+                walks += 1;
+                if !dead {
+                    sum += estimate;
+                }
+            }
+            if !dead && seen.insert(fingerprint(&self.prefix)) {
+                tried += 1;
+                self.evaluated += 1;
+                self.leaf();
+            }
+            while !self.prefix.is_empty() {
+                self.pop();
+            }
+            if tried >= budget {
+                break;
+            }
+        }
+        let about = if walks > 0 { (sum / walks as f64).round() as u64 } else { tried };
+        Coverage::Sampled { tried, about: about.max(tried) }
+    }
+
+    /// The findings, by read index.
+    fn findings(&self) -> Vec<Found> {
+        let c = self.space.c;
+        let n = self.space.n;
+        let recorded: Vec<u32> = (0..n as u32).collect();
+        let stale_as_recorded: HashSet<u32> = eval::evaluate(c, &recorded)
+            .into_iter()
+            .filter(|r| r.judged == Judged::Stale)
+            .map(|r| r.read)
+            .collect();
+        let mut evaluated: BTreeMap<&[u32], Vec<ReadOutcome>> = BTreeMap::new();
+        let mut found = Vec::new();
+        for (read, best) in self.best.iter().enumerate() {
+            let Some(best) = best else { continue };
+            let outcomes = evaluated
+                .entry(&best.schedule[..])
+                .or_insert_with(|| eval::evaluate(c, &best.schedule));
+            let Some(outcome) =
+                outcomes.iter().find(|o| o.read == read as u32 && o.judged == Judged::Stale)
+            else {
+                continue;
+            };
+            let explained = eval::cause(c, &best.schedule, outcome);
+            debug_assert!(!matches!(outcome.served, CacheVal::Absent | CacheVal::Unknown));
+            found.push(Found {
+                read: read as u32,
+                cause: explained.cause,
+                served: outcome.served,
+                db: outcome.db,
+                age_us: explained.age_us,
+                chain: explained.chain,
+                moves: moves(&self.space.t, &best.schedule),
+                schedule: best.schedule.clone(),
+                margin_us: self.margin[read].max(0),
+                as_recorded: stale_as_recorded.contains(&(read as u32)),
+            });
+        }
+        found
+    }
+}
+
+/// Two independent 64-bit hashes of a schedule.
+fn fingerprint(schedule: &[u32]) -> (u64, u64) {
+    let (mut a, mut b) = (0x243F_6A88_85A3_08D3u64, 0x1319_8A2E_0370_7344u64);
+    for &u in schedule {
+        a = mix(a ^ u as u64);
+        b = mix(b.rotate_left(17) ^ (u as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+    }
+    (a, b)
+}
+
+/// Every inverted pair of `schedule`, by the moved unit's position, then the passed unit's.
+pub(crate) fn moves(t: &[Us], schedule: &[u32]) -> Vec<Move> {
+    let n = schedule.len();
+    let mut tree = vec![0u32; n + 1];
+    let mut out = Vec::new();
+    for (p, &u) in schedule.iter().enumerate() {
+        let ui = u as usize;
+        let (mut i, mut placed_below) = (ui, 0u32);
+        while i > 0 {
+            placed_below += tree[i];
+            i &= i - 1;
+        }
+        let mut jump = ui as u32 - placed_below.min(ui as u32);
+        // The units it passes are the `jump` earlier-recorded units scheduled after it.
+        let mut q = p + 1;
+        while jump > 0 && q < n {
+            let v = schedule[q];
+            if v < u {
+                out.push(Move { moved: u, past: v, shift_us: t[ui].saturating_sub(t[v as usize]) });
+                jump -= 1;
+            }
+            q += 1;
+        }
+        let mut i = ui + 1;
+        while i <= n {
+            tree[i] += 1;
+            i += i & i.wrapping_neg();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "explore_tests.rs"]
+mod tests;

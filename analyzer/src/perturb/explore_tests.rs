@@ -1,0 +1,645 @@
+//! The explorer against brute force (every permutation of small random components), the issue's
+//! hand cases, sampling, and the worker pool.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::*;
+use crate::oracle::Cause;
+use crate::perturb::closest::Solver;
+use crate::perturb::model::{DbVal, Lane, Op, ReadInfo, Unit};
+use crate::perturb::space::Mode;
+
+const MS: Us = 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Building components by hand.
+
+/// A component of `keys` keys, key `k` mapped to subject `k`, values `0..values` on both sides,
+/// cached value `c` agreeing with DB value `d` iff `c == d`; DB initially `Known(0)`, cache
+/// empty.
+fn component(keys: usize, values: u32) -> Component {
+    let v = values as usize;
+    Component {
+        units: Vec::new(),
+        before: Vec::new(),
+        keys: (0..keys).map(|k| format!("k{k}")).collect(),
+        initial_cache: vec![(CacheVal::Absent, None); keys],
+        subjects: (0..keys).map(|k| format!("row {k}")).collect(),
+        initial_db: vec![DbVal::Known(0); keys],
+        cache_values: values,
+        db_values: values,
+        agree: (0..v * v).map(|i| i / v == i % v).collect(),
+        reads: Vec::new(),
+        approximate: false,
+    }
+}
+
+fn read(key: u16) -> Op {
+    Op::Read { key, subject: key, read: u32::MAX }
+}
+
+fn set(key: u16, v: u32) -> Op {
+    Op::Set { key, value: CacheVal::Known(v), expires_at: None }
+}
+
+fn commit(subject: u16, v: u32) -> Op {
+    Op::Commit { subject, value: DbVal::Known(v) }
+}
+
+/// Appends a unit; its reads get the next read ids.
+fn unit(c: &mut Component, t_us: Us, lane: Lane, mut ops: Vec<Op>) -> u32 {
+    let u = c.units.len() as u32;
+    for op in &mut ops {
+        if let Op::Read { read, .. } = op {
+            *read = c.reads.len() as u32;
+            c.reads.push(ReadInfo { unit: u, seq: u as u64 * 10 + 1 });
+        }
+    }
+    c.units.push(Unit { seq: u as u64 * 10, last_seq: u as u64 * 10, t_us, lane, ops });
+    u
+}
+
+fn options(window_us: Us) -> ExploreOptions {
+    ExploreOptions { window_us, budget: 100_000, seed: 1, jobs: 1 }
+}
+
+/// `explore`, also returning every schedule it evaluated.
+fn run(c: &Component, window_us: Us, budget: u64, seed: u64) -> (Outcome, Vec<Vec<u32>>) {
+    let space = Space::new(c, window_us);
+    let mut search = Search::new(&space);
+    let coverage = match search.exhaustive(budget) {
+        Some(schedules) => Coverage::Exhaustive { schedules },
+        None => {
+            search.forget();
+            search.sample(budget, component_seed(seed, 0))
+        }
+    };
+    let outcome = Outcome { coverage, found: search.findings() };
+    assert_eq!(outcome, explore(c, 0, &ExploreOptions { window_us, budget, seed, jobs: 1 }));
+    (outcome, search.leaves)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reference: every permutation, the rules re-stated as plainly as possible.
+
+fn permutations(n: usize) -> Vec<Vec<u32>> {
+    if n == 0 {
+        return vec![Vec::new()];
+    }
+    let mut out = Vec::new();
+    for p in permutations(n - 1) {
+        for i in 0..=p.len() {
+            let mut q = p.clone();
+            q.insert(i, (n - 1) as u32);
+            out.push(q);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn positions(perm: &[u32]) -> Vec<usize> {
+    let mut pos = vec![0; perm.len()];
+    for (p, &u) in perm.iter().enumerate() {
+        pos[u as usize] = p;
+    }
+    pos
+}
+
+fn ref_allowed(c: &Component, w: Us, perm: &[u32]) -> bool {
+    let pos = positions(perm);
+    let n = c.units.len();
+    for a in 0..n {
+        for b in 0..n {
+            let (ua, ub) = (&c.units[a], &c.units[b]);
+            if a < b && ua.lane == ub.lane && pos[a] > pos[b] {
+                return false;
+            }
+            if ua.t_us + w < ub.t_us && pos[a] > pos[b] {
+                return false;
+            }
+        }
+    }
+    c.before.iter().all(|&(a, b)| pos[a as usize] < pos[b as usize])
+}
+
+fn writes_key(op: &Op) -> Option<u16> {
+    match *op {
+        Op::Set { key, .. } | Op::Del { key } | Op::Expire { key, .. } => Some(key),
+        _ => None,
+    }
+}
+
+fn ref_conflict(c: &Component, a: usize, b: usize) -> bool {
+    let one_way = |x: &Unit, y: &Unit| {
+        x.ops.iter().any(|p| {
+            y.ops.iter().any(|q| {
+                let key_clash = writes_key(p).is_some() && p.key().is_some() && p.key() == q.key();
+                let read_commit = matches!((p, q), (Op::Read { subject: s, .. }, Op::Commit { subject: t, .. }) if s == t);
+                let commit_commit = matches!((p, q), (Op::Commit { subject: s, .. }, Op::Commit { subject: t, .. }) if s == t);
+                key_clash || read_commit || commit_commit
+            })
+        })
+    };
+    one_way(&c.units[a], &c.units[b]) || one_way(&c.units[b], &c.units[a])
+}
+
+/// (read, served, db, stale).
+type RefRead = (u32, CacheVal, DbVal, bool);
+
+/// ((fewest inversions, least such schedule), least largest shift).
+type Closest = ((u32, Vec<u32>), Us);
+
+/// Every read as `perm` serves it.
+fn ref_eval(c: &Component, perm: &[u32]) -> Vec<RefRead> {
+    let mut cache: Vec<(CacheVal, Option<Us>)> = c.initial_cache.clone();
+    let mut db: Vec<DbVal> = c.initial_db.clone();
+    let mut out = Vec::new();
+    for &u in perm {
+        let unit = &c.units[u as usize];
+        let live = |e: (CacheVal, Option<Us>)| match e.1 {
+            Some(x) if x <= unit.t_us => CacheVal::Absent,
+            _ => e.0,
+        };
+        for op in &unit.ops {
+            match *op {
+                Op::Read { key, subject, read } => {
+                    let v = live(cache[key as usize]);
+                    let d = db[subject as usize];
+                    let stale = match (v, d) {
+                        (CacheVal::Absent | CacheVal::Unknown, _) | (_, DbVal::Unknown) => false,
+                        (CacheVal::Unreconciled, _) => true,
+                        (CacheVal::Known(_), DbVal::Absent) => true,
+                        (CacheVal::Known(x), DbVal::Known(y)) => !c.agrees(x, y),
+                    };
+                    out.push((read, v, d, stale));
+                }
+                Op::Set { key, value, expires_at } => cache[key as usize] = (value, expires_at),
+                Op::Del { key } => cache[key as usize] = (CacheVal::Absent, None),
+                Op::Expire { key, expires_at } => {
+                    if live(cache[key as usize]) != CacheVal::Absent {
+                        cache[key as usize].1 = expires_at;
+                    }
+                }
+                Op::Commit { subject, value } => db[subject as usize] = value,
+            }
+        }
+    }
+    out
+}
+
+fn ref_inversions(perm: &[u32]) -> u32 {
+    let mut n = 0;
+    for i in 0..perm.len() {
+        for j in i + 1..perm.len() {
+            n += (perm[i] > perm[j]) as u32;
+        }
+    }
+    n
+}
+
+/// Largest `t(moved) − t(past)` over inverted pairs (`Us::MIN` if none).
+fn ref_shift(c: &Component, perm: &[u32]) -> Us {
+    let mut m = Us::MIN;
+    for i in 0..perm.len() {
+        for j in i + 1..perm.len() {
+            if perm[i] > perm[j] {
+                m = m.max(c.units[perm[i] as usize].t_us - c.units[perm[j] as usize].t_us);
+            }
+        }
+    }
+    m
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        mix(self.0) % n.max(1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// A small random component: 1–2 keys, up to 4 client lanes and a DB lane, reads, sets (some
+/// with expiries), dels, expires, commits (some deleting the row), multi-op units, clock jitter
+/// across lanes, now and then a `before` edge or an unknown / unreconciled value.
+fn random_component(rng: &mut Rng, max_units: u64) -> Component {
+    let keys = 1 + rng.below(2) as usize;
+    let mut c = component(keys, 3);
+    if rng.chance(10) {
+        c.initial_cache[0] = (CacheVal::Known(rng.below(3) as u32), None);
+    }
+    if rng.chance(10) {
+        c.initial_db[keys - 1] = DbVal::Unknown;
+    }
+    let n = 2 + rng.below(max_units - 1);
+    let mut lane_t: BTreeMap<Lane, Us> = BTreeMap::new();
+    let mut now: Us = 0;
+    // The row as recorded so far: cache-aside writers cache what the DB holds (or held).
+    let mut row: Vec<Vec<u32>> = vec![vec![0]; keys];
+    for _ in 0..n {
+        now += rng.below(2 * MS as u64) as Us;
+        let key = rng.below(keys as u64) as u16;
+        let history = row[key as usize].clone();
+        let value = |rng: &mut Rng| match rng.below(30) {
+            0 => CacheVal::Unreconciled,
+            1 => CacheVal::Unknown,
+            2..=5 => CacheVal::Known(rng.below(3) as u32),
+            _ => CacheVal::Known(
+                history[history.len() - 1 - rng.below(2).min(history.len() as u64 - 1) as usize],
+            ),
+        };
+        let (lane, ops) = match rng.below(9) {
+            0 | 1 => {
+                let v = rng.below(3) as u32;
+                row[key as usize].push(v);
+                (
+                    Lane::Db(0),
+                    vec![Op::Commit {
+                        subject: key,
+                        value: if rng.chance(10) { DbVal::Absent } else { DbVal::Known(v) },
+                    }],
+                )
+            }
+            2..=4 => (Lane::Client(rng.below(4) as u32), vec![read(key)]),
+            5 | 6 => {
+                let expires_at = rng.chance(25).then(|| now + rng.below(4 * MS as u64) as Us);
+                (
+                    Lane::Client(rng.below(4) as u32),
+                    vec![Op::Set { key, value: value(rng), expires_at }],
+                )
+            }
+            7 => (
+                Lane::Client(rng.below(4) as u32),
+                vec![if rng.chance(70) {
+                    Op::Del { key }
+                } else {
+                    Op::Expire { key, expires_at: Some(now + rng.below(3 * MS as u64) as Us) }
+                }],
+            ),
+            _ => (
+                Lane::Client(rng.below(4) as u32),
+                vec![Op::Set { key, value: value(rng), expires_at: None }, read(key)],
+            ),
+        };
+        let jitter = if matches!(lane, Lane::Db(_)) { 0 } else { rng.below(MS as u64) as Us };
+        let t = (now + jitter).max(lane_t.get(&lane).copied().unwrap_or(Us::MIN));
+        lane_t.insert(lane, t);
+        unit(&mut c, t, lane, ops);
+    }
+    if rng.chance(30) && n >= 2 {
+        let a = rng.below(n - 1) as u32;
+        let b = a + 1 + rng.below(n - 1 - a as u64) as u32;
+        c.before.push((a, b));
+    }
+    c
+}
+
+/// Brute force against the explorer on one component and window.
+fn cross_check(c: &Component, w: Us, case: &str) {
+    let n = c.units.len();
+    let allowed: Vec<Vec<u32>> =
+        permutations(n).into_iter().filter(|p| ref_allowed(c, w, p)).collect();
+    if allowed.is_empty() {
+        // Cyclic as written: the explorer must have fallen back.
+        assert_ne!(Space::new(c, w).mode, Mode::Strict, "{case}");
+        return;
+    }
+    assert_eq!(Space::new(c, w).mode, Mode::Strict, "{case}");
+    let pairs: Vec<(usize, usize)> = (0..n)
+        .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+        .filter(|&(a, b)| ref_conflict(c, a, b))
+        .collect();
+    let signature = |perm: &[u32]| {
+        let pos = positions(perm);
+        pairs.iter().map(|&(a, b)| pos[a] < pos[b]).collect::<Vec<bool>>()
+    };
+    // Per class: (fewest inversions, least such schedule), least shift.
+    let mut classes: BTreeMap<Vec<bool>, Closest> = BTreeMap::new();
+    // Per read: (fewest inversions, least such schedule), margin.
+    let mut stale: BTreeMap<u32, Closest> = BTreeMap::new();
+    let mut outcomes_by_class: BTreeMap<Vec<bool>, Vec<RefRead>> = BTreeMap::new();
+    for perm in &allowed {
+        let key = (ref_inversions(perm), perm.clone());
+        let shift = ref_shift(c, perm);
+        let sig = signature(perm);
+        let entry = classes.entry(sig.clone()).or_insert((key.clone(), shift));
+        entry.0 = entry.0.clone().min(key.clone());
+        entry.1 = entry.1.min(shift);
+        let mut outcome = ref_eval(c, perm);
+        outcome.sort_by_key(|o| o.0);
+        // Equivalent schedules serve every read alike: the reduction is sound.
+        let first = outcomes_by_class.entry(sig).or_insert_with(|| outcome.clone());
+        assert_eq!(first, &outcome, "{case}: two orders of one class differ: {perm:?}");
+        for (r, _, _, is_stale) in outcome {
+            if is_stale {
+                let e = stale.entry(r).or_insert((key.clone(), shift));
+                e.0 = e.0.clone().min(key.clone());
+                e.1 = e.1.min(shift);
+            }
+        }
+    }
+    let (outcome, leaves) = run(c, w, 1_000_000, 9);
+    assert_eq!(
+        outcome.coverage,
+        Coverage::Exhaustive { schedules: classes.len() as u64 },
+        "{case}"
+    );
+    // Every evaluated schedule is allowed, and no two are equivalent.
+    let sigs: BTreeSet<Vec<bool>> = leaves.iter().map(|l| signature(l)).collect();
+    assert_eq!(sigs.len(), leaves.len(), "{case}: two equivalent schedules evaluated");
+    let space = Space::new(c, w);
+    let mut solver = Solver::default();
+    let mut closest = Vec::new();
+    for leaf in &leaves {
+        assert!(allowed.contains(leaf), "{case}: evaluated a forbidden schedule {leaf:?}");
+        assert_eq!(space.violation(leaf), None, "{case}");
+        // The closest linearization of the class is exactly the fewest-inversion one.
+        let ((inv, best), shift) = &classes[&signature(leaf)];
+        let got = solver.solve(&space, leaf, &mut closest);
+        assert!(got.exact, "{case}");
+        assert_eq!((got.inversions, &closest), (*inv, best), "{case}: class of {leaf:?}");
+        assert_eq!(got.bottleneck, *shift, "{case}: class of {leaf:?}");
+    }
+    let recorded: Vec<u32> = (0..n as u32).collect();
+    let as_recorded: BTreeSet<u32> =
+        ref_eval(c, &recorded).into_iter().filter(|o| o.3).map(|o| o.0).collect();
+    let found_reads: Vec<u32> = outcome.found.iter().map(|f| f.read).collect();
+    assert_eq!(found_reads, stale.keys().copied().collect::<Vec<_>>(), "{case}");
+    for f in &outcome.found {
+        let ((inv, schedule), margin) = &stale[&f.read];
+        assert_eq!(&f.schedule, schedule, "{case}: read {}", f.read);
+        assert_eq!(f.moves.len() as u32, *inv, "{case}");
+        assert_eq!(f.margin_us, (*margin).max(0), "{case}: read {}", f.read);
+        assert_eq!(f.as_recorded, as_recorded.contains(&f.read), "{case}");
+        let o = ref_eval(c, &f.schedule).into_iter().find(|o| o.0 == f.read).unwrap();
+        assert_eq!((o.1, o.2, o.3), (f.served, f.db, true), "{case}");
+        assert!(f.age_us >= 0);
+        let pos = positions(&f.schedule);
+        for m in &f.moves {
+            assert!(m.moved > m.past && pos[m.moved as usize] < pos[m.past as usize]);
+            assert_eq!(m.shift_us, c.units[m.moved as usize].t_us - c.units[m.past as usize].t_us);
+        }
+    }
+}
+
+#[test]
+fn brute_force_agrees_on_small_random_components() {
+    let mut rng = Rng(0xC0FFEE);
+    let mut stale_cases = 0;
+    for case in 0..400 {
+        let c = random_component(&mut rng, 7);
+        let w = [0, MS, 3 * MS, 5 * MS, 5 * MS, 1_000_000][rng.below(6) as usize];
+        cross_check(&c, w, &format!("case {case} (W={w}): {c:#?}"));
+        stale_cases += (!explore(&c, 0, &options(w)).found.is_empty()) as u32;
+    }
+    // The cases exercise findings, not only clean components.
+    assert!(stale_cases > 30, "{stale_cases}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The acceptance cases.
+
+/// SET v0 (fresh), commit v1 at 0, DEL at 4 ms, GET at 6 ms by another client.
+fn late_invalidation() -> Component {
+    let mut c = component(1, 2);
+    unit(&mut c, -2 * MS, Lane::Client(0), vec![set(0, 0)]);
+    unit(&mut c, 0, Lane::Db(0), vec![commit(0, 1)]);
+    unit(&mut c, 4 * MS, Lane::Client(1), vec![Op::Del { key: 0 }]);
+    unit(&mut c, 6 * MS, Lane::Client(2), vec![read(0)]);
+    c
+}
+
+#[test]
+fn late_invalidation_is_clean_at_zero_and_found_at_five_ms() {
+    let c = late_invalidation();
+    let clean = explore(&c, 0, &options(0));
+    assert_eq!(clean, Outcome { coverage: Coverage::Exhaustive { schedules: 1 }, found: vec![] });
+    let out = explore(&c, 0, &options(5 * MS));
+    assert_eq!(out.coverage, Coverage::Exhaustive { schedules: 2 });
+    assert_eq!(out.found.len(), 1);
+    let f = &out.found[0];
+    assert_eq!(f.cause, Cause::LateInvalidation);
+    assert_eq!(f.margin_us, 2 * MS);
+    assert_eq!(f.schedule, vec![0, 1, 3, 2]);
+    assert_eq!(f.moves, vec![Move { moved: 3, past: 2, shift_us: 2 * MS }]);
+    assert_eq!((f.served, f.db), (CacheVal::Known(0), DbVal::Known(1)));
+    assert_eq!(f.age_us, 6 * MS);
+    assert_eq!(f.chain, vec![0, 1, 2]);
+    assert!(!f.as_recorded);
+    // Just below the margin the race is out of reach, at the margin it is in.
+    assert!(explore(&c, 0, &options(2 * MS - 1)).found.is_empty());
+    assert_eq!(explore(&c, 0, &options(2 * MS)).found.len(), 1);
+}
+
+/// Reader GET miss at −1 ms, commit v1 at 0, the reader's SET of the old v0 at 3 ms, the
+/// writer's DEL at 4 ms, another reader's GET at 6 ms: clean as recorded (the DEL clears it).
+fn stale_set() -> Component {
+    let mut c = component(1, 2);
+    unit(&mut c, -MS, Lane::Client(0), vec![read(0)]);
+    unit(&mut c, 0, Lane::Db(0), vec![commit(0, 1)]);
+    unit(&mut c, 3 * MS, Lane::Client(0), vec![set(0, 0)]);
+    unit(&mut c, 4 * MS, Lane::Client(1), vec![Op::Del { key: 0 }]);
+    unit(&mut c, 6 * MS, Lane::Client(2), vec![read(0)]);
+    c
+}
+
+#[test]
+fn stale_set_is_clean_as_recorded_and_found_at_five_ms() {
+    let c = stale_set();
+    assert!(explore(&c, 0, &options(0)).found.is_empty());
+    let out = explore(&c, 0, &options(5 * MS));
+    assert_eq!(out.found.len(), 1);
+    let f = &out.found[0];
+    assert_eq!(f.read, 1);
+    assert_eq!(f.cause, Cause::StaleSet);
+    assert!(!f.as_recorded);
+    // Two single swaps do it (GET before DEL, or DEL before SET); the least is reported, and
+    // the margin is the smaller shift (DEL 1 ms ahead of the SET).
+    assert_eq!(f.schedule, vec![0, 1, 2, 4, 3]);
+    assert_eq!(f.moves.len(), 1);
+    assert_eq!(f.margin_us, MS);
+    assert_eq!(f.chain, vec![2, 1, 3]);
+    assert_eq!(f.age_us, 6 * MS);
+}
+
+#[test]
+fn units_further_apart_than_the_window_have_one_schedule() {
+    let mut c = component(1, 2);
+    unit(&mut c, 0, Lane::Client(0), vec![read(0)]);
+    unit(&mut c, 10 * MS, Lane::Client(1), vec![set(0, 0)]);
+    unit(&mut c, 20 * MS, Lane::Db(0), vec![commit(0, 1)]);
+    unit(&mut c, 30 * MS, Lane::Client(2), vec![read(0)]);
+    unit(&mut c, 40 * MS, Lane::Client(1), vec![Op::Del { key: 0 }]);
+    unit(&mut c, 50 * MS, Lane::Client(2), vec![read(0)]);
+    let out = explore(&c, 0, &options(5 * MS));
+    assert_eq!(out.coverage, Coverage::Exhaustive { schedules: 1 });
+    // The read at 30 ms is stale as recorded (missing invalidation until the DEL).
+    assert_eq!(out.found.len(), 1);
+    assert!(out.found[0].as_recorded && out.found[0].moves.is_empty());
+    assert_eq!(out.found[0].cause, Cause::LateInvalidation);
+    let mut clean = c.clone();
+    clean.units[2].t_us = 35 * MS; // the commit after the read: nothing stale
+    clean.units.swap(2, 3);
+    clean.reads[1].unit = 2;
+    let out = explore(&clean, 0, &options(4 * MS));
+    assert_eq!(out, Outcome { coverage: Coverage::Exhaustive { schedules: 1 }, found: vec![] });
+}
+
+#[test]
+fn value_causality_keeps_a_set_after_its_commit() {
+    // Commit v1, then a reader SETs v1 (it read the new row); another client reads.
+    let mut c = component(1, 2);
+    unit(&mut c, 0, Lane::Db(0), vec![commit(0, 1)]);
+    unit(&mut c, MS, Lane::Client(0), vec![set(0, 1)]);
+    unit(&mut c, MS + MS / 2, Lane::Client(1), vec![read(0)]);
+    // Without the edge, SET v1 and the read may run before the commit: served v1 against v0.
+    let (loose, _) = run(&c, 5 * MS, 1000, 1);
+    assert_eq!(loose.found.len(), 1);
+    assert_eq!(loose.found[0].cause, Cause::Unexplained);
+    c.before.push((0, 1));
+    let (out, leaves) = run(&c, 5 * MS, 1000, 1);
+    assert!(out.found.is_empty());
+    assert!(!leaves.is_empty());
+    for l in &leaves {
+        let pos = positions(l);
+        assert!(pos[0] < pos[1], "SET before its commit in {l:?}");
+    }
+    // Also under sampling.
+    let (out, leaves) = run(&c, 5 * MS, 1, 3);
+    assert!(matches!(out.coverage, Coverage::Sampled { .. }));
+    assert!(leaves.iter().all(|l| positions(l)[0] < positions(l)[1]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sampling and the pool.
+
+/// Five writers SET values of one key at about the same time, two readers read it, a commit
+/// changes the row: every order of the SETs is its own class, the reads commute with each other.
+fn crowded() -> Component {
+    let mut c = component(1, 6);
+    for i in 0..7u32 {
+        let ops = if i % 3 == 2 { vec![read(0)] } else { vec![set(0, 1 + i % 5)] };
+        unit(&mut c, i as Us * 100, Lane::Client(i), ops);
+    }
+    c.units.push(Unit {
+        seq: 99,
+        last_seq: 99,
+        t_us: 250,
+        lane: Lane::Db(0),
+        ops: vec![commit(0, 1)],
+    });
+    c
+}
+
+#[test]
+fn too_many_classes_are_sampled_with_a_plausible_estimate() {
+    let c = crowded();
+    let exact = match explore(&c, 0, &options(5 * MS)).coverage {
+        Coverage::Exhaustive { schedules } => schedules,
+        other => panic!("{other:?}"),
+    };
+    assert!(exact > 2000, "{exact}");
+    let small = ExploreOptions { window_us: 5 * MS, budget: 500, seed: 7, jobs: 1 };
+    let (out, leaves) = run(&c, 5 * MS, 500, 7);
+    let Coverage::Sampled { tried, about } = out.coverage else { panic!("{:?}", out.coverage) };
+    assert!(tried <= 500 && tried > 100, "{tried}");
+    assert_eq!(leaves.len() as u64, tried);
+    assert!(about > exact / 3 && about < exact * 3, "about {about}, exactly {exact}");
+    // Distinct classes only.
+    let space = Space::new(&c, 5 * MS);
+    let mut seen = BTreeSet::new();
+    for l in &leaves {
+        assert_eq!(space.violation(l), None);
+        let sig: Vec<bool> = (0..c.units.len())
+            .flat_map(|a| (a + 1..c.units.len()).map(move |b| (a, b)))
+            .filter(|&(a, b)| ref_conflict(&c, a, b))
+            .map(|(a, b)| positions(l)[a] < positions(l)[b])
+            .collect();
+        assert!(seen.insert(sig), "two equivalent schedules sampled");
+    }
+    // Stale reads are found in the sample; same seed, same result; another seed, another sample.
+    assert!(!out.found.is_empty());
+    assert_eq!(explore(&c, 0, &small), out);
+    let (_, other) = run(&c, 5 * MS, 500, 8);
+    assert_ne!(other, leaves);
+}
+
+#[test]
+fn outcomes_do_not_depend_on_jobs() {
+    let mut rng = Rng(42);
+    let mut components: Vec<Component> = (0..40).map(|_| random_component(&mut rng, 7)).collect();
+    components.push(crowded());
+    components.push(late_invalidation());
+    components.insert(5, crowded());
+    let options = ExploreOptions { window_us: 5 * MS, budget: 300, seed: 11, jobs: 1 };
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let progress = |done: usize, total: usize| {
+        assert!(done <= total);
+        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    };
+    let one = explore_all(&components, &options, &progress);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), components.len());
+    let two = explore_all(&components, &ExploreOptions { jobs: 2, ..options }, &progress);
+    let three = explore_all(&components, &ExploreOptions { jobs: 3, ..options }, &|_, _| {});
+    assert_eq!(one, two);
+    assert_eq!(one, three);
+    assert!(one.iter().any(|o| matches!(o.coverage, Coverage::Sampled { .. })));
+    assert!(one.iter().any(|o| !o.found.is_empty()));
+    for (i, (o, c)) in one.iter().zip(&components).enumerate() {
+        assert_eq!(o, &explore(c, i as u32, &options));
+    }
+}
+
+#[test]
+fn schedules_check_and_round_trip_through_ids() {
+    let c = stale_set();
+    let out = explore(&c, 0, &options(5 * MS));
+    let f = &out.found[0];
+    let id = schedule_id(4, &f.schedule);
+    assert_eq!(id, "c4-n5-3.1");
+    assert_eq!(parse_schedule_id(&id), Ok((4, f.schedule.clone())));
+    assert_eq!(check_schedule(&c, 5 * MS, &f.schedule), Ok(()));
+    let err = check_schedule(&c, 5 * MS, &[0, 1, 2, 4]).unwrap_err();
+    assert!(err.contains("4 units, the component 5"), "{err}");
+    let err = check_schedule(&c, 5 * MS, &[2, 0, 1, 3, 4]).unwrap_err();
+    assert!(err.contains("unit 0, its connection's previous one"), "{err}");
+    let err = check_schedule(&c, 5 * MS, &[0, 1, 2, 4, 3]).map(|_| ());
+    assert_eq!(err, Ok(()));
+    let err = check_schedule(&c, MS, &[0, 1, 2, 4, 3]).unwrap_err();
+    assert!(err.contains("more than the window earlier"), "{err}");
+}
+
+#[test]
+fn cyclic_constraints_fall_back_to_the_recorded_order() {
+    // A DB clock 10 ms ahead: the window as written puts the commit after a read recorded later
+    // on a lane whose predecessor must follow the commit (a `before` edge): a cycle.
+    let mut c = component(1, 2);
+    unit(&mut c, 10 * MS, Lane::Db(0), vec![commit(0, 1)]);
+    unit(&mut c, 0, Lane::Client(0), vec![set(0, 1)]);
+    unit(&mut c, MS, Lane::Client(0), vec![read(0)]);
+    c.before.push((0, 1));
+    let space = Space::new(&c, 0);
+    assert_eq!(space.mode, Mode::ForwardWindow);
+    let out = explore(&c, 0, &options(0));
+    assert_eq!(out.coverage, Coverage::Exhaustive { schedules: 1 });
+    assert!(out.found.is_empty());
+}
+
+#[test]
+fn closest_linearization_beats_greedy() {
+    // Units 0, 1 depend on 3 only; 2 is free: greedy gives 2 3 0 1 (4 inversions), the class
+    // holds 3 0 1 2 (3).
+    let mut c = component(4, 2);
+    unit(&mut c, 0, Lane::Client(0), vec![read(0)]);
+    unit(&mut c, 0, Lane::Client(1), vec![read(1)]);
+    unit(&mut c, 0, Lane::Client(2), vec![read(2)]);
+    unit(&mut c, 0, Lane::Client(3), vec![set(0, 1), set(1, 1)]);
+    let space = Space::new(&c, MS);
+    let mut out = Vec::new();
+    let got = Solver::default().solve(&space, &[2, 3, 0, 1], &mut out);
+    assert_eq!((got.inversions, out, got.exact), (3, vec![3, 0, 1, 2], true));
+}
