@@ -37,6 +37,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Cut a trace to the events one finding needs, verified by analyzing the result.
     Shrink(ShrinkArgs),
+    /// Explore every order the trace could have taken within a window (`--perturb 5ms`) and
+    /// explain each read some order serves stale.
+    Replay(ReplayArgs),
 }
 
 /// `cachetape import`.
@@ -386,4 +389,50 @@ pub struct ShrinkArgs {
     /// At most this many candidate analyses in the delta-debugging stage.
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     pub max_tests: usize,
+}
+
+/// `cachetape replay`.
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 no stale read in any order explored, 1 stale reads \
+    found (as recorded or in some order), 2 error; with --expect, 0 when the expectation holds \
+    and 1 when it does not.\n\nExamples:\n  cachetape replay --perturb 5ms incident.bin\n  \
+    cachetape replay --perturb 5ms incident.bin --format json --jobs 2\n  cachetape replay \
+    --perturb 5ms incident.bin --schedule c0-2.1.0.3\n  cachetape replay --perturb 5ms \
+    clean.bin --expect clean")]
+pub struct ReplayArgs {
+    /// The trace.
+    pub trace: PathBuf,
+    /// The window: events further apart than this keep their order, closer ones may swap
+    /// (`5ms`, `500us`; `0` = as recorded).
+    #[arg(long, default_value = "0", value_name = "DURATION")]
+    pub perturb: String,
+    /// The key→row mapping (default: the trace's name with `.toml`, beside it; else inferred).
+    #[arg(long = "map", value_name = "FILE")]
+    pub map: Option<PathBuf>,
+    /// Seed of the sampling of components too large to explore exhaustively.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+    /// Distinct schedules per component at most; beyond, a seeded sample of this many.
+    #[arg(long, default_value_t = cachetape::replay::DEFAULT_BUDGET, value_name = "N")]
+    pub budget: u64,
+    /// Worker threads (default: every core); the output is the same for any number.
+    #[arg(long, value_name = "J")]
+    pub jobs: Option<usize>,
+    /// Replay one schedule (an id a finding printed) through the full analyzer and print its
+    /// analysis.
+    #[arg(long, value_name = "ID")]
+    pub schedule: Option<String>,
+    /// For CI: exit 0 when the trace is stale (or clean) as expected, 1 when not.
+    #[arg(long, value_enum, value_name = "stale|clean")]
+    pub expect: Option<Expectation>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Also write an HTML page: the as-recorded timelines and a table of the findings.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// How long before its receipt a live-recorded database commit may have happened (the
+    /// as-recorded analysis).
+    #[arg(long, default_value = "5ms", value_name = "DURATION")]
+    pub db_lag: String,
 }

@@ -6,7 +6,8 @@ regression tests and tools that read traces.
 - [`recorder`]: MONITOR parsing, binlog reading, import;
 - [`replayer`]: the fake Redis on a virtual clock;
 - [`analyzer`]: stale-read analysis;
-- [`shrink`]: cutting a trace down to the events one finding needs (`cachetape shrink`).
+- [`shrink`]: cutting a trace down to the events one finding needs (`cachetape shrink`);
+- [`replay`]: the regression API — [`Replay`] a trace under perturbation, assert on its report.
 */
 #![deny(missing_docs)]
 
@@ -16,3 +17,7 @@ pub use cachetape_analyzer as analyzer;
 pub use cachetape_recorder as recorder;
 pub use cachetape_replayer as replayer;
 pub use cachetape_tape as tape;
+
+pub mod replay;
+
+pub use replay::{PerturbedRead, Replay, ReplayError, ReplayReport};

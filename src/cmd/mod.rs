@@ -9,6 +9,7 @@ mod import;
 mod info;
 mod map;
 mod record;
+mod replay;
 mod shrink;
 
 use std::process::ExitCode;
@@ -30,6 +31,7 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
         Command::Map(args) => map::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Shrink(args) => shrink::run(args),
+        Command::Replay(args) => replay::run(args),
     }
 }
 

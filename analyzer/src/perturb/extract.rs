@@ -13,7 +13,9 @@ EVAL/EVALSHA/FCALL with its `[lua]` lines are one unit each), one per Commit tha
 mapped row's projection (with its transaction's row changes), one per Snapshot of a mapped key
 (a `Set` on the node's probe lane), and one per mapped key a Redis gap or an eviction made
 unknown (also on the probe lane). A unit's time is its first executed command's (a MULTI
-block's first queued command: MONITOR shows queued commands at EXEC time).
+block's first queued command: MONITOR shows queued commands at EXEC time). A commit unit's
+`seq` is its Commit event's (as the analyzer's chains name commits); its row changes are listed
+in [`UnitInfo::events`].
 
 **Ops.** Reads of mapped keys by the commands the analyzer judges (GET, GETEX, GETDEL, GETSET,
 MGET, HGET, HMGET, HGETALL; field reads are taken as reads of the whole value) → [`Op::Read`];
@@ -430,7 +432,8 @@ impl Extractor {
                 }
                 rows.push(event.seq);
                 let u = self.unit(RawUnit {
-                    seq: rows[0],
+                    // The Commit's own seq, as the analyzer's chains name commits.
+                    seq: event.seq,
                     last_seq: event.seq,
                     anchor: event.seq,
                     t: stamp.t,
