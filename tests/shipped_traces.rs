@@ -1,6 +1,8 @@
 //! Regression tests of the shipped traces (`traces/`): the incident is found as recorded — a
 //! stale set on `order:42`, CANCELLED served while the database says PAID — and the clean trace
-//! stays clean. Both through the CLI's `--expect`, the way a CI step uses it.
+//! stays clean, as recorded and under ±5 ms of jitter. Through the CLI's `--expect`, the way a CI
+//! step uses it, and through the regression API (`cachetape::Replay`), the way a project's own
+//! Rust test would.
 
 use std::path::PathBuf;
 
@@ -73,4 +75,56 @@ fn the_shipped_clean_trace_stays_clean() {
     // Clean with evidence: most hits are of rows the trace changes.
     assert!(doc["summary"]["share_verifiable"].as_f64().unwrap() > 0.9, "{}", doc["summary"]);
     assert!(doc["summary"]["commits"].as_u64().unwrap() > 100, "{}", doc["summary"]);
+}
+
+/// The regression API, as a project's own test would use it.
+#[test]
+fn the_regression_api_finds_the_incident_and_keeps_the_clean_trace_clean() {
+    use std::time::Duration;
+
+    let incident = cachetape::Replay::open(trace("incident.bin"))
+        .unwrap()
+        .perturb(Duration::from_millis(5))
+        .seed(1)
+        .run()
+        .unwrap();
+    assert!(!incident.is_clean(), "{incident}");
+    let on_42: Vec<_> = incident.stale_reads().iter().filter(|r| r.key == "order:42").collect();
+    assert!(!on_42.is_empty(), "{incident}");
+    for r in &on_42 {
+        assert_eq!(r.cause, cachetape::analyzer::Cause::StaleSet, "{r:?}");
+        assert!(r.served.contains("status=CANCELLED") && r.db.contains("status=PAID"), "{r:?}");
+        assert_eq!(r.margin_us, 0, "stale as recorded: {r:?}");
+    }
+    let text = incident.to_string();
+    assert!(text.contains("order:42") && text.contains("stale-set"), "{text}");
+
+    let clean = cachetape::Replay::open(trace("clean.bin"))
+        .unwrap()
+        .perturb(Duration::from_millis(5))
+        .seed(1)
+        .run()
+        .unwrap();
+    assert!(clean.is_clean(), "{clean}");
+    assert!(clean.is_exhaustive(), "every order within ±5ms was tried: {clean}");
+    assert!(clean.schedules() > 0);
+}
+
+#[test]
+fn replay_perturb_5ms_expectations_hold_for_the_shipped_traces() {
+    let replay = |name: &str, expect: &str| {
+        cachetape()
+            .args(["replay", "--perturb", "5ms"])
+            .arg(trace(name))
+            .args(["--expect", expect])
+            .output()
+            .unwrap()
+    };
+    let out = replay("incident.bin", "stale");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = replay("clean.bin", "clean");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("clean under ±5ms (exhaustive)"), "{stdout}");
+    assert_eq!(replay("clean.bin", "stale").status.code(), Some(1));
 }

@@ -57,6 +57,16 @@ fn shrink_keeps_at_most_5_percent_of_the_incident_and_reproduces_its_finding() {
         assert_eq!(same[field], target[field], "{field}");
     }
     cachetape().arg("analyze").arg(&small).args(["--expect", "stale"]).assert().code(0);
+
+    // The README's regression test, on the committed small trace: still caught under ±5ms.
+    let report = cachetape::Replay::open(&small)
+        .unwrap()
+        .perturb(std::time::Duration::from_millis(5))
+        .seed(1)
+        .run()
+        .unwrap();
+    assert!(!report.is_clean(), "{report}");
+    assert!(report.stale_reads().iter().any(|r| r.key == "order:42" && r.seq == seq), "{report}");
 }
 
 #[test]
