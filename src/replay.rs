@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use cachetape_analyzer::perturb::extract::{ComponentInfo, ExtractOptions, Extraction, Extractor};
 use cachetape_analyzer::perturb::{
-    CacheVal, Component, Coverage, DbVal, ExploreOptions, Found, Lane, explore_all,
+    CacheVal, Component, Coverage, DbVal, ExploreOptions, Found, Lane, check_schedule, explore_all,
     parse_schedule_id,
 };
 use cachetape_analyzer::report::Link;
@@ -70,14 +70,8 @@ impl fmt::Display for ReplayError {
     }
 }
 
-impl std::error::Error for ReplayError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ReplayError::Trace(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// The messages already say what failed and why: no further source to print.
+impl std::error::Error for ReplayError {}
 
 impl From<cachetape_tape::Error> for ReplayError {
     fn from(e: cachetape_tape::Error) -> Self {
@@ -356,6 +350,13 @@ impl Replay {
                 "schedule {id} orders {} units, component {component} has {}",
                 order.len(),
                 c.units.len()
+            )));
+        }
+        if let Err(why) = check_schedule(c, self.window_us, &order) {
+            return Err(ReplayError::Schedule(format!(
+                "schedule {id} is not an order the trace could have taken under ±{}: {why}; pass \
+                 the --perturb window it was found with",
+                format_window(self.window_us)
             )));
         }
         let reordered = reorder(&events, c, info, &order);
@@ -670,7 +671,7 @@ impl ReplayReport {
         if !self.is_clean() {
             return "stale".into();
         }
-        let w = window(self.window_us);
+        let w = format_window(self.window_us);
         if self.is_exhaustive() {
             return format!("clean under ±{w} (exhaustive)");
         }
@@ -782,8 +783,8 @@ impl ReplayReport {
     }
 }
 
-/// `5ms`, `500us`, `1.5ms`, `0`.
-fn window(us: Micros) -> String {
+/// A window for people: `5ms`, `500us`, `1.5ms`, `0`.
+pub fn format_window(us: Micros) -> String {
     match us {
         0 => "0".into(),
         _ if us % 1_000_000 == 0 => format!("{}s", us / 1_000_000),
@@ -814,7 +815,7 @@ const LIST_COMPONENTS: usize = 10;
 impl fmt::Display for ReplayReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::new();
-        let w = window(self.window_us);
+        let w = format_window(self.window_us);
         let _ = writeln!(out, "cachetape replay --perturb {w} {}", self.trace);
         let r = &self.recorded;
         let s = &r.summary;

@@ -8,6 +8,7 @@ mod binlog_import;
 mod demo_cli;
 mod monitor_capture;
 mod record_cli;
+mod replay_cases;
 mod shipped_traces;
 mod shrink_cli;
 mod trace_size;

@@ -30,7 +30,10 @@ const HTML_KEYS: usize = 20;
 const PROGRESS_AFTER: Duration = Duration::from_millis(500);
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let window_us = parse_duration_us(&args.perturb).context("--perturb")?;
+    let window_us = match args.perturb.trim() {
+        "0" => 0,
+        w => parse_duration_us(w).context("--perturb")?,
+    };
     anyhow::ensure!(window_us >= 0, "--perturb {}: the window cannot be negative", args.perturb);
     let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
     let (mapping, origin) = super::analyze::load_mapping(&args.trace, args.map.as_deref())?;
@@ -160,7 +163,7 @@ fn html_page(
     let _ = writeln!(
         section,
         r#"<section class="perturbation"><h2>Perturbation ±{}</h2>"#,
-        esc(&format_duration(report.window_us))
+        esc(&cachetape::replay::format_window(report.window_us))
     );
     let class = if report.is_clean() { "clean" } else { "stale" };
     let _ = writeln!(

@@ -1,0 +1,411 @@
+//! `cachetape replay --perturb W` on small hand-written traces — issue 6's acceptance: (a) a late
+//! invalidation 4 ms after its commit with no read in the gap is clean as recorded and found at
+//! 5 ms with a margin between 0 and 5 ms; (b) a stale-set race likewise; (c) events further apart
+//! than the window have one schedule and stay clean; (d) no schedule puts a SET before the commit
+//! of the value it writes. Also: byte-identical JSON for `--jobs 1` and `--jobs 2` on a trace
+//! with sampled components; every finding's `--schedule`, replayed through the full analyzer,
+//! flags that read; the regression API; `--expect`, the HTML page and the errors.
+
+use std::path::{Path, PathBuf};
+
+use cachetape_tape::{
+    Argv, Capture, Cell, Commit, EventBody, Header, RedisCommand, RowChange, RowImage, RowOp,
+    Source, SourceId, SourceKind, Value, Writer, WriterOptions,
+};
+
+use crate::util::cachetape;
+
+/// 2026-11-26 04:15:25 UTC.
+const T0: i64 = 1_795_666_525_000_000;
+const MS: i64 = 1_000;
+const CACHE: SourceId = SourceId(0);
+const DB: SourceId = SourceId(1);
+
+const MAPPING: &str = r#"[[rule]]
+key = "order:{id}"
+table = "shop.orders"
+column = "status"
+"#;
+
+const READER: &str = "10.0.0.9:40000";
+const OTHER: &str = "10.0.0.8:41000";
+const WRITER: &str = "10.0.0.7:51234";
+
+/// A trace of a Redis node `cache` and a MariaDB `db`, recorded live; times in µs after T0.
+struct Trace {
+    dir: tempfile::TempDir,
+    writer: Option<Writer<std::io::BufWriter<std::fs::File>>>,
+    txn: u64,
+}
+
+fn order(id: i64, status: &str) -> RowImage {
+    RowImage {
+        cells: vec![
+            Cell { column: "id".into(), value: Value::Int(id) },
+            Cell { column: "status".into(), value: Value::Bytes(status.as_bytes().to_vec()) },
+        ],
+    }
+}
+
+impl Trace {
+    fn new() -> Trace {
+        let dir = tempfile::tempdir().unwrap();
+        let mut header = Header::new(T0);
+        for (name, kind) in [("cache", SourceKind::Redis), ("db", SourceKind::MariaDb)] {
+            header.add_source(Source {
+                name: name.into(),
+                kind,
+                address: format!("{name}:1"),
+                version: None,
+                capture: Capture::Live,
+            });
+        }
+        let writer =
+            Writer::create(dir.path().join("case.bin"), &header, WriterOptions::default()).unwrap();
+        std::fs::write(dir.path().join("case.toml"), MAPPING).unwrap();
+        Trace { dir, writer: Some(writer), txn: 0 }
+    }
+
+    /// A Redis command by `client` at T0 + `at_us`.
+    fn redis(&mut self, at_us: i64, client: &str, args: &[&str]) -> &mut Self {
+        let t = T0 + at_us;
+        let command = RedisCommand {
+            db: 0,
+            client: client.into(),
+            server_us: t,
+            argv: Argv::from_parts(args.iter().map(|a| a.as_bytes())),
+            script: Vec::new(),
+        };
+        self.writer.as_mut().unwrap().append(CACHE, t + 50, EventBody::Redis(command)).unwrap();
+        self
+    }
+
+    /// An UPDATE of order `id`'s status, committed (received) at T0 + `at_us`.
+    fn update(&mut self, at_us: i64, id: i64, from: &str, to: &str) -> &mut Self {
+        let t = T0 + at_us;
+        self.txn += 1;
+        let secs = (t / 1_000_000) as u32;
+        let change = RowChange {
+            table: "shop.orders".into(),
+            op: RowOp::Update,
+            before: Some(order(id, from)),
+            after: Some(order(id, to)),
+            txn: self.txn,
+            header_secs: secs,
+        };
+        self.writer.as_mut().unwrap().append(DB, t, EventBody::Row(change)).unwrap();
+        let commit =
+            Commit { txn: self.txn, header_secs: secs, commit_us: None, gtid: None, xid: None };
+        self.writer.as_mut().unwrap().append(DB, t, EventBody::Commit(commit)).unwrap();
+        self
+    }
+
+    /// Closes the trace; returns its path.
+    fn finish(&mut self) -> PathBuf {
+        if let Some(w) = self.writer.take() {
+            w.finish().unwrap();
+        }
+        self.dir.path().join("case.bin")
+    }
+}
+
+/// `cachetape replay TRACE ARGS…`: (stdout, exit code); panics on an error exit.
+fn replay(trace: &Path, args: &[&str]) -> (String, i32) {
+    let out = cachetape().arg("replay").arg(trace).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(2), "replay {args:?} failed: {stderr}");
+    (String::from_utf8(out.stdout).unwrap(), out.status.code().unwrap())
+}
+
+fn replay_json(trace: &Path, args: &[&str]) -> (serde_json::Value, i32) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let (out, code) = replay(trace, &all);
+    (serde_json::from_str(&out).expect("one JSON document"), code)
+}
+
+/// Every finding's schedule, replayed through the full analyzer (`--schedule`), flags its read.
+fn every_schedule_flags_its_read(trace: &Path, window: &str, doc: &serde_json::Value) {
+    for f in doc["findings"].as_array().unwrap() {
+        let id = f["schedule"].as_str().unwrap();
+        let (replayed, code) = replay_json(trace, &["--perturb", window, "--schedule", id]);
+        let flagged: Vec<u64> = replayed["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["seq"].as_u64().unwrap())
+            .collect();
+        assert!(
+            flagged.contains(&f["seq"].as_u64().unwrap()),
+            "schedule {id} replayed through the analyzer does not flag read #{}: {flagged:?}\n{f}",
+            f["seq"]
+        );
+        assert_eq!(code, 1);
+    }
+}
+
+/// Cached while fresh; the commit supersedes it; the DEL comes 4 ms later; the next read comes
+/// after the DEL (a miss): no read falls inside the gap.
+fn late_invalidation(t: &mut Trace) -> PathBuf {
+    t.redis(0, READER, &["SETEX", "order:7", "300", "NEW"])
+        .redis(2 * MS, OTHER, &["GET", "order:7"])
+        .update(10 * MS, 7, "NEW", "PAID")
+        .redis(14 * MS, WRITER, &["DEL", "order:7"])
+        .redis(16 * MS, OTHER, &["GET", "order:7"])
+        .finish()
+}
+
+#[test]
+fn late_invalidation_is_clean_as_recorded_and_found_under_5ms() {
+    let mut t = Trace::new();
+    let trace = late_invalidation(&mut t);
+    let (text, code) = replay(&trace, &["--perturb", "0"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("verdict: clean under ±0 (exhaustive)"), "{text}");
+
+    let (text, code) = replay(&trace, &["--perturb", "5ms"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains(
+            "DEL order:7 from 10.0.0.7:51234 lands 2.0ms later, after GET order:7 from \
+             10.0.0.8:41000"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("margin: clean below 2.0ms, stale from 2.0ms"), "{text}");
+
+    let (doc, code) = replay_json(&trace, &["--perturb", "5ms"]);
+    assert_eq!(code, 1);
+    assert_eq!(doc["summary"]["verdict"], "stale");
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{doc}");
+    let f = &findings[0];
+    assert_eq!(f["key"], "order:7");
+    assert_eq!(f["client"], OTHER);
+    assert_eq!(f["seq"], 5);
+    assert_eq!(f["served"], "NEW");
+    assert_eq!(f["db"], "PAID");
+    assert_eq!(f["verdict"], "stale-possible");
+    assert_eq!(f["cause"], "late-invalidation");
+    let margin = f["margin_us"].as_i64().unwrap();
+    assert!(margin > 0 && margin < 5 * MS, "{f}");
+    assert_eq!(f["moves"][0]["moved"], 5);
+    assert_eq!(f["moves"][0]["past"], 4);
+    assert_eq!(f["moves"][0]["shift_us"], 2 * MS);
+    let roles: Vec<&str> =
+        f["chain"].as_array().unwrap().iter().map(|l| l["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["write", "superseded-by", "invalidation"]);
+    every_schedule_flags_its_read(&trace, "5ms", &doc);
+
+    // Below the margin it is clean again.
+    assert_eq!(replay(&trace, &["--perturb", "1900us"]).1, 0);
+}
+
+/// The commit lands first; the reader's SETEX of the old value comes 1 ms later and the
+/// writer's DEL 1 ms after that removes it; the next read (a miss) comes 8 ms later. Clean as
+/// recorded; if the DEL lands before the SETEX, the old value stays and the read is served it.
+fn stale_set(t: &mut Trace) -> PathBuf {
+    t.redis(0, READER, &["GET", "order:42"])
+        .update(10 * MS, 42, "CANCELLED", "PAID")
+        .redis(11 * MS, READER, &["SETEX", "order:42", "300", "CANCELLED"])
+        .redis(12 * MS, WRITER, &["DEL", "order:42"])
+        .redis(20 * MS, OTHER, &["GET", "order:42"])
+        .finish()
+}
+
+#[test]
+fn stale_set_is_clean_as_recorded_and_found_under_5ms() {
+    let mut t = Trace::new();
+    let trace = stale_set(&mut t);
+    let (doc, code) = replay_json(&trace, &["--perturb", "0"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["summary"]["verdict_text"], "clean under ±0 (exhaustive)");
+    let (doc, code) = replay_json(&trace, &["--perturb", "5ms"]);
+    assert_eq!(code, 1);
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{doc}");
+    let f = &findings[0];
+    assert_eq!((f["key"].as_str(), f["seq"].as_u64()), (Some("order:42"), Some(5)));
+    assert_eq!(f["cause"], "stale-set");
+    assert_eq!((f["served"].as_str(), f["db"].as_str()), (Some("CANCELLED"), Some("PAID")));
+    let margin = f["margin_us"].as_i64().unwrap();
+    assert!(margin > 0 && margin < 5 * MS, "{f}");
+    assert_eq!(f["age_us"], 10 * MS);
+    every_schedule_flags_its_read(&trace, "5ms", &doc);
+    let (text, _) = replay(&trace, &["--perturb", "5ms"]);
+    assert!(
+        text.contains(
+            "SETEX order:42 → CANCELLED from 10.0.0.9:40000 lands 1.0ms later, after DEL \
+             order:42 from 10.0.0.7:51234"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn events_further_apart_than_the_window_have_one_schedule() {
+    let mut t = Trace::new();
+    let trace = t
+        .redis(0, READER, &["SETEX", "order:3", "300", "NEW"])
+        .redis(10 * MS, OTHER, &["GET", "order:3"])
+        .update(20 * MS, 3, "NEW", "PAID")
+        .redis(30 * MS, WRITER, &["DEL", "order:3"])
+        .redis(40 * MS, OTHER, &["GET", "order:3"])
+        .redis(50 * MS, OTHER, &["SETEX", "order:3", "300", "PAID"])
+        .redis(60 * MS, READER, &["GET", "order:3"])
+        .finish();
+    let (doc, code) = replay_json(&trace, &["--perturb", "5ms"]);
+    assert_eq!(code, 0, "{doc}");
+    let s = &doc["summary"];
+    assert_eq!(s["components"], 1);
+    assert_eq!(s["schedules"], 1);
+    assert_eq!(s["verdict_text"], "clean under ±5ms (exhaustive)");
+    assert!(doc["findings"].as_array().unwrap().is_empty());
+}
+
+/// The commit of PAID, the reader's SET of PAID 1 ms later (a value it can only have read after
+/// that commit), another client's GET 1 ms after that. The GET may run before the commit, but
+/// the SET may not: so no order serves the GET anything before the commit.
+fn causality(t: &mut Trace) -> PathBuf {
+    t.redis(0, OTHER, &["GET", "order:5"])
+        .update(10 * MS, 5, "NEW", "PAID")
+        .redis(11 * MS, READER, &["SET", "order:5", "PAID"])
+        .redis(12 * MS, OTHER, &["GET", "order:5"])
+        .finish()
+}
+
+#[test]
+fn no_schedule_puts_a_set_before_the_commit_of_its_value() {
+    let mut t = Trace::new();
+    let trace = causality(&mut t);
+    let (doc, code) = replay_json(&trace, &["--perturb", "5ms"]);
+    assert_eq!(code, 0, "{doc}");
+    assert!(doc["findings"].as_array().unwrap().is_empty(), "{doc}");
+    // The schedules the window alone would allow (units: GET, COMMIT, SET, GET): putting the SET
+    // and the second GET before the commit is refused by name.
+    let id = cachetape::analyzer::perturb::schedule_id(0, &[0, 2, 3, 1]);
+    let out = cachetape()
+        .arg("replay")
+        .arg(&trace)
+        .args(["--perturb", "5ms", "--schedule", &id])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not an order the trace could have taken under ±5ms"), "{stderr}");
+    // The same order through the API, and the recorded order, which replays clean.
+    let replay = cachetape::Replay::open(&trace).unwrap().perturb(ms(5));
+    assert!(replay.replay_schedule(&id).is_err());
+    let recorded = cachetape::analyzer::perturb::schedule_id(0, &[0, 1, 2, 3]);
+    assert!(replay.replay_schedule(&recorded).unwrap().report.is_clean());
+}
+
+fn ms(n: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(n)
+}
+
+/// Several keys, each with clients racing within a few ms: components too large for a small
+/// budget are sampled.
+fn busy(t: &mut Trace) -> PathBuf {
+    let clients = ["10.0.0.1:1", "10.0.0.2:2", "10.0.0.3:3", "10.0.0.4:4"];
+    let statuses = ["A", "B", "C", "D", "E", "F"];
+    for key in 0..4i64 {
+        let base = key * 100 * MS;
+        let name = format!("order:{key}");
+        t.redis(base, clients[0], &["SETEX", &name, "300", "A"]);
+        for step in 0..5i64 {
+            let at = base + MS + step * 700;
+            let (from, to) = (statuses[step as usize], statuses[step as usize + 1]);
+            t.update(at, key, from, to);
+            t.redis(at + 200, clients[(step % 4) as usize], &["GET", &name]);
+            t.redis(at + 400, clients[((step + 1) % 4) as usize], &["SETEX", &name, "300", to]);
+            t.redis(at + 500, clients[((step + 2) % 4) as usize], &["DEL", &name]);
+            t.redis(at + 600, clients[((step + 3) % 4) as usize], &["GET", &name]);
+        }
+    }
+    t.finish()
+}
+
+#[test]
+fn json_is_byte_identical_for_any_jobs_and_every_schedule_flags_its_read() {
+    let mut t = Trace::new();
+    let trace = busy(&mut t);
+    let args = ["--perturb", "5ms", "--budget", "50", "--seed", "7", "--format", "json"];
+    let mut one = args.to_vec();
+    one.extend(["--jobs", "1"]);
+    let mut two = args.to_vec();
+    two.extend(["--jobs", "2"]);
+    let (a, code) = replay(&trace, &one);
+    let (b, _) = replay(&trace, &two);
+    assert_eq!(a, b, "--jobs 1 and --jobs 2 differ");
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&a).unwrap();
+    assert_eq!(doc["summary"]["components"], 4);
+    assert!(doc["summary"]["components_sampled"].as_u64().unwrap() >= 1, "{}", doc["summary"]);
+    let sampled = &doc["summary"]["sampled"][0];
+    assert!(sampled["tried"].as_u64().unwrap() <= 50, "{sampled}");
+    assert!(sampled["about"].as_u64().unwrap() > 50, "{sampled}");
+    assert!(
+        doc["summary"]["verdict_text"] == "stale"
+            || !doc["findings"].as_array().unwrap().is_empty()
+    );
+    every_schedule_flags_its_read(&trace, "5ms", &doc);
+    // The text names the sampled components with their coverage.
+    let (text, _) = replay(&trace, &["--perturb", "5ms", "--budget", "50", "--seed", "7"]);
+    assert!(text.contains("sampled ") && text.contains(" of about "), "{text}");
+}
+
+#[test]
+fn the_regression_api_reports_what_the_cli_prints() {
+    let mut t = Trace::new();
+    let trace = stale_set(&mut t);
+    let report = cachetape::Replay::open(&trace)
+        .unwrap()
+        .perturb(ms(5))
+        .seed(1)
+        .jobs(2)
+        .budget(1_000)
+        .run()
+        .unwrap();
+    assert!(!report.is_clean());
+    let stale = report.stale_reads();
+    assert_eq!(stale.len(), 1);
+    assert_eq!(stale[0].key, "order:42");
+    assert_eq!(stale[0].cause, cachetape::analyzer::Cause::StaleSet);
+    assert_eq!(stale[0].verdict, cachetape::analyzer::Verdict::StalePossible);
+    assert!(stale[0].story[0].starts_with("SETEX order:42 → CANCELLED"), "{:?}", stale[0].story);
+    let (text, _) = replay(&trace, &["--perturb", "5ms", "--budget", "1000"]);
+    assert_eq!(report.to_string(), text);
+    let clean = cachetape::Replay::open(&trace).unwrap().run().unwrap();
+    assert!(clean.is_clean() && clean.is_exhaustive(), "{clean}");
+    assert_eq!(clean.verdict(), "clean under ±0 (exhaustive)");
+    // A mapping given explicitly; a missing one is an error that says so.
+    let err = cachetape::Replay::open(&trace).unwrap().map("/nonexistent.toml").run().unwrap_err();
+    assert!(err.to_string().contains("/nonexistent.toml does not exist"), "{err}");
+    assert!(cachetape::Replay::open("/nonexistent.bin").is_err());
+}
+
+#[test]
+fn expect_html_and_bad_input() {
+    let mut t = Trace::new();
+    let trace = stale_set(&mut t);
+    assert_eq!(replay(&trace, &["--perturb", "5ms", "--expect", "stale"]).1, 0);
+    assert_eq!(replay(&trace, &["--perturb", "5ms", "--expect", "clean"]).1, 1);
+    assert_eq!(replay(&trace, &["--expect", "clean"]).1, 0);
+    let html = trace.with_extension("html");
+    let html_arg = html.display().to_string();
+    replay(&trace, &["--perturb", "5ms", "--html", &html_arg]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<h2>Perturbation ±5ms</h2>") && page.contains("stale-set"), "{page}");
+    assert!(page.trim_end().ends_with("</html>"));
+    for (args, message) in [
+        (&["--perturb", "5 parsecs"][..], "unknown unit"),
+        (&["--perturb", "5ms", "--schedule", "nonsense"][..], "schedule"),
+        (&["--perturb", "5ms", "--schedule", "c9-n1"][..], "names component 9"),
+    ] {
+        let out = cachetape().arg("replay").arg(&trace).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}
