@@ -367,8 +367,9 @@ pub struct DemoArgs {
 
 /// `cachetape shrink`.
 #[derive(Debug, Args)]
-#[command(after_help = "The finding number is the `#N` before each stale read in `analyze`'s \
-    report (the read's position in the trace; `seq` in --format json). The result keeps the \
+#[command(after_help = "The finding number is the `#N` analyze and replay print for each stale \
+    read (the read's position in the trace; `seq` in --format json), not replay's list number. \
+    The result keeps the \
     events' numbers, so the read is #N in the small trace too.\n\nExample:\n  cachetape shrink \
     incident.bin --finding 2003 -o order42.bin")]
 pub struct ShrinkArgs {
@@ -389,6 +390,13 @@ pub struct ShrinkArgs {
     /// At most this many candidate analyses in the delta-debugging stage.
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     pub max_tests: usize,
+    /// Shrink a finding of `replay --perturb W` (a read stale only in some order within ±W):
+    /// each candidate is searched again with the same window and seed.
+    #[arg(long, value_name = "W")]
+    pub perturb: Option<String>,
+    /// The perturbation search's seed (with --perturb; as given to replay).
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
 }
 
 /// `cachetape replay`.

@@ -5,6 +5,9 @@ A [`Target`] is a finding as the reports print it — key, cause, served and DB 
 shrinker cuts the trace in three stages, each candidate checked by a test the caller gives (the
 CLI re-runs the analysis in process: [`analysis_test`]):
 
+The same works for a finding of the perturbation search (`replay --perturb W`): the test then
+re-runs the search on the candidate ([`Target::of_perturbed`]).
+
 1. **keys**: only the finding's key and the row it maps to — Redis commands (and script calls)
    touching the key, with the MULTI/EXEC around them; row changes of that row and their commits;
    snapshots and keyspace notices of the key; plus every clock probe and gap (the timeline and the
@@ -57,6 +60,35 @@ impl Target {
             db: finding.db.clone(),
             verdict: finding.verdict,
         }
+    }
+
+    /// The target a perturbation finding makes (`cachetape replay --perturb W`).
+    pub fn of_perturbed(read: &crate::PerturbedRead) -> Target {
+        Target {
+            key: read.key.clone(),
+            node: read.node.clone(),
+            redis_db: read.redis_db,
+            cause: read.cause,
+            served: read.served.clone(),
+            db: read.db.clone(),
+            verdict: read.verdict,
+        }
+    }
+
+    /// The first perturbation finding among `reads` that is this target.
+    pub fn find_in_perturbed<'r>(
+        &self,
+        reads: &'r [crate::PerturbedRead],
+    ) -> Option<&'r crate::PerturbedRead> {
+        reads.iter().find(|r| {
+            r.key == self.key
+                && r.node == self.node
+                && r.redis_db == self.redis_db
+                && r.cause == self.cause
+                && r.served == self.served
+                && r.db == self.db
+                && r.verdict == self.verdict
+        })
     }
 
     /// The first finding among `findings` that is this target.

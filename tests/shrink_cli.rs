@@ -95,3 +95,47 @@ fn shrink_names_the_findings_when_the_number_is_not_one() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no stale read"));
 }
+
+/// The perturbation findings of `replay --perturb 5ms` on `trace`, from its JSON.
+fn perturbed(trace: &std::path::Path) -> Vec<serde_json::Value> {
+    let out = cachetape()
+        .args(["replay", "--perturb", "5ms", "--format", "json"])
+        .arg(trace)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    doc["findings"].as_array().unwrap().clone()
+}
+
+#[test]
+fn shrink_perturb_keeps_a_read_that_only_a_reordering_makes_stale() {
+    // A read of the incident that is fresh as recorded and stale in some order within ±5ms.
+    let all = perturbed(&incident());
+    let target = all
+        .iter()
+        .find(|f| f["verdict"] == "stale-possible" && f["margin_us"].as_i64().unwrap() > 0)
+        .expect("a perturbation-only finding in the incident");
+    let seq = target["seq"].as_u64().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("jitter.bin");
+    let out = cachetape()
+        .arg("shrink")
+        .arg(incident())
+        .args(["--perturb", "5ms", "--finding", &seq.to_string(), "-o"])
+        .arg(&small)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("under --perturb 5ms"), "{stdout}");
+
+    let before = Reader::open(incident()).unwrap().count();
+    let kept = Reader::open(&small).unwrap().count();
+    assert!(kept * 20 <= before, "kept {kept} of {before}:\n{stdout}");
+    let again = perturbed(&small);
+    let same = again.iter().find(|f| f["seq"] == seq).expect("the finding in the small trace");
+    for field in ["key", "cause", "verdict", "served", "db"] {
+        assert_eq!(same[field], target[field], "{field}");
+    }
+    assert!(same["margin_us"].as_i64().unwrap() > 0, "still only under jitter: {same}");
+}

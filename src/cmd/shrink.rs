@@ -4,19 +4,23 @@
 the events' sequence numbers kept), then reads the written file back and analyzes it to prove the
 finding is still there.
 
-Each candidate is checked by re-running the as-recorded analysis in process: the same key, cause,
+Each candidate is checked by re-running the as-recorded analysis in process — or, with
+`--perturb W`, the perturbation search with the same window and seed (`cachetape::Replay`, which
+reads traces from files: each candidate is written to a scratch file) — and the same key, cause,
 served and DB value and verdict must appear. Exit codes: 0 when the small trace reproduces the
 finding, 2 on any error (no such finding, the read-back check failing).
 */
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
-use cachetape::shrink::{Target, analysis_test, analyze_events, shrink};
+use cachetape::shrink::{Target, analyze_events, shrink};
+use cachetape::{PerturbedRead, Replay, ReplayReport};
 use cachetape_analyzer::report::StaleRead;
-use cachetape_analyzer::{AnalysisOptions, TimelineOptions};
-use cachetape_tape::{Event, Reader, Writer, WriterOptions};
+use cachetape_analyzer::{AnalysisOptions, Mapping, TimelineOptions};
+use cachetape_tape::{Event, Header, Reader, Writer, WriterOptions, format_duration};
 
 use super::{bytes, thousands};
 use crate::cli::ShrinkArgs;
@@ -51,42 +55,153 @@ pub fn read_all(path: &Path) -> anyhow::Result<(cachetape_tape::Header, Vec<Even
     Ok((header, events))
 }
 
+/// How each candidate is checked: the as-recorded analysis, or the perturbation search.
+enum Check {
+    Recorded,
+    Perturbed { window: Duration, seed: u64 },
+}
+
+/// What the checks share.
+struct Checker<'a> {
+    check: &'a Check,
+    header: &'a Header,
+    mapping: &'a Mapping,
+    origin: &'a str,
+    options: &'a AnalysisOptions,
+    db_lag: Duration,
+    scratch: PathBuf,
+}
+
+impl Checker<'_> {
+    /// Every finding of the events, as (seq, described, target).
+    fn findings(&self, path: &Path) -> anyhow::Result<Vec<(u64, String, Target)>> {
+        match self.check {
+            Check::Recorded => {
+                let (header, events) = read_all(path)?;
+                let report = analyze_events(&header, self.mapping, self.options, &events)
+                    .with_context(|| format!("analyzing {}", path.display()))?;
+                Ok(report.findings.iter().map(|f| (f.seq, describe(f), Target::of(f))).collect())
+            }
+            Check::Perturbed { window, seed } => {
+                let report = self.replay(path, *window, *seed)?;
+                Ok(report
+                    .stale_reads()
+                    .iter()
+                    .map(|r| (r.seq, describe_perturbed(r), Target::of_perturbed(r)))
+                    .collect())
+            }
+        }
+    }
+
+    fn replay(&self, path: &Path, window: Duration, seed: u64) -> anyhow::Result<ReplayReport> {
+        Replay::open(path)?
+            .mapping(self.mapping.clone(), self.origin)
+            .perturb(window)
+            .seed(seed)
+            .db_lag(self.db_lag)
+            .run()
+            .with_context(|| format!("replaying {}", path.display()))
+    }
+
+    /// Whether `events` still show `target`.
+    fn holds(&self, target: &Target, events: &[Event]) -> bool {
+        match self.check {
+            Check::Recorded => analyze_events(self.header, self.mapping, self.options, events)
+                .is_ok_and(|r| target.find_in(&r.findings).is_some()),
+            Check::Perturbed { window, seed } => {
+                // The search reads traces from files: each candidate is written to scratch.
+                let written = (|| -> anyhow::Result<()> {
+                    let mut w =
+                        Writer::create(&self.scratch, self.header, WriterOptions::default())?;
+                    for e in events {
+                        w.append_event(e)?;
+                    }
+                    w.finish()?;
+                    Ok(())
+                })();
+                written.is_ok()
+                    && self
+                        .replay(&self.scratch, *window, *seed)
+                        .is_ok_and(|r| target.find_in_perturbed(r.stale_reads()).is_some())
+            }
+        }
+    }
+}
+
+fn describe_perturbed(r: &PerturbedRead) -> String {
+    let margin = if r.margin_us == 0 {
+        "stale as recorded".to_string()
+    } else {
+        format!("stale from ±{}", format_duration(r.margin_us))
+    };
+    format!(
+        "#{} {} read by {}: served {}, db {} ({} {}; {margin})",
+        r.seq, r.key, r.client, r.served, r.db, r.verdict, r.cause
+    )
+}
+
 pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
     let seq = finding_number(&args.finding)?;
     let (mapping, origin) = super::analyze::load_mapping(&args.trace, args.map.as_deref())?;
     let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
     let options = AnalysisOptions {
         timeline: TimelineOptions { db_lag_us },
-        mapping_origin: origin,
+        mapping_origin: origin.clone(),
         ..AnalysisOptions::default()
     };
+    let check = match &args.perturb {
+        None => Check::Recorded,
+        Some(w) => {
+            let us = parse_duration_us(w).context("--perturb")?;
+            if us < 0 {
+                bail!("--perturb {w}: a window cannot be negative");
+            }
+            Check::Perturbed { window: Duration::from_micros(us as u64), seed: args.seed }
+        }
+    };
+    let scratch_dir = tempfile::tempdir().context("cannot make a scratch directory")?;
     let name = args.trace.display().to_string();
     let (header, events) = read_all(&args.trace)?;
-    let report = analyze_events(&header, &mapping, &options, &events)
-        .with_context(|| format!("analyzing {name}"))?;
-    let Some(finding) = report.findings.iter().find(|f| f.seq == seq) else {
-        if report.findings.is_empty() {
-            bail!("{name} has no stale read as recorded: there is no finding to shrink towards");
+    let checker = Checker {
+        check: &check,
+        header: &header,
+        mapping: &mapping,
+        origin: &origin,
+        options: &options,
+        db_lag: Duration::from_micros(db_lag_us.max(0) as u64),
+        scratch: scratch_dir.path().join("candidate.bin"),
+    };
+    let how = match &args.perturb {
+        None => "as recorded".to_string(),
+        Some(w) => format!("under --perturb {w} (seed {})", args.seed),
+    };
+    let findings = checker.findings(&args.trace)?;
+    let Some((_, described, target)) = findings.iter().find(|(s, _, _)| *s == seq) else {
+        if findings.is_empty() {
+            bail!("{name} has no stale read {how}: there is no finding to shrink towards");
         }
-        let list: Vec<String> = report
-            .findings
+        let list: Vec<String> = findings
             .iter()
             .take(8)
-            .map(|f| format!("#{} ({}, {})", f.seq, f.key, f.cause))
+            .map(|(s, _, t)| format!("#{s} ({}, {})", t.key, t.cause))
             .collect();
         bail!(
-            "{name} has no finding #{seq}; its findings are {}{} — `cachetape analyze {name}` \
+            "{name} has no finding #{seq} {how}; its findings are {}{} — `cachetape {} {name}` \
              lists them all",
             list.join(", "),
-            if report.findings.len() > 8 { ", …" } else { "" }
+            if findings.len() > 8 { ", …" } else { "" },
+            match &args.perturb {
+                None => "analyze".to_string(),
+                Some(w) => format!("replay --perturb {w}"),
+            }
         );
     };
-    let target = Target::of(finding);
-    println!("finding    {}", describe(finding));
+    let target = target.clone();
+    println!("finding    {described}");
     let original = events.len();
-    let mut test = analysis_test(&header, &mapping, &options, &target);
+    let mut test = |events: &[Event]| checker.holds(&target, events);
     let shrunk = shrink(&header, &mapping, &target, events, args.max_tests, &mut test)
-        .with_context(|| format!("shrinking {name} towards finding #{seq}"))?;
+        .with_context(|| format!("shrinking {name} towards finding #{seq} {how}"))?;
     let mut before = original;
     for stage in &shrunk.stages {
         println!(
@@ -117,24 +232,26 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write {}", map_path.display()))?;
         format!("mapping written to {}", map_path.display())
     };
-    let (small_header, small_events) = read_all(&args.output)?;
-    let check = analyze_events(&small_header, &mapping, &options, &small_events)
-        .with_context(|| format!("analyzing the written {out}"))?;
-    let Some(again) = target.find_in(&check.findings) else {
+    let kept = read_all(&args.output)?.1.len();
+    let again = checker.findings(&args.output)?;
+    let Some((_, described, _)) = again.iter().find(|(_, _, t)| *t == target) else {
         bail!(
-            "{out} was written but its analysis no longer shows the finding; this is a bug in \
+            "{out} was written but its check no longer shows the finding; this is a bug in \
              shrink — please report it with the original trace"
         );
     };
     let size = std::fs::metadata(&args.output).map(|m| m.len()).unwrap_or(0);
     println!(
         "wrote      {out}: {} of {} events ({:.2}%), {}; {map_note}",
-        thousands(small_events.len() as u64),
+        thousands(kept as u64),
         thousands(original as u64),
-        100.0 * small_events.len() as f64 / original.max(1) as f64,
+        100.0 * kept as f64 / original.max(1) as f64,
         bytes(size)
     );
-    println!("verified   read back and analyzed: {}", describe(again));
-    println!("next       cachetape analyze {out}");
+    println!("verified   read back and checked {how}: {described}");
+    match &args.perturb {
+        None => println!("next       cachetape analyze {out}"),
+        Some(w) => println!("next       cachetape replay --perturb {w} {out}"),
+    }
     Ok(ExitCode::SUCCESS)
 }
