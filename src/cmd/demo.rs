@@ -133,7 +133,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     for w in &summary.recording.warnings {
         println!("warning:  {w}");
     }
-    println!("next:     cachetape analyze {trace}");
+    println!("next:     cachetape replay --perturb 5ms {trace}");
+    println!("          cachetape analyze {trace}");
     Ok(ExitCode::SUCCESS)
 }
 
