@@ -430,8 +430,18 @@ async fn traffic(shop: Arc<Shop>) -> Result<Option<IncidentLog>, DemoError> {
     if let Some(pause) = config.turns {
         tasks.spawn(turns(shop.clone(), pause));
     }
-    let incident = incident_conns
-        .map(|(reader, writer)| tokio::spawn(incident(shop.clone(), started, reader, writer)));
+    let incident = incident_conns.map(|(reader, writer)| {
+        let shop = shop.clone();
+        tokio::spawn(async move {
+            let result = incident(shop.clone(), started, reader, writer).await;
+            // However it ended, the clock may now stop the shop; a failure stops it at once.
+            if result.is_err() {
+                shop.stop.store(true, Ordering::Relaxed);
+            }
+            shop.incident_done.store(true, Ordering::Relaxed);
+            result
+        })
+    });
     tasks.spawn(clock(shop.clone(), started));
 
     let mut first_error = None;
