@@ -61,7 +61,9 @@ pub struct IncidentLog {
     pub committed: String,
     /// From the writer's hand-over (commit and invalidation done) to the SETEX's reply.
     pub setex_after_commit: Duration,
-    /// The reader's GETs of `order:42` after its SETEX that were served `CANCELLED`.
+    /// The reader's GETs of `order:42` after its SETEX.
+    pub rereads: usize,
+    /// Of which served `CANCELLED`.
     pub stale_rereads: usize,
 }
 
@@ -707,6 +709,7 @@ async fn incident(
         cached,
         committed,
         setex_after_commit,
+        rereads: INCIDENT_REREADS,
         stale_rereads,
     })
 }

@@ -120,7 +120,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             status(&i.cached),
             status(&i.committed),
             i.stale_rereads,
-            3,
+            i.rereads,
             status(&i.cached)
         );
     }
