@@ -1,8 +1,9 @@
 //! `cachetape demo` end to end on private servers: the exact command `traces/README.md` documents
 //! for the shipped incident, run again into a temporary file, records a trace in which the same
-//! finding appears (a stale set on `order:42`: CANCELLED served, the database PAID); the
-//! double-delete protocol's second DEL ends the same poisoning; a missing server binary is an
-//! error naming the package.
+//! finding appears (a stale set on `order:42`: CANCELLED served, the database PAID), and the clean
+//! trace's command records a trace clean as recorded and under ±5 ms; the double-delete
+//! protocol's second DEL ends the same poisoning; a missing server binary is an error naming the
+//! package.
 
 use std::path::{Path, PathBuf};
 
@@ -75,6 +76,24 @@ fn re_recording_the_documented_incident_command_finds_the_same_stale_set() {
     // Background traffic is there too: other orders read and written.
     let s = &doc["summary"];
     assert!(s["commits"].as_u64().unwrap() > 50 && s["reads"].as_u64().unwrap() > 500, "{s}");
+}
+
+#[test]
+fn re_recording_the_documented_clean_command_stays_clean_under_5ms() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("clean.bin");
+    let stdout = run_demo(&documented_demo("clean.bin", &trace));
+    assert!(stdout.contains("taking turns"), "{stdout}");
+    assert!(!stdout.contains("incident:"), "{stdout}");
+    cachetape().arg("analyze").arg(&trace).args(["--expect", "clean"]).assert().code(0);
+    let out = cachetape()
+        .args(["replay", "--perturb", "5ms", "--expect", "clean"])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert!(report.contains("clean under ±5ms"), "{report}");
 }
 
 #[test]
