@@ -333,7 +333,7 @@ pub struct DemoArgs {
     /// TTL of cached values (whole seconds).
     #[arg(long, default_value = "300s", value_name = "DURATION")]
     pub ttl: String,
-    /// Script the stale set on order:42 (default in delete-after-write mode).
+    /// Script the stale set on order:42 (the default in delete-after-write mode without --turns).
     #[arg(long, overrides_with = "no_incident")]
     pub incident: bool,
     /// No scripted incident.
