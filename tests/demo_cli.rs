@@ -105,7 +105,7 @@ fn double_delete_ends_the_poisoning_with_its_second_del() {
         "--mode",
         "double-delete",
         "--delay",
-        "150ms",
+        "300ms",
         "--incident",
         "--readers",
         "2",
@@ -124,7 +124,7 @@ fn double_delete_ends_the_poisoning_with_its_second_del() {
     .chain([trace.display().to_string()])
     .collect();
     let stdout = run_demo(&args);
-    assert!(stdout.contains("double-delete (delay 150 ms)"), "{stdout}");
+    assert!(stdout.contains("double-delete (delay 300 ms)"), "{stdout}");
     let doc = analyze(&trace);
     incident_findings(&doc);
     let key = doc["keys"].as_array().unwrap().iter().find(|k| k["key"] == "order:42").unwrap();
