@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::closest::Solver;
 use super::eval::{self, Judged, ReadOutcome, State};
 use super::model::{CacheVal, Component, Coverage, Found, Move, Outcome, Us};
-use super::space::Space;
+use super::space::{Masks, Space};
 
 pub use super::id::{parse_schedule_id, schedule_id};
 
@@ -157,9 +157,25 @@ struct Best {
     schedule: Vec<u32>,
 }
 
+/// The frontier of a search over at most 64 units, as bit masks (bit `u` = unit `u`).
+struct Small {
+    masks: Masks,
+    /// Units scheduled.
+    done: u64,
+    /// Per depth: the units a normal form may not append now (each is independent of every
+    /// unit after the last one it depends on, and one of those is recorded later) — a sleep set.
+    blocked: Vec<u64>,
+    /// Per scheduled unit: the units the class order puts before it (transitively).
+    closure: Vec<u64>,
+    /// Per depth: (inversions, largest shift) every schedule of the class of any completion of
+    /// the prefix must have — lower bounds that spare the exact program most leaves.
+    bound: Vec<(u32, Us)>,
+}
+
 /// One component's search.
 struct Search<'s, 'c> {
     space: &'s Space<'c>,
+    small: Option<Small>,
     scheduled: Vec<bool>,
     prefix: Vec<u32>,
     lo: usize,
@@ -192,8 +208,24 @@ impl<'s, 'c> Search<'s, 'c> {
             .max()
             .unwrap_or(0)
             .max(c.reads.len());
+        let small = space.masks().map(|masks| Small {
+            masks,
+            done: 0,
+            blocked: {
+                let mut v = Vec::with_capacity(space.n + 1);
+                v.push(0);
+                v
+            },
+            closure: vec![0; space.n],
+            bound: {
+                let mut v = Vec::with_capacity(space.n + 1);
+                v.push((0, Us::MIN));
+                v
+            },
+        });
         Search {
             space,
+            small,
             scheduled: vec![false; space.n],
             prefix: Vec::with_capacity(space.n),
             lo: 0,
@@ -212,19 +244,102 @@ impl<'s, 'c> Search<'s, 'c> {
 
     #[inline]
     fn push(&mut self, u: u32) {
-        self.scheduled[u as usize] = true;
         self.prefix.push(u);
-        self.lo_stack.push(self.lo);
-        self.lo = self.space.advance(&self.scheduled, self.lo);
+        if let Some(small) = &mut self.small {
+            let m = &small.masks;
+            let bit = 1u64 << u;
+            let dep = m.dep[u as usize];
+            let below = m.below[u as usize];
+            let b = *small.blocked.last().unwrap_or(&0);
+            small.blocked.push((b | below) & !dep);
+            let mut before = small.done & dep;
+            let mut closure = before;
+            while before != 0 {
+                let c = before.trailing_zeros() as usize;
+                before &= before - 1;
+                closure |= small.closure[c];
+            }
+            small.closure[u as usize] = closure;
+            small.done |= bit;
+            let (mut inv, mut shift) = *small.bound.last().unwrap_or(&(0, Us::MIN));
+            let mut forced = closure & !below & !bit;
+            if forced != 0 {
+                inv += forced.count_ones();
+                let t = &self.space.t;
+                while forced != 0 {
+                    let c = forced.trailing_zeros() as usize;
+                    forced &= forced - 1;
+                    shift = shift.max(t[c].saturating_sub(t[u as usize]));
+                }
+            }
+            small.bound.push((inv, shift));
+        } else {
+            self.scheduled[u as usize] = true;
+            self.lo_stack.push(self.lo);
+            self.lo = self.space.advance(&self.scheduled, self.lo);
+        }
         self.state.push(self.space.c, u);
     }
 
     #[inline]
     fn pop(&mut self) {
         if let Some(u) = self.prefix.pop() {
-            self.scheduled[u as usize] = false;
-            self.lo = self.lo_stack.pop().unwrap_or(0);
+            if let Some(small) = &mut self.small {
+                small.done &= !(1u64 << u);
+                small.blocked.pop();
+                small.bound.pop();
+            } else {
+                self.scheduled[u as usize] = false;
+                self.lo = self.lo_stack.pop().unwrap_or(0);
+            }
             self.state.pop();
+        }
+    }
+
+    /// Appends to `cand` the units a normal form may append to the prefix.
+    #[inline]
+    fn children(&mut self) {
+        if let Some(small) = &self.small {
+            let full = self.space.masks_full();
+            let blocked = *small.blocked.last().unwrap_or(&0);
+            let masks = &small.masks;
+            let mut m = full & !small.done & !blocked;
+            while m != 0 {
+                let u = m.trailing_zeros();
+                m &= m - 1;
+                if masks.pred[u as usize] & !small.done != 0 {
+                    continue;
+                }
+                // Skip a dead end: a unit left asleep that nothing can wake (every unscheduled
+                // unit dependent on it must come after it).
+                let done = small.done | 1 << u;
+                let mut asleep =
+                    (blocked | masks.below[u as usize]) & !masks.dep[u as usize] & !done;
+                let mut dead = false;
+                while asleep != 0 {
+                    let v = asleep.trailing_zeros() as usize;
+                    asleep &= asleep - 1;
+                    if masks.dep[v] & !done & !masks.succ[v] == 0 {
+                        dead = true;
+                        break;
+                    }
+                }
+                if !dead {
+                    self.cand.push(u);
+                }
+            }
+        } else {
+            let start = self.cand.len();
+            self.space.ready(&self.scheduled, self.lo, &mut self.cand);
+            let mut keep = start;
+            for i in start..self.cand.len() {
+                let a = self.cand[i];
+                if self.space.normal_form_allows(&self.prefix, a) {
+                    self.cand[keep] = a;
+                    keep += 1;
+                }
+            }
+            self.cand.truncate(keep);
         }
     }
 
@@ -233,6 +348,7 @@ impl<'s, 'c> Search<'s, 'c> {
         while !self.prefix.is_empty() {
             self.pop();
         }
+        self.cand.clear();
         self.best.iter_mut().for_each(|b| *b = None);
         self.margin.iter_mut().for_each(|m| *m = Us::MAX);
         self.evaluated = 0;
@@ -247,13 +363,15 @@ impl<'s, 'c> Search<'s, 'c> {
         if self.state.stale.is_empty() {
             return;
         }
-        // Nothing beats the recorded order (0 inversions, shift 0).
-        if self
-            .state
-            .stale
-            .iter()
-            .all(|&r| matches!(&self.best[r as usize], Some(b) if b.inversions == 0))
-        {
+        // Skip the exact program when no stale read can gain: its best has fewer inversions
+        // than every schedule of this class, and its margin is no larger than the class's.
+        let (inv, shift) =
+            self.small.as_ref().and_then(|s| s.bound.last().copied()).unwrap_or((0, Us::MIN));
+        if self.state.stale.iter().all(|&r| {
+            let r = r as usize;
+            matches!(&self.best[r], Some(b) if b.inversions < inv || b.inversions == 0)
+                && self.margin[r] <= shift.max(0)
+        }) {
             return;
         }
         let closest = self.solver.solve(self.space, &self.prefix, &mut self.closest);
@@ -278,34 +396,25 @@ impl<'s, 'c> Search<'s, 'c> {
         let n = self.space.n;
         let node_cap = budget.saturating_mul(NODES_PER_LEAF).saturating_add(1 << 20);
         let mut nodes = 0u64;
-        // Frames: (first candidate, end of candidates, next candidate) in `cand`.
+        // Frames: (first child, end of children, next child) in `cand`.
         let mut frames: Vec<(usize, usize, usize)> = Vec::with_capacity(n + 1);
         if n == 0 {
             self.evaluated = 1;
             return Some(1);
         }
-        let start = self.cand.len();
-        self.space.ready(&self.scheduled, self.lo, &mut self.cand);
-        frames.push((start, self.cand.len(), start));
+        self.children();
+        frames.push((0, self.cand.len(), 0));
         while let Some(frame) = frames.last_mut() {
-            let (start, end) = (frame.0, frame.1);
-            let mut chosen = None;
-            while frame.2 < end {
-                let a = self.cand[frame.2];
-                frame.2 += 1;
-                if self.space.normal_form_allows(&self.prefix, a) {
-                    chosen = Some(a);
-                    break;
-                }
-            }
-            let Some(a) = chosen else {
-                self.cand.truncate(start);
+            if frame.2 == frame.1 {
+                self.cand.truncate(frame.0);
                 frames.pop();
                 if !frames.is_empty() {
                     self.pop();
                 }
                 continue;
-            };
+            }
+            let a = self.cand[frame.2];
+            frame.2 += 1;
             self.push(a);
             if self.prefix.len() == n {
                 self.evaluated += 1;
@@ -321,7 +430,7 @@ impl<'s, 'c> Search<'s, 'c> {
                 return None;
             }
             let start = self.cand.len();
-            self.space.ready(&self.scheduled, self.lo, &mut self.cand);
+            self.children();
             frames.push((start, self.cand.len(), start));
         }
         Some(self.evaluated)
@@ -339,9 +448,7 @@ impl<'s, 'c> Search<'s, 'c> {
             let mut dead = false;
             while self.prefix.len() < n {
                 self.cand.clear();
-                self.space.ready(&self.scheduled, self.lo, &mut self.cand);
-                let (space, prefix) = (self.space, &self.prefix);
-                self.cand.retain(|&a| space.normal_form_allows(prefix, a));
+                self.children();
                 if self.cand.is_empty() {
                     dead = true;
                     break;

@@ -97,6 +97,18 @@ fn meet(a: &[u16], b: &[u16]) -> bool {
     false
 }
 
+/// The space of a component of at most 64 units as bit masks (bit `u` = unit `u`).
+pub(crate) struct Masks {
+    /// Per unit: the units the constraints put directly before it (lane, `before`, window).
+    pub pred: Vec<u64>,
+    /// Per unit: the units dependent on it ([`Space::dependent`], symmetric).
+    pub dep: Vec<u64>,
+    /// Per unit: the units recorded before it.
+    pub below: Vec<u64>,
+    /// Per unit: the units the constraints put after it (transitively).
+    pub succ: Vec<u64>,
+}
+
 /// The allowed orders of one component's units and their dependence.
 pub(crate) struct Space<'a> {
     /// The component.
@@ -401,6 +413,63 @@ impl<'a> Space<'a> {
             order.push(u);
         }
         Some(order)
+    }
+
+    /// Every unit's bit.
+    #[inline]
+    pub fn masks_full(&self) -> u64 {
+        if self.n >= 64 { u64::MAX } else { (1u64 << self.n) - 1 }
+    }
+
+    /// The space as bit masks, for at most 64 units.
+    pub fn masks(&self) -> Option<Masks> {
+        if self.n > 64 {
+            return None;
+        }
+        let n = self.n as u32;
+        let mut pred = vec![0u64; self.n];
+        let mut dep = vec![0u64; self.n];
+        for u in 0..n {
+            let ui = u as usize;
+            if self.lane_pred[ui] != NONE {
+                pred[ui] |= 1 << self.lane_pred[ui];
+            }
+            for &p in &self.preds[self.pred_start[ui] as usize..self.pred_start[ui + 1] as usize] {
+                pred[ui] |= 1 << p;
+            }
+            for v in 0..n {
+                if v != u && self.window_before(v, u) {
+                    pred[ui] |= 1 << v;
+                }
+                if v != u && self.dependent(u, v) {
+                    dep[ui] |= 1 << v;
+                }
+            }
+        }
+        let below = (0..n).map(|u| (1u64 << u) - 1).collect();
+        // Transitive predecessors, in an allowed order (the space is acyclic).
+        let order = self.least_order()?;
+        let mut closed = vec![0u64; self.n];
+        for &u in &order {
+            let mut m = pred[u as usize];
+            let mut all = m;
+            while m != 0 {
+                let p = m.trailing_zeros() as usize;
+                m &= m - 1;
+                all |= closed[p];
+            }
+            closed[u as usize] = all;
+        }
+        let mut succ = vec![0u64; self.n];
+        for (v, &c) in closed.iter().enumerate() {
+            let mut m = c;
+            while m != 0 {
+                let u = m.trailing_zeros() as usize;
+                m &= m - 1;
+                succ[u] |= 1 << v;
+            }
+        }
+        Some(Masks { pred, dep, below, succ })
     }
 
     /// What keeps `schedule` from being an allowed order, or `None` if it is one.

@@ -1,0 +1,117 @@
+/*!
+Perturbation throughput (issue 6: ≥ 1M schedule evaluations per second on 2 cores on a synthetic
+trace with many small components), with one worker as the baseline, in the same run.
+
+`bench/perturb.sh [COMPONENTS]` runs it; `cargo bench -p cachetape-analyzer --bench perturb --
+[COMPONENTS] [JOBS...]` prints one line per job count: `jobs components schedules found seconds`.
+
+The model: COMPONENTS (default 100,000) independent cache-aside races on one key each, built
+directly as [`Component`]s (no trace, no extraction: this measures the search alone). Each has a
+reader's GET miss and its SET of the row as it read it, a writer's commit and its DEL, and 2–5
+GETs by other clients spread over 7 ms: 6–8 units, about 750 classes each on average, explored under a 5 ms window with a budget
+of 10,000 (every component exhaustive). A schedule evaluation is one distinct class of orders
+evaluated: `Coverage::Exhaustive { schedules }` summed (or `tried` when sampled).
+*/
+
+use std::time::Instant;
+
+use cachetape_analyzer::perturb::{
+    CacheVal, Component, Coverage, DbVal, ExploreOptions, Lane, Op, ReadInfo, Unit, Us, explore_all,
+};
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
+    }
+}
+
+/// One cache-aside race: values 0 (the row before) and 1 (after the writer's commit).
+fn race(rng: &mut Rng, index: u32) -> Component {
+    let mut units: Vec<Unit> = Vec::new();
+    let mut reads = Vec::new();
+    let t0: Us = index as Us * 20_000;
+    let client = |k: u32| Lane::Client(index * 8 + k);
+    let mut add = |t_us: Us, lane: Lane, op: Op, units: &mut Vec<Unit>| {
+        let u = units.len() as u32;
+        let op = match op {
+            Op::Read { key, subject, .. } => {
+                reads.push(ReadInfo { unit: u, seq: u as u64 });
+                Op::Read { key, subject, read: reads.len() as u32 - 1 }
+            }
+            op => op,
+        };
+        units.push(Unit { seq: u as u64, last_seq: u as u64, t_us, lane, ops: vec![op] });
+    };
+    let get = Op::Read { key: 0, subject: 0, read: 0 };
+    let reader_miss = t0 + rng.below(500) as Us;
+    let commit = t0 + 300 + rng.below(1200) as Us;
+    let reader_set = reader_miss + 1500 + rng.below(1000) as Us;
+    let del = commit + 500 + rng.below(1500) as Us;
+    let mut events: Vec<(Us, Lane, Op)> = vec![
+        (reader_miss, client(0), get),
+        (
+            reader_set,
+            client(0),
+            Op::Set {
+                key: 0,
+                value: CacheVal::Known(0),
+                expires_at: Some(reader_set + 300_000_000),
+            },
+        ),
+        (commit, Lane::Db(0), Op::Commit { subject: 0, value: DbVal::Known(1) }),
+        (del, client(1), Op::Del { key: 0 }),
+    ];
+    for k in 0..2 + rng.below(3) as u32 {
+        events.push((t0 + rng.below(7000) as Us, client(2 + k), get));
+    }
+    events.sort_by_key(|e| e.0);
+    for (t, lane, op) in events {
+        add(t, lane, op, &mut units);
+    }
+    Component {
+        units,
+        before: Vec::new(),
+        keys: vec![format!("order:{index}")],
+        initial_cache: vec![(CacheVal::Absent, None)],
+        subjects: vec![format!("shop.orders id={index}")],
+        initial_db: vec![DbVal::Known(0)],
+        cache_values: 2,
+        db_values: 2,
+        agree: vec![true, false, false, true],
+        reads,
+        approximate: false,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let n: u32 = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let mut jobs: Vec<usize> = args.iter().skip(1).filter_map(|a| a.parse().ok()).collect();
+    if jobs.is_empty() {
+        jobs = vec![1, 2];
+    }
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let components: Vec<Component> = (0..n).map(|i| race(&mut rng, i)).collect();
+    for j in jobs {
+        let options = ExploreOptions { window_us: 5_000, budget: 10_000, seed: 1, jobs: j };
+        let start = Instant::now();
+        let outcomes = explore_all(&components, &options, &|_, _| {});
+        let secs = start.elapsed().as_secs_f64();
+        let schedules: u64 = outcomes
+            .iter()
+            .map(|o| match o.coverage {
+                Coverage::Exhaustive { schedules } => schedules,
+                Coverage::Sampled { tried, .. } => tried,
+            })
+            .sum();
+        let found: usize = outcomes.iter().map(|o| o.found.len()).sum();
+        println!("{j} {n} {schedules} {found} {secs:.3}");
+    }
+}
