@@ -264,6 +264,43 @@ pub(crate) struct Explained {
     pub chain: Vec<u32>,
 }
 
+/// A schedule walked once, indexed for causes: each unit's position, each subject's commits and
+/// each key's overwrites and deletes in schedule order.
+pub(crate) struct Walked {
+    pos: Vec<u32>,
+    /// Per subject: (position, value, unit) of each commit.
+    commits: Vec<Vec<(u32, DbVal, u32)>>,
+    /// Per key: (position, value written — `Absent` for a delete, unit).
+    writes: Vec<Vec<(u32, CacheVal, u32)>>,
+}
+
+impl Walked {
+    /// Indexes `schedule` (a permutation of `c`'s units).
+    pub fn new(c: &Component, schedule: &[u32]) -> Walked {
+        let keys = c.keys.len().max(max_key(c));
+        let subjects = c.subjects.len().max(max_subject(c));
+        let mut w = Walked {
+            pos: vec![0; schedule.len()],
+            commits: vec![Vec::new(); subjects],
+            writes: vec![Vec::new(); keys],
+        };
+        for (p, &u) in schedule.iter().enumerate() {
+            w.pos[u as usize] = p as u32;
+            for op in &c.units[u as usize].ops {
+                match *op {
+                    Op::Commit { subject, value } => {
+                        w.commits[subject as usize].push((p as u32, value, u))
+                    }
+                    Op::Set { key, value, .. } => w.writes[key as usize].push((p as u32, value, u)),
+                    Op::Del { key } => w.writes[key as usize].push((p as u32, CacheVal::Absent, u)),
+                    _ => {}
+                }
+            }
+        }
+        w
+    }
+}
+
 /// The cause of stale read `r` in `schedule` (DESIGN "Stale reads", made exact for one order):
 ///
 /// Let `w` be the unit that wrote the served value (or the start, for the initial cache). The
@@ -275,50 +312,36 @@ pub(crate) struct Explained {
 /// version before `w` is **unexplained** — including one that agrees only with a later commit
 /// (written before the DB held it: no cause the design names; value causality edges normally
 /// forbid such schedules). Age: the read's time minus the superseding commit's, at least 0.
-pub(crate) fn cause(c: &Component, schedule: &[u32], r: &ReadOutcome) -> Explained {
+pub(crate) fn cause(c: &Component, walked: &Walked, r: &ReadOutcome) -> Explained {
     let unexplained = |r: &ReadOutcome| Explained {
         cause: Cause::Unexplained,
         age_us: 0,
         chain: if r.writer == NONE { Vec::new() } else { vec![r.writer] },
     };
     let CacheVal::Known(value) = r.served else { return unexplained(r) };
-    let position = |u: u32| schedule.iter().position(|&x| x == u);
-    let read_pos = position(r.unit).unwrap_or(schedule.len());
-    // Versions of the subject in schedule order: (position, value, unit); the initial value at
-    // position −1 (before every unit).
-    let mut versions: Vec<(isize, DbVal, u32)> =
-        vec![(-1, c.initial_db.get(r.subject as usize).copied().unwrap_or(DbVal::Unknown), NONE)];
-    for (p, &u) in schedule.iter().enumerate() {
-        for op in &c.units[u as usize].ops {
-            if let Op::Commit { subject, value } = *op
-                && subject == r.subject
-            {
-                versions.push((p as isize, value, u));
-            }
-        }
-    }
+    let read_pos = walked.pos[r.unit as usize] as i64;
+    let write_pos = if r.writer == NONE { -1 } else { walked.pos[r.writer as usize] as i64 };
     let agrees = |v: DbVal| matches!(v, DbVal::Known(d) if c.agrees(value, d));
-    let write_pos =
-        if r.writer == NONE { -1 } else { position(r.writer).map_or(-1, |p| p as isize) };
-    // The version counts as "before w" if committed before w (the initial value always is).
-    let Some(matched) =
-        versions.iter().rposition(|&(p, v, u)| (u == NONE || p < write_pos) && agrees(v))
+    let initial = c.initial_db.get(r.subject as usize).copied().unwrap_or(DbVal::Unknown);
+    let commits = &walked.commits[r.subject as usize];
+    // The matched version: the last agreeing one committed before the write (the initial value
+    // counts as committed before everything); index into `commits`, or None for the initial.
+    let before_write = commits.partition_point(|&(p, _, _)| (p as i64) < write_pos);
+    let matched = match commits[..before_write].iter().rposition(|&(_, v, _)| agrees(v)) {
+        Some(i) => Some(i),
+        None if agrees(initial) => None,
+        None => return unexplained(r),
+    };
+    let from = matched.map_or(0, |i| i + 1);
+    let Some(&(sup_pos, _, sup_unit)) = commits[from..].iter().find(|&&(_, v, _)| !agrees(v))
     else {
         return unexplained(r);
     };
-    let Some(&(sup_pos, _, sup_unit)) =
-        versions[matched + 1..].iter().find(|&&(_, v, _)| !agrees(v))
-    else {
-        return unexplained(r);
-    };
-    let invalidation = schedule.iter().skip(read_pos + 1).copied().find(|&u| {
-        c.units[u as usize].ops.iter().any(|op| match *op {
-            Op::Del { key } => key == r.key,
-            Op::Set { key, value, .. } => key == r.key && value != r.served,
-            _ => false,
-        })
-    });
-    let stale_set = r.writer != NONE && sup_pos < write_pos;
+    let writes = &walked.writes[r.key as usize];
+    let after_read = writes.partition_point(|&(p, _, _)| (p as i64) <= read_pos);
+    let invalidation =
+        writes[after_read..].iter().find(|&&(_, v, _)| v != r.served).map(|&(_, _, u)| u);
+    let stale_set = r.writer != NONE && (sup_pos as i64) < write_pos;
     let cause = if stale_set {
         Cause::StaleSet
     } else if invalidation.is_some() {

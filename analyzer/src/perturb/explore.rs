@@ -28,10 +28,11 @@ component is derived from `options.seed` and its index only, so nothing depends 
 */
 
 use std::collections::{BTreeMap, HashSet};
+use std::rc::Rc;
 
-use super::closest::Solver;
-use super::eval::{self, Judged, ReadOutcome, State};
-use super::model::{CacheVal, Component, Coverage, Found, Move, Outcome, Us};
+use super::closest::{Solver, measure};
+use super::eval::{self, Judged, ReadOutcome, State, Walked};
+use super::model::{Component, Coverage, Found, Move, Outcome, Us};
 use super::space::{Masks, Space};
 
 pub use super::id::{parse_schedule_id, schedule_id};
@@ -52,6 +53,14 @@ pub struct ExploreOptions {
 /// Prefixes (tree nodes) the exhaustive attempt visits at most per allowed leaf before it gives
 /// up and samples: dead ends are rare, this only bounds pathological components.
 const NODES_PER_LEAF: u64 = 64;
+
+/// Steps (units appended) the sampling of one component may take at least before it stops
+/// early: a walk costs a step per unit, so large components sample fewer walks than `4 ×
+/// budget`.
+const SAMPLE_STEPS: u64 = 1 << 24;
+
+/// Units the repairs of one component's schedules may walk in all (see `Search::repair_all`).
+const REPAIR_STEPS: u64 = 1 << 26;
 
 /// Explores one component (`index` is its position in the trace's list, for seeding).
 pub fn explore(component: &Component, index: u32, options: &ExploreOptions) -> Outcome {
@@ -154,7 +163,8 @@ impl Rng {
 /// The best schedule found for one read.
 struct Best {
     inversions: u32,
-    schedule: Vec<u32>,
+    /// Shared by every read the same leaf improved (components can be large).
+    schedule: Rc<[u32]>,
 }
 
 /// The frontier of a search over at most 64 units, as bit masks (bit `u` = unit `u`).
@@ -172,6 +182,9 @@ struct Small {
     bound: Vec<(u32, Us)>,
 }
 
+/// A read's reported schedule and margin.
+type Pick = (Rc<[u32]>, Us);
+
 /// One component's search.
 struct Search<'s, 'c> {
     space: &'s Space<'c>,
@@ -182,6 +195,9 @@ struct Search<'s, 'c> {
     lo_stack: Vec<usize>,
     state: State,
     cand: Vec<u32>,
+    /// Scratch of the general path: the ready units and which a normal form allows now.
+    ready: Vec<u32>,
+    allowed: Vec<bool>,
     solver: Solver,
     closest: Vec<u32>,
     best: Vec<Option<Best>>,
@@ -189,12 +205,20 @@ struct Search<'s, 'c> {
     margin: Vec<Us>,
     /// Distinct classes evaluated.
     evaluated: u64,
+    /// Every class seen and every closest schedule exact (exhaustive, at most 64 units).
+    exact: bool,
     /// Every schedule evaluated, for tests.
     #[cfg(test)]
     leaves: Vec<Vec<u32>>,
 }
 
 impl<'s, 'c> Search<'s, 'c> {
+    /// The search without the bit-mask frontier (the path of components over 64 units).
+    #[cfg(test)]
+    fn general(space: &'s Space<'c>) -> Self {
+        Search { small: None, ..Search::new(space) }
+    }
+
     fn new(space: &'s Space<'c>) -> Self {
         let c = space.c;
         let reads = c
@@ -232,11 +256,14 @@ impl<'s, 'c> Search<'s, 'c> {
             lo_stack: Vec::with_capacity(space.n),
             state: State::new(c),
             cand: Vec::new(),
+            ready: Vec::new(),
+            allowed: Vec::new(),
             solver: Solver::default(),
             closest: Vec::new(),
             best: (0..reads).map(|_| None).collect(),
             margin: vec![Us::MAX; reads],
             evaluated: 0,
+            exact: true,
             #[cfg(test)]
             leaves: Vec::new(),
         }
@@ -331,15 +358,26 @@ impl<'s, 'c> Search<'s, 'c> {
         } else {
             let start = self.cand.len();
             self.space.ready(&self.scheduled, self.lo, &mut self.cand);
-            let mut keep = start;
-            for i in start..self.cand.len() {
-                let a = self.cand[i];
-                if self.space.normal_form_allows(&self.prefix, a) {
-                    self.cand[keep] = a;
-                    keep += 1;
+            self.ready.clear();
+            self.ready.extend_from_slice(&self.cand[start..]);
+            self.cand.truncate(start);
+            self.allowed.clear();
+            for &v in &self.ready {
+                self.allowed.push(self.space.normal_form_allows(&self.prefix, v));
+            }
+            for (i, &a) in self.ready.iter().enumerate() {
+                if !self.allowed[i] {
+                    continue;
+                }
+                // Skip a dead end: a ready unit asleep after `a` that nothing left can wake.
+                let dead = self.ready.iter().zip(&self.allowed).any(|(&v, &allowed_now)| {
+                    let asleep = v != a && !self.space.dependent(v, a) && (a > v || !allowed_now);
+                    asleep && !self.space.may_wake(&self.scheduled, self.lo, v, a)
+                });
+                if !dead {
+                    self.cand.push(a);
                 }
             }
-            self.cand.truncate(keep);
         }
     }
 
@@ -352,6 +390,7 @@ impl<'s, 'c> Search<'s, 'c> {
         self.best.iter_mut().for_each(|b| *b = None);
         self.margin.iter_mut().for_each(|m| *m = Us::MAX);
         self.evaluated = 0;
+        self.exact = true;
         #[cfg(test)]
         self.leaves.clear();
     }
@@ -375,6 +414,8 @@ impl<'s, 'c> Search<'s, 'c> {
             return;
         }
         let closest = self.solver.solve(self.space, &self.prefix, &mut self.closest);
+        self.exact &= closest.exact;
+        let mut shared: Option<Rc<[u32]>> = None;
         for &r in &self.state.stale {
             let r = r as usize;
             self.margin[r] = self.margin[r].min(closest.bottleneck);
@@ -385,8 +426,8 @@ impl<'s, 'c> Search<'s, 'c> {
                 }
             };
             if better {
-                self.best[r] =
-                    Some(Best { inversions: closest.inversions, schedule: self.closest.clone() });
+                let schedule = shared.get_or_insert_with(|| Rc::from(&self.closest[..])).clone();
+                self.best[r] = Some(Best { inversions: closest.inversions, schedule });
             }
         }
     }
@@ -440,10 +481,17 @@ impl<'s, 'c> Search<'s, 'c> {
     fn sample(&mut self, budget: u64, seed: u64) -> Coverage {
         let n = self.space.n;
         let mut rng = Rng(seed);
+        self.exact = false;
         let mut seen: HashSet<(u64, u64)> = HashSet::new();
         let (mut tried, mut walks, mut sum) = (0u64, 0u64, 0f64);
         let attempts = budget.saturating_mul(4).max(64);
+        // Large components: walks cost a step per unit; bound the steps too.
+        let max_steps = budget.saturating_mul(64).max(SAMPLE_STEPS);
+        let mut steps = 0u64;
         for attempt in 0..attempts {
+            if steps >= max_steps {
+                break;
+            }
             let mut estimate = 1f64;
             let mut dead = false;
             while self.prefix.len() < n {
@@ -460,6 +508,7 @@ impl<'s, 'c> Search<'s, 'c> {
                     self.cand[rng.below(self.cand.len())]
                 };
                 self.push(pick);
+                steps += 1;
             }
             // The first walk is not random: it stays out of the estimate.
             if attempt > 0 {
@@ -494,20 +543,35 @@ impl<'s, 'c> Search<'s, 'c> {
             .filter(|r| r.judged == Judged::Stale)
             .map(|r| r.read)
             .collect();
-        let mut evaluated: BTreeMap<&[u32], Vec<ReadOutcome>> = BTreeMap::new();
-        let mut found = Vec::new();
+        // Where the search was not exact (sampled, or over 64 units), a read's schedule may
+        // carry inversions that do not matter to it: repair it first.
+        let mut chosen: Vec<Option<Pick>> = vec![None; self.best.len()];
         for (read, best) in self.best.iter().enumerate() {
             let Some(best) = best else { continue };
-            let outcomes = evaluated
-                .entry(&best.schedule[..])
-                .or_insert_with(|| eval::evaluate(c, &best.schedule));
-            let Some(outcome) =
-                outcomes.iter().find(|o| o.read == read as u32 && o.judged == Judged::Stale)
-            else {
+            chosen[read] = Some((best.schedule.clone(), self.margin[read]));
+        }
+        if !self.exact {
+            self.repair_all(&mut chosen);
+        }
+        // Each distinct reported schedule walked and indexed once.
+        let mut walked: BTreeMap<&[u32], (Vec<ReadOutcome>, Walked)> = BTreeMap::new();
+        let mut found = Vec::new();
+        for (read, pick) in chosen.iter().enumerate() {
+            let Some((schedule, margin)) = pick else { continue };
+            let (outcomes, index) = walked.entry(&schedule[..]).or_insert_with(|| {
+                let mut outcomes = eval::evaluate(c, schedule);
+                outcomes.sort_by_key(|o| o.read);
+                (outcomes, Walked::new(c, schedule))
+            });
+            let Ok(at) = outcomes.binary_search_by_key(&(read as u32), |o| o.read) else {
                 continue;
             };
-            let explained = eval::cause(c, &best.schedule, outcome);
-            debug_assert!(!matches!(outcome.served, CacheVal::Absent | CacheVal::Unknown));
+            let outcome = &outcomes[at];
+            if outcome.judged != Judged::Stale {
+                debug_assert!(false, "read {read} not stale in its reported schedule");
+                continue;
+            }
+            let explained = eval::cause(c, index, outcome);
             found.push(Found {
                 read: read as u32,
                 cause: explained.cause,
@@ -515,13 +579,114 @@ impl<'s, 'c> Search<'s, 'c> {
                 db: outcome.db,
                 age_us: explained.age_us,
                 chain: explained.chain,
-                moves: moves(&self.space.t, &best.schedule),
-                schedule: best.schedule.clone(),
-                margin_us: self.margin[read].max(0),
+                moves: moves(&self.space.t, schedule),
+                schedule: schedule.to_vec(),
+                margin_us: (*margin).max(0),
                 as_recorded: stale_as_recorded.contains(&(read as u32)),
             });
         }
         found
+    }
+
+    /// Replaces each read's schedule by a closer one that serves it alike, when there is one.
+    fn repair_all(&self, chosen: &mut [Option<Pick>]) {
+        let c = self.space.c;
+        let mut outcomes: BTreeMap<*const u32, Vec<ReadOutcome>> = BTreeMap::new();
+        // A repair walks the component a few times: bound the total (reads past the bound keep
+        // the schedule the search found).
+        let mut steps = 0u64;
+        for (read, pick) in chosen.iter_mut().enumerate() {
+            let Some((schedule, margin)) = pick else { continue };
+            steps += self.space.n as u64;
+            if steps > REPAIR_STEPS {
+                break;
+            }
+            let list = outcomes.entry(schedule.as_ptr()).or_insert_with(|| {
+                let mut o = eval::evaluate(c, schedule);
+                o.sort_by_key(|o| o.read);
+                o
+            });
+            let Ok(at) = list.binary_search_by_key(&(read as u32), |o| o.read) else { continue };
+            let outcome = list[at];
+            let repaired = self.repair(schedule, &outcome);
+            let stale = eval::evaluate(c, &repaired)
+                .iter()
+                .any(|o| o.read == read as u32 && o.judged == Judged::Stale);
+            let (inv, shift) = measure(&self.space.t, &repaired);
+            if stale && (inv, &repaired[..]) < (measure(&self.space.t, schedule).0, &schedule[..]) {
+                *schedule = Rc::from(repaired);
+                *margin = (*margin).min(shift);
+            }
+        }
+    }
+
+    /// The lexicographically least allowed schedule that keeps, from `schedule`, only the
+    /// orders that decide what `read` is served and judged against: the read against every
+    /// write of its key and every commit of its row, the writes of the key among themselves,
+    /// the commits among themselves.
+    fn repair(&self, schedule: &[u32], read: &ReadOutcome) -> Vec<u32> {
+        let c = self.space.c;
+        let n = self.space.n;
+        let mut writers: Vec<u32> = Vec::new();
+        let mut commits: Vec<u32> = Vec::new();
+        for &u in schedule {
+            if u == read.unit {
+                continue;
+            }
+            let ops = &c.units[u as usize].ops;
+            if ops.iter().any(|op| match *op {
+                super::model::Op::Set { key, .. }
+                | super::model::Op::Del { key }
+                | super::model::Op::Expire { key, .. } => key == read.key,
+                _ => false,
+            }) {
+                writers.push(u);
+            }
+            if ops.iter().any(|op| matches!(*op, super::model::Op::Commit { subject, .. } if subject == read.subject))
+            {
+                commits.push(u);
+            }
+        }
+        let mut pos = vec![0u32; n];
+        for (p, &u) in schedule.iter().enumerate() {
+            pos[u as usize] = p as u32;
+        }
+        // Extra predecessors per unit.
+        let mut extra: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let r = read.unit;
+        for chain in [&writers, &commits] {
+            for w in chain.windows(2) {
+                extra[w[1] as usize].push(w[0]);
+            }
+            let split = chain.partition_point(|&u| pos[u as usize] < pos[r as usize]);
+            if split > 0 {
+                extra[r as usize].push(chain[split - 1]);
+            }
+            if split < chain.len() {
+                extra[chain[split] as usize].push(r);
+            }
+        }
+        let mut scheduled = vec![false; n];
+        let mut out = Vec::with_capacity(n);
+        let mut ready = Vec::new();
+        let mut lo = 0;
+        while out.len() < n {
+            lo = self.space.advance(&scheduled, lo);
+            ready.clear();
+            self.space.ready(&scheduled, lo, &mut ready);
+            let next = ready
+                .iter()
+                .copied()
+                .filter(|&u| extra[u as usize].iter().all(|&p| scheduled[p as usize]))
+                .min();
+            let Some(u) = next else {
+                // Cannot happen (the schedule itself keeps every constraint); keep it as it is.
+                return schedule.to_vec();
+            };
+            scheduled[u as usize] = true;
+            out.push(u);
+        }
+        out
     }
 }
 

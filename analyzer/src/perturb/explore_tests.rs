@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::*;
 use crate::oracle::Cause;
 use crate::perturb::closest::Solver;
-use crate::perturb::model::{DbVal, Lane, Op, ReadInfo, Unit};
+use crate::perturb::model::{CacheVal, DbVal, Lane, Op, ReadInfo, Unit};
 use crate::perturb::space::Mode;
 
 const MS: Us = 1000;
@@ -63,20 +63,35 @@ fn options(window_us: Us) -> ExploreOptions {
     ExploreOptions { window_us, budget: 100_000, seed: 1, jobs: 1 }
 }
 
-/// `explore`, also returning every schedule it evaluated.
+/// `explore`, also returning every schedule it evaluated; checks that the general path (the one
+/// of components over 64 units) finds the same.
 fn run(c: &Component, window_us: Us, budget: u64, seed: u64) -> (Outcome, Vec<Vec<u32>>) {
     let space = Space::new(c, window_us);
-    let mut search = Search::new(&space);
-    let coverage = match search.exhaustive(budget) {
-        Some(schedules) => Coverage::Exhaustive { schedules },
-        None => {
-            search.forget();
-            search.sample(budget, component_seed(seed, 0))
-        }
+    let search = |mut search: Search| {
+        let coverage = match search.exhaustive(budget) {
+            Some(schedules) => Coverage::Exhaustive { schedules },
+            None => {
+                search.forget();
+                search.sample(budget, component_seed(seed, 0))
+            }
+        };
+        (Outcome { coverage, found: search.findings() }, search.leaves)
     };
-    let outcome = Outcome { coverage, found: search.findings() };
+    let (outcome, leaves) = search(Search::new(&space));
     assert_eq!(outcome, explore(c, 0, &ExploreOptions { window_us, budget, seed, jobs: 1 }));
-    (outcome, search.leaves)
+    let (general, general_leaves) = search(Search::general(&space));
+    if let Coverage::Exhaustive { .. } = outcome.coverage {
+        // Same classes (visited in another order), same findings, except for components over
+        // 64 units, where the closest schedule is a heuristic.
+        assert_eq!(general, outcome);
+        let (mut a, mut b) = (leaves.clone(), general_leaves);
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+    } else {
+        assert!(matches!(general.coverage, Coverage::Sampled { .. }));
+    }
+    (outcome, leaves)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -642,4 +657,48 @@ fn closest_linearization_beats_greedy() {
     let mut out = Vec::new();
     let got = Solver::default().solve(&space, &[2, 3, 0, 1], &mut out);
     assert_eq!((got.inversions, out, got.exact), (3, vec![3, 0, 1, 2], true));
+}
+
+/// `k` late-invalidation races on one key, 20 ms apart (`4k` units): SET of the row's value, a
+/// commit changing it, the DEL 4 ms later, a GET `get_ms` after the SET.
+fn races(k: u32, get_ms: impl Fn(u32) -> Us) -> Component {
+    let mut c = component(1, k + 1);
+    for i in 0..k {
+        let base = i as Us * 20 * MS;
+        unit(&mut c, base, Lane::Client(0), vec![set(0, i)]);
+        unit(&mut c, base + 2 * MS, Lane::Db(0), vec![commit(0, i + 1)]);
+        unit(&mut c, base + 6 * MS, Lane::Client(1), vec![Op::Del { key: 0 }]);
+        unit(&mut c, base + get_ms(i), Lane::Client(2), vec![read(0)]);
+    }
+    c
+}
+
+#[test]
+fn components_over_64_units_are_explored_and_explained() {
+    // One race within reach (GET 2 ms after the DEL), nineteen out of reach.
+    let c = races(20, |i| if i == 7 { 8 * MS } else { 13 * MS });
+    let (out, leaves) = run(&c, 5 * MS, 1000, 1);
+    assert_eq!(out.coverage, Coverage::Exhaustive { schedules: 2 });
+    assert_eq!(leaves.len(), 2);
+    assert_eq!(out.found.len(), 1);
+    let f = &out.found[0];
+    assert_eq!((f.read, f.cause, f.margin_us), (7, Cause::LateInvalidation, 2 * MS));
+    assert_eq!(f.moves, vec![Move { moved: 31, past: 30, shift_us: 2 * MS }]);
+
+    // Every race within reach: 2^20 classes, sampled; each read's schedule repaired down to
+    // its own swap.
+    let c = races(20, |_| 8 * MS);
+    let (out, leaves) = run(&c, 5 * MS, 300, 5);
+    let Coverage::Sampled { tried, about } = out.coverage else { panic!("{:?}", out.coverage) };
+    assert_eq!(tried as usize, leaves.len());
+    assert!(tried <= 300 && about > 100_000, "{tried} of about {about}");
+    assert_eq!(out.found.len(), 20);
+    for f in &out.found {
+        let r = f.read;
+        assert_eq!((f.cause, f.margin_us), (Cause::LateInvalidation, 2 * MS), "read {r}");
+        assert_eq!(f.moves, vec![Move { moved: 4 * r + 3, past: 4 * r + 2, shift_us: 2 * MS }]);
+        assert_eq!(check_schedule(&c, 5 * MS, &f.schedule), Ok(()));
+        let o = ref_eval(&c, &f.schedule).into_iter().find(|o| o.0 == r).unwrap();
+        assert!(o.3);
+    }
 }

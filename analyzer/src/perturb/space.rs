@@ -339,6 +339,27 @@ impl<'a> Space<'a> {
         true
     }
 
+    /// Could some unscheduled unit other than `a` (about to be scheduled) still wake the
+    /// sleeping ready unit `v` — be dependent on it without the constraints putting it after
+    /// `v`? Conservative: units after `v` only through a chain of constraints count as wakers.
+    pub fn may_wake(&self, scheduled: &[bool], lo: usize, v: u32, a: u32) -> bool {
+        let horizon = self.t[v as usize].saturating_add(self.window);
+        let strict = self.mode == Mode::Strict;
+        for &w in &self.by_t[lo.min(self.n)..] {
+            if strict && self.t[w as usize] > horizon {
+                break;
+            }
+            if w == a || w == v || scheduled[w as usize] || self.window_before(v, w) {
+                continue;
+            }
+            let lane_after = self.lane[w as usize] == self.lane[v as usize] && w > v;
+            if !lane_after && !self.is_pred(v, w) && self.dependent(v, w) {
+                return true;
+            }
+        }
+        false
+    }
+
     /// The first unscheduled unit in time order at or after `lo`.
     #[inline]
     pub fn advance(&self, scheduled: &[bool], mut lo: usize) -> usize {
