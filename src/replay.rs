@@ -33,8 +33,8 @@ use std::time::Duration;
 
 use cachetape_analyzer::perturb::extract::{ComponentInfo, ExtractOptions, Extraction, Extractor};
 use cachetape_analyzer::perturb::{
-    CacheVal, Component, Coverage, DbVal, ExploreOptions, Found, Lane, check_schedule, explore_all,
-    parse_schedule_id,
+    CacheVal, Component, Coverage, DbVal, ExploreOptions, Found, Lane, Op, check_schedule,
+    explore_all, parse_schedule_id,
 };
 use cachetape_analyzer::report::Link;
 use cachetape_analyzer::{
@@ -465,7 +465,7 @@ fn perturbed_read(
         .ops
         .iter()
         .find_map(|op| match *op {
-            cachetape_analyzer::perturb::Op::Read { key, read: r, .. } if r == f.read => Some(key),
+            Op::Read { key, read: r, .. } if r == f.read => Some(key),
             _ => None,
         })
         .unwrap_or(0);
@@ -476,18 +476,26 @@ fn perturbed_read(
         format!("{} {on} {}", info.units[u as usize].what, x.lane_name(unit.lane))
     };
     let mut chain = Vec::new();
-    let mut wrote = false;
     for &u in &f.chain {
         let unit = &c.units[u as usize];
+        let writes_served = unit.ops.iter().any(
+            |op| matches!(*op, Op::Set { key: k, value, .. } if k == key && value == f.served),
+        );
         let role = if matches!(unit.lane, Lane::Db(_)) {
             "superseded-by"
-        } else if !wrote {
-            wrote = true;
+        } else if writes_served && chain.is_empty() {
             "write"
         } else {
             "invalidation"
         };
         chain.push(Link { role, seq: Some(unit.seq), t_us: unit.t_us, what: describe(u) });
+    }
+    if chain.first().is_none_or(|l| l.role != "write")
+        && let Some(Some((seq, t_us, what))) = info.initial_writes.get(key as usize)
+    {
+        // The value was written in an earlier part of the trace, which every order keeps
+        // before this one.
+        chain.insert(0, Link { role: "write", seq: Some(*seq), t_us: *t_us, what: what.clone() });
     }
     let moves = f
         .moves

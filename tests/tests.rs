@@ -9,6 +9,7 @@ mod demo_cli;
 mod monitor_capture;
 mod record_cli;
 mod replay_cases;
+mod replay_workload;
 mod shipped_traces;
 mod shrink_cli;
 mod trace_size;

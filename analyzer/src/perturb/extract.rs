@@ -29,10 +29,20 @@ result and make the component [`Component::approximate`]. Such a conditional wri
 value as it was becomes no op (or an `Expire` when only the TTL changed).
 
 **Components.** Union-find over keys and rows ("subjects"): a key is tied to the row its rule
-maps it to, a unit to every key and row it touches. Components without a judged read are
-dropped (nothing in them can be stale). Keys start [`CacheVal::Absent`], as the replayer's store
-does, or [`CacheVal::Unknown`] when a gap of their node came before their first command; rows
-start at [`Versions::initial`].
+maps it to, a unit to every key and row it touches. Each such group is then cut at its **quiet
+gaps**: where every unit before the cut is more than W before every unit after it, every
+schedule runs the part before entirely before the part after, so the parts are explored apart
+(a key's whole history is one group, and would be one enormous search). A part starts from the
+state the recorded order leaves (what each key holds and which write put it there, what each
+row holds) — exact when the last writes of every key before the cut cannot change places with a
+different outcome. When they can (a SETEX and a DEL racing just before a quiet gap), the racing
+writes, everything not only a read after the earliest of them, and the last commit before them
+are **carried** into the next part (their reads are judged in their own part), so that part
+sees every outcome of the race; at most [`MAX_CARRIED`] units are carried (beyond, the recorded
+outcome is taken and a note says so). Parts without a judged read are dropped (nothing in them
+can be stale). Keys start [`CacheVal::Absent`], as the replayer's store does, or
+[`CacheVal::Unknown`] when a gap of their node came before their first command; rows start at
+[`Versions::initial`].
 
 **Hard orders** ([`Component::before`]):
 - value causality: a `Set` of a value gets an edge from the latest commit (in trace order,
@@ -65,6 +75,8 @@ use crate::timeline::{Timeline, TimelineOptions};
 
 /// How far back value causality looks for the commit that produced a written value.
 pub const CAUSALITY_SCAN: usize = 64;
+/// Units carried from earlier parts of a component into a later one at most.
+pub const MAX_CARRIED: usize = 64;
 /// Units (nearest in time) each unit is checked against for orders forced elsewhere.
 pub const FORCED_NEIGHBOURS: usize = 64;
 
@@ -109,6 +121,9 @@ pub struct ComponentInfo {
     pub db_values: Vec<String>,
     /// Per key: its Redis node and db index.
     pub key_nodes: Vec<(String, u32)>,
+    /// Per key: the write (in an earlier part of the trace) whose value it holds at the start,
+    /// as (seq, time, `SETEX order:42 → CANCELLED from 10.0.0.9:40000`).
+    pub initial_writes: Vec<Option<(u64, Us, String)>>,
 }
 
 /// The components of a trace and what tells their stories.
@@ -125,8 +140,10 @@ pub struct Extraction {
     pub sources: Vec<String>,
     /// Units found (in kept components and dropped ones).
     pub units: u64,
-    /// Components dropped because no read of theirs is judged.
+    /// Components (or parts cut at quiet gaps) dropped because no read of theirs is judged.
     pub dropped: u64,
+    /// Times the units carried into a later part were cut to [`MAX_CARRIED`].
+    pub carry_cut: u64,
     /// Things the reader should know about the model.
     pub notes: Vec<String>,
 }
@@ -204,6 +221,15 @@ struct RawUnit {
     /// A client's unit: per DB source, the latest binlog position of a commit that a write on
     /// its lane, up to and including it, took its value from.
     caus: Vec<(u16, u64)>,
+}
+
+/// What keys and rows hold where a component is cut (global ids; absent: their initial state).
+#[derive(Default)]
+struct Boundary {
+    cache: HashMap<u32, (GVal, Option<Us>)>,
+    db: HashMap<SubjectId, RowValue>,
+    /// The unit that wrote each key's value.
+    origin: HashMap<u32, u32>,
 }
 
 /// A client's open MULTI block.
@@ -935,13 +961,83 @@ impl Extractor {
                 continue;
             }
             members.sort_by_key(|&u| (self.units[u as usize].anchor, u));
-            let (c, info) = self.component(&members);
-            comps.push((self.units[members[0] as usize].anchor, c, info));
+            // The state before `members[carry_from]`, where the carried units begin.
+            let mut start = Boundary::default();
+            let mut carry_from = 0;
+            let mut writes: HashMap<u32, Vec<usize>> = HashMap::new();
+            for segment in self.segments(&members) {
+                let reads = |u: u32| {
+                    self.units[u as usize].ops.iter().any(|o| matches!(o, GOp::Read { .. }))
+                };
+                let only_reads = |u: u32| {
+                    self.units[u as usize].ops.iter().all(|o| matches!(o, GOp::Read { .. }))
+                };
+                if members[segment.clone()].iter().any(|&u| reads(u)) {
+                    let mut part: Vec<u32> = members[carry_from..segment.start]
+                        .iter()
+                        .copied()
+                        .filter(|&u| !only_reads(u))
+                        .collect();
+                    let carried = part.len();
+                    part.extend_from_slice(&members[segment.clone()]);
+                    let (c, info) = self.component(&part, carried, &start);
+                    let anchor = self.units[members[segment.start] as usize].anchor;
+                    comps.push((anchor, c, info));
+                } else {
+                    out.dropped += 1;
+                }
+                for i in segment.clone() {
+                    for op in &self.units[members[i] as usize].ops {
+                        if let GOp::Set { key, .. } | GOp::Del { key } | GOp::Expire { key, .. } =
+                            *op
+                        {
+                            let list = writes.entry(key).or_default();
+                            if list.last() != Some(&i) {
+                                list.push(i);
+                            }
+                        }
+                    }
+                }
+                let mut next = segment.end;
+                for list in writes.values() {
+                    if let Some(first) = self.unsettled_from(&members, list) {
+                        next = next.min(first);
+                    }
+                }
+                if next < segment.end {
+                    // And the last commit before the race: what a value written in it may
+                    // have been superseded by (its cause and age need it).
+                    let commit = (carry_from..next).rev().find(|&i| {
+                        self.units[members[i] as usize]
+                            .ops
+                            .iter()
+                            .any(|o| matches!(o, GOp::Commit { .. }))
+                    });
+                    if let Some(i) = commit {
+                        next = i;
+                    }
+                }
+                if segment.end - next > MAX_CARRIED {
+                    out.carry_cut += 1;
+                    next = segment.end - MAX_CARRIED;
+                }
+                let next = next.max(carry_from);
+                self.advance(&members[carry_from..next], &mut start);
+                carry_from = next;
+            }
         }
         comps.sort_by_key(|c| c.0);
         for (_, c, info) in comps {
             out.components.push(c);
             out.info.push(info);
+        }
+        if out.carry_cut > 0 {
+            out.notes.push(format!(
+                "{} time where a key's last writes raced, more than {MAX_CARRIED} units passed \
+                 before its next read: those reads were explored from the recorded outcome of \
+                 the race only",
+                out.carry_cut
+            ));
         }
         if self.db_gaps > 0 {
             out.notes.push(format!(
@@ -960,7 +1056,15 @@ impl Extractor {
     }
 
     /// One component of `members` (global units, in trace order).
-    fn component(&mut self, members: &[u32]) -> (Component, ComponentInfo) {
+    /// One component of `members` (global units, in trace order); the first `carried` of them
+    /// come from earlier parts (their reads are judged there, not here); `start` is what keys
+    /// and rows hold before the first.
+    fn component(
+        &mut self,
+        members: &[u32],
+        carried: usize,
+        start: &Boundary,
+    ) -> (Component, ComponentInfo) {
         let mut local_unit: HashMap<u32, u32> = HashMap::new();
         for (i, &u) in members.iter().enumerate() {
             local_unit.insert(u, i as u32);
@@ -1027,14 +1131,16 @@ impl Extractor {
             .iter()
             .map(|&k| {
                 let ki = &self.keys[k as usize];
-                (cache_of(ki.initial, ki.rule, &mut cache_vals), None)
+                let (v, e) = start.cache.get(&k).copied().unwrap_or((ki.initial, None));
+                (cache_of(v, ki.rule, &mut cache_vals), e)
             })
             .collect();
         let initial_db: Vec<DbVal> = subjects
             .iter()
             .map(|&s| {
                 let sub = &self.db.subjects[s.0 as usize];
-                db_of(sub.versions.initial, sub.rule, &mut db_vals)
+                let v = start.db.get(&s).copied().unwrap_or(sub.versions.initial);
+                db_of(v, sub.rule, &mut db_vals)
             })
             .collect();
         let mut units = Vec::with_capacity(members.len());
@@ -1047,6 +1153,9 @@ impl Extractor {
             approximate |= raw.approximate;
             let mut ops = Vec::with_capacity(raw.ops.len());
             for op in &raw.ops {
+                if i < carried && matches!(op, GOp::Read { .. }) {
+                    continue;
+                }
                 ops.push(match *op {
                     GOp::Read { key, seq } => {
                         let subject = subj_ids[&self.keys[key as usize].subject];
@@ -1144,6 +1253,20 @@ impl Extractor {
                 .iter()
                 .map(|&(v, rule)| self.values.display(v, &self.mapping.rules[rule as usize]))
                 .collect(),
+            initial_writes: keys
+                .iter()
+                .map(|k| {
+                    let u = *start.origin.get(k)?;
+                    let raw = &self.units[u as usize];
+                    let lane = match raw.lane {
+                        Lane::Client(c) => self.client_names[c as usize].clone(),
+                        Lane::Db(s) | Lane::Probe(s) => {
+                            self.source_names.get(s as usize).cloned().unwrap_or_default()
+                        }
+                    };
+                    Some((raw.seq, raw.t, format!("{} from {lane}", raw.what)))
+                })
+                .collect(),
             key_nodes: keys
                 .iter()
                 .map(|&k| {
@@ -1156,6 +1279,113 @@ impl Extractor {
                 .collect(),
         };
         (component, info)
+    }
+
+    /// Cuts a component's units (in trace order) at quiet gaps: every unit before the cut
+    /// precedes every unit after it in every schedule (`t(a) + W < t(b)` for all such pairs).
+    fn segments(&self, members: &[u32]) -> Vec<std::ops::Range<usize>> {
+        let w = self.options.window_us;
+        let n = members.len();
+        let t = |i: usize| self.units[members[i] as usize].t;
+        let mut suffix_min = vec![Us::MAX; n + 1];
+        for i in (0..n).rev() {
+            suffix_min[i] = suffix_min[i + 1].min(t(i));
+        }
+        let mut out = Vec::new();
+        let (mut start, mut max_t) = (0, Us::MIN);
+        for (j, &after) in suffix_min.iter().enumerate().take(n).skip(1) {
+            max_t = max_t.max(t(j - 1));
+            if max_t.saturating_add(w) < after {
+                out.push(start..j);
+                start = j;
+            }
+        }
+        out.push(start..n);
+        out
+    }
+
+    /// For one key's writes so far (positions in `members`, in trace order): the position of
+    /// the earliest write that may come last in some schedule, when those that may come last do
+    /// not all leave the same value (expiries within W); `None` when the key's state after
+    /// them is the same in every schedule. Writes more than 2W before the recorded last one are
+    /// not looked at.
+    fn unsettled_from(&self, members: &[u32], writes: &[usize]) -> Option<usize> {
+        let w = self.options.window_us;
+        let unit = |i: usize| &self.units[members[i] as usize];
+        let last_t = writes.iter().map(|&i| unit(i).t).max()?;
+        let recent: Vec<usize> = writes
+            .iter()
+            .rev()
+            .copied()
+            .take_while(|&i| unit(i).t.saturating_add(2 * w) >= last_t)
+            .collect();
+        let forced = |a: usize, b: usize| {
+            let (ua, ub) = (unit(a), unit(b));
+            (ua.lane == ub.lane && a < b)
+                || ua.t.saturating_add(w) < ub.t
+                || ub.after.contains(&members[a])
+        };
+        let candidates: Vec<usize> = recent
+            .iter()
+            .copied()
+            .filter(|&a| !recent.iter().any(|&b| b != a && forced(a, b)))
+            .collect();
+        let effect = |i: usize| {
+            let mut e = None;
+            for op in &unit(i).ops {
+                match *op {
+                    GOp::Set { value, expires_at, .. } => e = Some((value, expires_at)),
+                    GOp::Del { .. } => e = Some((GVal::Absent, None)),
+                    // Depends on what the key held.
+                    GOp::Expire { .. } => e = None,
+                    _ => {}
+                }
+            }
+            e
+        };
+        let first = effect(*candidates.first()?);
+        let same = first.is_some()
+            && candidates.iter().all(|&c| match (effect(c), first) {
+                (Some((v, x)), Some((value, expires))) => {
+                    v == value
+                        && match (x, expires) {
+                            (None, None) => true,
+                            (Some(a), Some(b)) => (a - b).abs() <= w,
+                            _ => false,
+                        }
+                }
+                _ => false,
+            });
+        if same { None } else { candidates.iter().copied().min() }
+    }
+
+    /// The state after `part` (in trace order) from `state`.
+    fn advance(&self, part: &[u32], state: &mut Boundary) {
+        for &u in part {
+            for op in &self.units[u as usize].ops {
+                match *op {
+                    GOp::Set { key, value, expires_at } => {
+                        state.cache.insert(key, (value, expires_at));
+                        state.origin.insert(key, u);
+                    }
+                    GOp::Del { key } => {
+                        state.cache.insert(key, (GVal::Absent, None));
+                        state.origin.remove(&key);
+                    }
+                    GOp::Expire { key, expires_at } => {
+                        let initial = self.keys[key as usize].initial;
+                        let entry = state.cache.entry(key).or_insert((initial, None));
+                        if !matches!(entry.0, GVal::Absent) {
+                            entry.1 = expires_at;
+                        }
+                    }
+                    GOp::Commit { subject, value } => {
+                        state.db.insert(subject, value);
+                    }
+                    GOp::Read { .. } => {}
+                }
+            }
+        }
     }
 
     /// Orders other lanes force between units of one component (see the module doc).
@@ -1403,12 +1633,12 @@ mod tests {
     #[test]
     fn a_stale_set_race_becomes_one_component_with_its_stories() {
         let mut t = Trace::new();
-        t.redis(0, R, &["GET", "order:42"])
+        t.redis(6, R, &["GET", "order:42"])
             .update(10, 42, "CANCELLED", "PAID")
             .redis(11, W, &["DEL", "order:42"])
             .redis(13, R, &["SETEX", "order:42", "300", "CANCELLED"])
-            .redis(20, W, &["GET", "order:42"])
-            .redis(20, W, &["GET", "cart:1"]);
+            .redis(17, W, &["GET", "order:42"])
+            .redis(17, W, &["GET", "cart:1"]);
         let x = t.extract(5 * MS);
         assert_eq!(x.components.len(), 1);
         let c = &x.components[0];
@@ -1441,7 +1671,7 @@ mod tests {
         assert!(c.agrees(v, 0) && !c.agrees(v, 1));
         assert_eq!(c.reads.len(), 2);
         assert_eq!(c.reads[1], ReadInfo { unit: 4, seq: 5 });
-        assert_eq!(c.units[4].t_us, T0 + 20 * MS);
+        assert_eq!(c.units[4].t_us, T0 + 17 * MS);
         assert_eq!(x.lane_name(c.units[2].lane), W);
         assert_eq!(x.lane_name(c.units[1].lane), "db");
         assert_eq!(info.units[1].events, [1, 2]);
@@ -1514,5 +1744,54 @@ mod tests {
             &["GET", "order:1"],
         );
         assert!(t.extract(5 * MS).components[0].before.is_empty());
+    }
+
+    #[test]
+    fn quiet_gaps_cut_a_key_and_a_race_before_the_cut_is_carried() {
+        let mut t = Trace::new();
+        // Part 1: cached, read. Part 2 (10 ms later): commit, SETEX of the old value and DEL
+        // racing. Part 3 (10 ms later): a read, whose value depends on that race.
+        t.redis(0, R, &["SETEX", "order:1", "300", "A"])
+            .redis(1, W, &["GET", "order:1"])
+            .update(11, 1, "A", "B")
+            .redis(12, R, &["SETEX", "order:1", "300", "A"])
+            .redis(13, W, &["DEL", "order:1"])
+            .redis(14, W, &["GET", "order:1"])
+            .redis(24, W, &["GET", "order:1"]);
+        let x = t.extract(5 * MS);
+        assert_eq!(x.components.len(), 3);
+        let whats =
+            |i: usize| -> Vec<&str> { x.info[i].units.iter().map(|u| u.what.as_str()).collect() };
+        assert_eq!(whats(0), ["SETEX order:1 → A", "GET order:1"]);
+        assert_eq!(
+            whats(1),
+            ["COMMIT shop.orders id=1 → B", "SETEX order:1 → A", "DEL order:1", "GET order:1"]
+        );
+        // Part 2 starts from what part 1 left: A cached, by the first SETEX.
+        let c1 = &x.components[1];
+        assert!(matches!(c1.initial_cache[0].0, CacheVal::Known(_)));
+        assert_eq!(x.info[1].initial_writes[0].as_ref().map(|w| w.0), Some(0));
+        // Part 3 carries the race (and the commit before it), without their reads.
+        assert_eq!(
+            whats(2),
+            ["COMMIT shop.orders id=1 → B", "SETEX order:1 → A", "DEL order:1", "GET order:1"]
+        );
+        let c2 = &x.components[2];
+        assert_eq!(c2.reads.len(), 1);
+        assert_eq!(c2.reads[0].seq, 7);
+        // The carried GET at 14 ms (a read of part 2) is not here; part 3's GET is.
+        assert_eq!(c2.units.len(), 4);
+        assert_eq!(c2.units[3].seq, 7);
+        assert_eq!(c2.initial_db, [DbVal::Known(0)]);
+        // Once the last writes settle (one DEL), nothing is carried.
+        let mut t = Trace::new();
+        t.redis(0, R, &["SETEX", "order:1", "300", "A"])
+            .update(11, 1, "A", "B")
+            .redis(12, W, &["DEL", "order:1"])
+            .redis(24, W, &["GET", "order:1"]);
+        let x = t.extract(5 * MS);
+        let last = x.info.last().unwrap();
+        assert_eq!(last.units.len(), 1);
+        assert_eq!(x.components.last().unwrap().initial_cache[0].0, CacheVal::Absent);
     }
 }
