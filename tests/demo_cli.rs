@@ -2,7 +2,8 @@
 //! for the shipped incident, run again into a temporary file, records a trace in which the same
 //! finding appears (a stale set on `order:42`: CANCELLED served, the database PAID), and the clean
 //! trace's command records a trace clean as recorded and under ±5 ms; the double-delete
-//! protocol's second DEL ends the same poisoning; a missing server binary is an error naming the
+//! protocol's second DEL ends the same poisoning; given servers are used as given (again and
+//! again, never over keys the demo did not write); a missing server binary is an error naming the
 //! package.
 
 use std::path::{Path, PathBuf};
@@ -156,4 +157,38 @@ fn a_missing_server_binary_names_its_package() {
         "{stderr}"
     );
     assert!(!dir.path().join("x.bin").exists());
+}
+
+/// `--redis URL --mysql URL`: the demo runs on servers it is given (here the test's own private
+/// ones), can run again on them, and refuses a Redis db holding keys it did not write.
+#[test]
+fn demo_on_given_servers_reruns_and_refuses_foreign_keys() {
+    use cachetape_testkit::{MariaDb, RedisServer};
+
+    let redis = RedisServer::start();
+    let db = MariaDb::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str| {
+        cachetape()
+            .args(["demo", "--redis", &redis.url(), "--mysql", &db.url()])
+            .args(["--database", "ct_demo_given", "--readers", "2", "--writers", "1"])
+            .args(["--orders", "50", "--duration", "1s", "-o"])
+            .arg(dir.path().join(name))
+            .output()
+            .unwrap()
+    };
+    for name in ["first.bin", "again.bin"] {
+        let out = run(name);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("private"), "given servers are used as given: {stderr}");
+        let doc = analyze(&dir.path().join(name));
+        incident_findings(&doc);
+    }
+    redis.command(&[b"SET", b"session:alice", b"x"]);
+    let out = run("refused.bin");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`session:alice`") && stderr.contains("empty db"), "{stderr}");
+    assert!(!dir.path().join("refused.bin").exists());
 }

@@ -335,14 +335,19 @@ async fn setup(shop: &Shop) -> Result<(), DemoError> {
     let config = &shop.config;
     let db = &config.database;
     let mut cache = Cache::connect(shop).await?;
+    // A given Redis: only the demo's own keys (from an earlier run, deleted below) may be there.
+    let mut leftovers = Vec::new();
     if config.redis.is_some() {
-        let size = cache.call(shop, &[b"DBSIZE"]).await?.int().unwrap_or(0);
-        if size > 0 {
-            return Err(DemoError::Config(format!(
-                "Redis at {} holds {size} key(s) in db {}: the demo writes order:{{id}} keys and \
-                 must not mix them with yours. Give it an empty db (redis://HOST:PORT/15)",
-                shop.redis, shop.redis.db
-            )));
+        for key in scan_keys(shop, &mut cache).await? {
+            if !is_demo_key(&key) {
+                return Err(DemoError::Config(format!(
+                    "Redis at {} holds keys the demo did not write in db {} (`{key}`): the demo \
+                     writes and deletes order:{{id}} keys and must not mix them with yours. Give \
+                     it an empty db (redis://HOST:PORT/15)",
+                    shop.redis, shop.redis.db
+                )));
+            }
+            leftovers.push(key);
         }
     }
     let mut conn = connect_db(shop, None).await?;
@@ -389,11 +394,33 @@ async fn setup(shop: &Shop) -> Result<(), DemoError> {
         conn.query_drop(sql).await.map_err(|e| shop.db_error(e))?;
     }
     let _ = conn.disconnect().await;
-    for id in 1..=config.orders {
-        let key = format!("order:{id}");
+    for key in (1..=config.orders).map(|id| format!("order:{id}")).chain(leftovers) {
         cache.call(shop, &[b"DEL", key.as_bytes()]).await?;
     }
     Ok(())
+}
+
+/// Every key in the demo's Redis db (SCAN, so the server never blocks on it).
+async fn scan_keys(shop: &Shop, cache: &mut Cache) -> Result<Vec<String>, DemoError> {
+    let mut cursor = b"0".to_vec();
+    let mut all = Vec::new();
+    loop {
+        let reply = cache.call(shop, &[b"SCAN", &cursor, b"COUNT", b"1000"]).await?;
+        let Some([next, Reply::Array(Some(keys))]) = reply.array() else {
+            return Err(shop.redis_error("SCAN answered something other than [cursor, keys]"));
+        };
+        all.extend(keys.iter().map(|k| k.text().unwrap_or_default()));
+        cursor = next.bytes().unwrap_or(b"0").to_vec();
+        if cursor == b"0" {
+            return Ok(all);
+        }
+    }
+}
+
+/// One of the demo's own keys: `order:` and digits.
+fn is_demo_key(key: &str) -> bool {
+    key.strip_prefix("order:")
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Runs the tasks until the duration or the operation count is reached and the incident is done.
