@@ -7,6 +7,7 @@ Exit codes: 0 when the trace was written, 2 on any error (a missing server binar
 package to install).
 */
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -17,6 +18,14 @@ use cachetape_tape::format_duration;
 use super::{bytes, now_us, thousands};
 use crate::cli::{DemoArgs, DemoMode};
 use crate::units::parse_duration_us;
+
+/// Writes one line to stdout; a closed pipe (`| head`) is an error, which `main` treats as
+/// success, instead of a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    };
+}
 
 fn duration(flag: &str, text: &str) -> anyhow::Result<Duration> {
     let us = parse_duration_us(text).with_context(|| format!("--{flag}"))?;
@@ -78,13 +87,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("the demo recording {} failed", config.output.display()))?;
     let trace = summary.trace.display().to_string();
     let n = &summary.counts;
-    println!(
+    say!(
         "trace:    {trace} ({} events, {}); mapping {}",
         thousands(summary.events),
         bytes(summary.trace_bytes),
         summary.mapping.display()
     );
-    println!(
+    say!(
         "shop:     {}; {} readers, {} writers, {} orders, {}{}: {} reads ({} hits, {} misses, {} \
          stalled), {} writes, {} DELs",
         config.protocol,
@@ -104,7 +113,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         thousands(n.invalidations)
     );
     if let Some(i) = &summary.incident {
-        println!(
+        say!(
             "incident: order:42 — reader {} read {} and stalled; writer {} committed {} and \
              invalidated ({}); the reader's SETEX landed {} after that",
             i.reader,
@@ -114,7 +123,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             config.protocol,
             format_duration(i.setex_after_commit.as_micros() as i64)
         );
-        println!(
+        say!(
             "          the cache says {}, the database {}; {} of the reader's next {} reads were \
              served {}",
             status(&i.cached),
@@ -125,16 +134,16 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if let Some(w) = summary.recording.perturb_window_us {
-        println!(
+        say!(
             "clocks:   the smallest --perturb window covering their uncertainty is {}",
             format_duration(w)
         );
     }
     for w in &summary.recording.warnings {
-        println!("warning:  {w}");
+        say!("warning:  {w}");
     }
-    println!("next:     cachetape replay --perturb 5ms {trace}");
-    println!("          cachetape analyze {trace}");
+    say!("next:     cachetape replay --perturb 5ms {trace}");
+    say!("          cachetape analyze {trace}");
     Ok(ExitCode::SUCCESS)
 }
 

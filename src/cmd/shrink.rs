@@ -11,6 +11,7 @@ served and DB value and verdict must appear. Exit codes: 0 when the small trace 
 finding, 2 on any error (no such finding, the read-back check failing).
 */
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -25,6 +26,14 @@ use cachetape_tape::{Event, Header, Reader, Writer, WriterOptions, format_durati
 use super::{bytes, thousands};
 use crate::cli::ShrinkArgs;
 use crate::units::parse_duration_us;
+
+/// Writes one line to stdout; a closed pipe (`| head`) is an error, which `main` treats as
+/// success, instead of a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    };
+}
 
 /// `#2003` or `2003`.
 fn finding_number(text: &str) -> anyhow::Result<u64> {
@@ -197,14 +206,14 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
         );
     };
     let target = target.clone();
-    println!("finding    {described}");
+    say!("finding    {described}");
     let original = events.len();
     let mut test = |events: &[Event]| checker.holds(&target, events);
     let shrunk = shrink(&header, &mapping, &target, events, args.max_tests, &mut test)
         .with_context(|| format!("shrinking {name} towards finding #{seq} {how}"))?;
     let mut before = original;
     for stage in &shrunk.stages {
-        println!(
+        say!(
             "{:<10} {} → {} events ({} check{}){}",
             stage.name,
             thousands(before as u64),
@@ -241,17 +250,17 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
         );
     };
     let size = std::fs::metadata(&args.output).map(|m| m.len()).unwrap_or(0);
-    println!(
+    say!(
         "wrote      {out}: {} of {} events ({:.2}%), {}; {map_note}",
         thousands(kept as u64),
         thousands(original as u64),
         100.0 * kept as f64 / original.max(1) as f64,
         bytes(size)
     );
-    println!("verified   read back and checked {how}: {described}");
+    say!("verified   read back and checked {how}: {described}");
     match &args.perturb {
-        None => println!("next       cachetape analyze {out}"),
-        Some(w) => println!("next       cachetape replay --perturb {w} {out}"),
+        None => say!("next       cachetape analyze {out}"),
+        Some(w) => say!("next       cachetape replay --perturb {w} {out}"),
     }
     Ok(ExitCode::SUCCESS)
 }
