@@ -79,7 +79,7 @@ fn the_shipped_clean_trace_stays_clean() {
 
 /// The regression API, as a project's own test would use it.
 #[test]
-fn the_regression_api_finds_the_incident_and_keeps_the_clean_trace_clean() {
+fn replay_api_finds_the_incident_as_a_stale_set_and_keeps_the_clean_trace_clean() {
     use std::time::Duration;
 
     let incident = cachetape::Replay::open(trace("incident.bin"))
