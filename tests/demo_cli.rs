@@ -10,6 +10,14 @@ use std::path::{Path, PathBuf};
 
 use crate::util::cachetape;
 
+/// One demo at a time: each runs its own servers and a few seconds of traffic, and the suite's
+/// other timing-sensitive tests share the machine.
+static ONE_DEMO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_demo() -> std::sync::MutexGuard<'static, ()> {
+    ONE_DEMO.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The arguments of the documented `cargo run --release -- demo … -o traces/NAME` command, with
 /// the output replaced by `out`.
 fn documented_demo(name: &str, out: &Path) -> Vec<String> {
@@ -59,6 +67,7 @@ fn incident_findings(doc: &serde_json::Value) -> Vec<serde_json::Value> {
 
 #[test]
 fn re_recording_the_documented_incident_command_finds_the_same_stale_set() {
+    let _one = one_demo();
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("incident.bin");
     let stdout = run_demo(&documented_demo("incident.bin", &trace));
@@ -81,6 +90,7 @@ fn re_recording_the_documented_incident_command_finds_the_same_stale_set() {
 
 #[test]
 fn re_recording_the_documented_clean_command_stays_clean_under_5ms() {
+    let _one = one_demo();
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("clean.bin");
     let stdout = run_demo(&documented_demo("clean.bin", &trace));
@@ -99,6 +109,7 @@ fn re_recording_the_documented_clean_command_stays_clean_under_5ms() {
 
 #[test]
 fn double_delete_ends_the_poisoning_with_its_second_del() {
+    let _one = one_demo();
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("dd.bin");
     let args: Vec<String> = [
@@ -163,6 +174,7 @@ fn a_missing_server_binary_names_its_package() {
 /// ones), can run again on them, and refuses a Redis db holding keys it did not write.
 #[test]
 fn demo_on_given_servers_reruns_and_refuses_foreign_keys() {
+    let _one = one_demo();
     use cachetape_testkit::{MariaDb, RedisServer};
 
     let redis = RedisServer::start();
