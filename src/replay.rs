@@ -2,18 +2,25 @@
 The regression API: replay a trace under perturbation and ask whether any read can be served
 stale — what `cachetape replay --perturb W TRACE` prints, as a value a test can assert on.
 
-```no_run
+```
 use std::time::Duration;
 
+// The shipped incident: a stale set poisons order:42 with CANCELLED after the DB says PAID.
 let report = cachetape::Replay::open("traces/incident.bin")?
     .perturb(Duration::from_millis(5))
     .seed(1)
     .run()?;
 assert!(!report.is_clean());
+let incident = report.stale_reads().iter().find(|r| r.key == "order:42").expect("found");
+assert_eq!(incident.cause, cachetape::analyzer::Cause::StaleSet);
 for read in report.stale_reads() {
     println!("{} read by {}: {} ({})", read.key, read.client, read.cause, read.story.join("; "));
 }
 println!("{report}"); // the human report, as the CLI prints it
+
+// The shipped clean trace stays clean under every order within ±5 ms.
+let clean = cachetape::Replay::open("traces/clean.bin")?.perturb(Duration::from_millis(5)).run()?;
+assert!(clean.is_clean(), "{clean}");
 # Ok::<(), cachetape::ReplayError>(())
 ```
 
@@ -978,25 +985,27 @@ impl fmt::Display for ReplayReport {
                 recorded.count()
             );
         }
-        let mut told: Vec<(u32, String)> = Vec::new();
+        // Stories told: (chain, moves) → the finding number that told it.
+        type Story = (Vec<Option<u64>>, Vec<String>);
+        let mut told: Vec<(Story, usize)> = Vec::new();
         for (n, x) in self.findings.iter().enumerate() {
             let age = x.age_us.map_or_else(|| "unknown".into(), format_duration);
-            let told_key = (x.component, x.schedule.clone());
-            if let Some(first) = told.iter().position(|t| *t == told_key) {
+            let told_key: Story = (x.chain.iter().map(|l| l.seq).collect(), x.story.clone());
+            if let Some(&(_, first)) = told.iter().find(|t| t.0 == told_key) {
                 let _ = writeln!(
                     out,
-                    "{}. {} read by {} (#{}): {} {}, age {age} — the same order and story as {}.",
+                    "{}. {} read by {} (#{}): {} {}, age {age} — the same story as {}.",
                     n + 1,
                     x.key,
                     x.client,
                     x.seq,
                     x.verdict,
                     x.cause,
-                    first + 1
+                    first
                 );
                 continue;
             }
-            told.push(told_key);
+            told.push((told_key, n + 1));
             let _ = writeln!(out);
             let _ = writeln!(
                 out,

@@ -411,3 +411,30 @@ fn expect_html_and_bad_input() {
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn every_finding_on_the_shipped_incident_replays_stale_through_the_analyzer() {
+    let replay = cachetape::Replay::open("traces/incident.bin").unwrap().perturb(ms(5)).jobs(2);
+    let report = replay.run().unwrap();
+    assert!(
+        report
+            .stale_reads()
+            .iter()
+            .any(|r| r.verdict == cachetape::analyzer::Verdict::StalePossible)
+    );
+    let mut checked = std::collections::BTreeMap::new();
+    for read in report.stale_reads() {
+        let flagged = checked.entry(read.schedule.clone()).or_insert_with(|| {
+            let replayed = replay.replay_schedule(&read.schedule).unwrap();
+            replayed.report.findings.iter().map(|f| f.seq).collect::<Vec<u64>>()
+        });
+        assert!(
+            flagged.contains(&read.seq),
+            "schedule {} does not flag #{} ({} {})",
+            read.schedule,
+            read.seq,
+            read.key,
+            read.cause
+        );
+    }
+}

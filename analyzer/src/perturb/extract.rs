@@ -963,8 +963,16 @@ impl Extractor {
             members.sort_by_key(|&u| (self.units[u as usize].anchor, u));
             // The state before `members[carry_from]`, where the carried units begin.
             let mut start = Boundary::default();
+            let mut end = Boundary::default();
             let mut carry_from = 0;
             let mut writes: HashMap<u32, Vec<usize>> = HashMap::new();
+            let position: HashMap<u32, usize> =
+                members.iter().enumerate().map(|(i, &u)| (u, i)).collect();
+            // Each row's commits (positions), and commits from before `carry_from` that a
+            // stale value's story needs, with what their rows held before them.
+            let mut commits: HashMap<SubjectId, Vec<usize>> = HashMap::new();
+            let mut pinned: Vec<usize> = Vec::new();
+            let mut pinned_db: HashMap<SubjectId, RowValue> = HashMap::new();
             for segment in self.segments(&members) {
                 let reads = |u: u32| {
                     self.units[u as usize].ops.iter().any(|o| matches!(o, GOp::Read { .. }))
@@ -973,14 +981,22 @@ impl Extractor {
                     self.units[u as usize].ops.iter().all(|o| matches!(o, GOp::Read { .. }))
                 };
                 if members[segment.clone()].iter().any(|&u| reads(u)) {
-                    let mut part: Vec<u32> = members[carry_from..segment.start]
-                        .iter()
-                        .copied()
-                        .filter(|&u| !only_reads(u))
-                        .collect();
+                    let mut part: Vec<u32> = pinned.iter().map(|&i| members[i]).collect();
+                    part.extend(
+                        members[carry_from..segment.start]
+                            .iter()
+                            .copied()
+                            .filter(|&u| !only_reads(u)),
+                    );
                     let carried = part.len();
                     part.extend_from_slice(&members[segment.clone()]);
-                    let (c, info) = self.component(&part, carried, &start);
+                    let mut from = Boundary {
+                        cache: start.cache.clone(),
+                        db: start.db.clone(),
+                        origin: start.origin.clone(),
+                    };
+                    from.db.extend(pinned_db.iter().map(|(&s, &v)| (s, v)));
+                    let (c, info) = self.component(&part, carried, &from);
                     let anchor = self.units[members[segment.start] as usize].anchor;
                     comps.push((anchor, c, info));
                 } else {
@@ -988,13 +1004,20 @@ impl Extractor {
                 }
                 for i in segment.clone() {
                     for op in &self.units[members[i] as usize].ops {
-                        if let GOp::Set { key, .. } | GOp::Del { key } | GOp::Expire { key, .. } =
-                            *op
-                        {
-                            let list = writes.entry(key).or_default();
-                            if list.last() != Some(&i) {
-                                list.push(i);
+                        match *op {
+                            GOp::Set { key, .. } | GOp::Del { key } | GOp::Expire { key, .. } => {
+                                let list = writes.entry(key).or_default();
+                                if list.last() != Some(&i) {
+                                    list.push(i);
+                                }
                             }
+                            GOp::Commit { subject, .. } => {
+                                let list = commits.entry(subject).or_default();
+                                if list.last() != Some(&i) {
+                                    list.push(i);
+                                }
+                            }
+                            GOp::Read { .. } => {}
                         }
                     }
                 }
@@ -1004,6 +1027,29 @@ impl Extractor {
                         next = next.min(first);
                     }
                 }
+                // A value already stale when the part ends: carry the write that cached it
+                // (and, below, the commit before it), so that the next part can tell how it
+                // came to be stale (a stale set, a late or missing invalidation).
+                self.advance(&members[segment.clone()], &mut end);
+                let mut stale_rows: Vec<(SubjectId, usize)> = Vec::new();
+                for (&key, &(value, _)) in &end.cache {
+                    let GVal::Known(c) = value else { continue };
+                    let subject = self.keys[key as usize].subject;
+                    let db =
+                        end.db.get(&subject).copied().unwrap_or_else(|| {
+                            self.db.subjects[subject.0 as usize].versions.initial
+                        });
+                    let stale = match db {
+                        RowValue::Known(d) => !self.values.agrees(c, d),
+                        RowValue::Absent => true,
+                        RowValue::Unknown => false,
+                    };
+                    if stale && let Some(p) = end.origin.get(&key).and_then(|u| position.get(u)) {
+                        next = next.min(*p);
+                        stale_rows.push((subject, *p));
+                    }
+                }
+                stale_rows.sort_unstable();
                 if next < segment.end {
                     // And the last commit before the race: what a value written in it may
                     // have been superseded by (its cause and age need it).
@@ -1022,6 +1068,35 @@ impl Extractor {
                     next = segment.end - MAX_CARRIED;
                 }
                 let next = next.max(carry_from);
+                // The commits of a stale value's row from the last one before its write, when
+                // they come before what is carried: pinned, with what the row held before them.
+                let mut pins: Vec<usize> = Vec::new();
+                let mut pins_db: HashMap<SubjectId, RowValue> = HashMap::new();
+                for &(subject, write) in &stale_rows {
+                    let list = commits.get(&subject).map_or(&[][..], Vec::as_slice);
+                    let Some(q) = list.iter().rev().find(|&&i| i < write).copied() else {
+                        continue;
+                    };
+                    if q >= next {
+                        continue;
+                    }
+                    let from: Vec<usize> =
+                        list.iter().copied().filter(|&i| i >= q && i < next).collect();
+                    if from.len() > MAX_CARRIED {
+                        out.carry_cut += 1;
+                        continue;
+                    }
+                    let seq = self.units[members[q] as usize].seq;
+                    let versions = &self.db.subjects[subject.0 as usize].versions;
+                    if let Some(v) = versions.changes.iter().position(|c| c.seq == seq) {
+                        pins_db.insert(subject, versions.value(v));
+                        pins.extend(from);
+                    }
+                }
+                pins.sort_unstable();
+                pins.dedup();
+                pinned = pins;
+                pinned_db = pins_db;
                 self.advance(&members[carry_from..next], &mut start);
                 carry_from = next;
             }
