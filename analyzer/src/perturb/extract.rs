@@ -39,7 +39,10 @@ different outcome. When they can (a SETEX and a DEL racing just before a quiet g
 writes, everything not only a read after the earliest of them, and the last commit before them
 are **carried** into the next part (their reads are judged in their own part), so that part
 sees every outcome of the race; at most [`MAX_CARRIED`] units are carried (beyond, the recorded
-outcome is taken and a note says so). Parts without a judged read are dropped (nothing in them
+outcome is taken and a note says so). A value already stale at the cut is carried the same way
+— the write that cached it, and its row's commits from the last one before that write (with
+what the row held before them) — so that a later read of it is told as the stale set or late
+invalidation it is, with its age, not as a value matching nothing. Parts without a judged read are dropped (nothing in them
 can be stale). Keys start [`CacheVal::Absent`], as the replayer's store does, or
 [`CacheVal::Unknown`] when a gap of their node came before their first command; rows start at
 [`Versions::initial`].
