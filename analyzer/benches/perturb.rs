@@ -90,8 +90,66 @@ fn race(rng: &mut Rng, index: u32) -> Component {
     }
 }
 
+/// One hot key: `units / 4` cache-aside rounds 3 ms apart (SET of the row, commit, DEL, GET),
+/// one component — the general (over 64 units) path, sampled.
+fn hot(units: u32) -> Component {
+    let rounds = units / 4;
+    let mut c = Component {
+        units: Vec::new(),
+        before: Vec::new(),
+        keys: vec!["order:42".into()],
+        initial_cache: vec![(CacheVal::Absent, None)],
+        subjects: vec!["shop.orders id=42".into()],
+        initial_db: vec![DbVal::Known(0)],
+        cache_values: rounds + 1,
+        db_values: rounds + 1,
+        agree: (0..(rounds + 1) * (rounds + 1))
+            .map(|i| i / (rounds + 1) == i % (rounds + 1))
+            .collect(),
+        reads: Vec::new(),
+        approximate: false,
+    };
+    for i in 0..rounds {
+        let base = i as Us * 3_000;
+        let ops = [
+            (
+                base,
+                Lane::Client(0),
+                Op::Set { key: 0, value: CacheVal::Known(i), expires_at: None },
+            ),
+            (base + 700, Lane::Db(0), Op::Commit { subject: 0, value: DbVal::Known(i + 1) }),
+            (base + 1_900, Lane::Client(1), Op::Del { key: 0 }),
+            (base + 2_600, Lane::Client(2), Op::Read { key: 0, subject: 0, read: i }),
+        ];
+        for (t_us, lane, op) in ops {
+            let u = c.units.len() as u32;
+            if let Op::Read { .. } = op {
+                c.reads.push(ReadInfo { unit: u, seq: u as u64 });
+            }
+            c.units.push(Unit { seq: u as u64, last_seq: u as u64, t_us, lane, ops: vec![op] });
+        }
+    }
+    c
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    if args.first().map(String::as_str) == Some("hot") {
+        let units: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
+        let budget: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10_000);
+        let c = hot(units);
+        let options = ExploreOptions { window_us: 5_000, budget, seed: 1, jobs: 1 };
+        let start = Instant::now();
+        let out = explore_all(std::slice::from_ref(&c), &options, &|_, _| {});
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "hot {} units: {:?}, {} stale, {secs:.3} s",
+            c.units.len(),
+            out[0].coverage,
+            out[0].found.len()
+        );
+        return;
+    }
     let n: u32 = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let mut jobs: Vec<usize> = args.iter().skip(1).filter_map(|a| a.parse().ok()).collect();
     if jobs.is_empty() {

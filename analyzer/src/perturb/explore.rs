@@ -33,7 +33,7 @@ use std::rc::Rc;
 use super::closest::{Solver, measure};
 use super::eval::{self, Judged, ReadOutcome, State, Walked};
 use super::model::{Component, Coverage, Found, Move, Outcome, Us};
-use super::space::{Masks, Space};
+use super::space::{self, Masks, Space};
 
 pub use super::id::{parse_schedule_id, schedule_id};
 
@@ -57,7 +57,7 @@ const NODES_PER_LEAF: u64 = 64;
 /// Steps (units appended) the sampling of one component may take at least before it stops
 /// early: a walk costs a step per unit, so large components sample fewer walks than `4 ×
 /// budget`.
-const SAMPLE_STEPS: u64 = 1 << 24;
+const SAMPLE_STEPS: u64 = 1 << 22;
 
 /// Units the repairs of one component's schedules may walk in all (see `Search::repair_all`).
 const REPAIR_STEPS: u64 = 1 << 26;
@@ -478,12 +478,21 @@ impl<'s, 'c> Search<'s, 'c> {
     }
 
     /// Seeded random walks: at most `budget` distinct classes.
+    ///
+    /// Each attempt walks the normal-form tree at random. Where that walk dead-ends (on long
+    /// components nearly every walk does: the chance of a dead end compounds over the units),
+    /// the attempt instead draws a random order of the constraints alone — which never dead-ends
+    /// — and takes the least schedule of its class. `about` is Knuth's estimate over the
+    /// normal-form walks, or, when fewer than one in ten of them completes, Knuth's estimate of
+    /// the number of orders (an upper bound on the classes).
     fn sample(&mut self, budget: u64, seed: u64) -> Coverage {
         let n = self.space.n;
         let mut rng = Rng(seed);
         self.exact = false;
         let mut seen: HashSet<(u64, u64)> = HashSet::new();
-        let (mut tried, mut walks, mut sum) = (0u64, 0u64, 0f64);
+        let mut tried = 0u64;
+        let (mut walks, mut completed, mut sum) = (0u64, 0u64, 0f64);
+        let (mut orders, mut orders_sum) = (0u64, 0f64);
         let attempts = budget.saturating_mul(4).max(64);
         // Large components: walks cost a step per unit; bound the steps too.
         let max_steps = budget.saturating_mul(64).max(SAMPLE_STEPS);
@@ -514,10 +523,23 @@ impl<'s, 'c> Search<'s, 'c> {
             if attempt > 0 {
                 walks += 1;
                 if !dead {
+                    completed += 1;
                     sum += estimate;
                 }
             }
-            if !dead && seen.insert(fingerprint(&self.prefix)) {
+            if dead {
+                while !self.prefix.is_empty() {
+                    self.pop();
+                }
+                let (order, estimate) = self.random_order(&mut rng);
+                orders += 1;
+                orders_sum += estimate;
+                for u in self.least_of_class(&order) {
+                    self.push(u);
+                }
+                steps += 2 * n as u64;
+            }
+            if self.prefix.len() == n && seen.insert(fingerprint(&self.prefix)) {
                 tried += 1;
                 self.evaluated += 1;
                 self.leaf();
@@ -529,8 +551,79 @@ impl<'s, 'c> Search<'s, 'c> {
                 break;
             }
         }
-        let about = if walks > 0 { (sum / walks as f64).round() as u64 } else { tried };
+        let about = if walks == 0 {
+            tried
+        } else if completed * 10 >= walks || orders == 0 {
+            (sum / walks as f64).round() as u64
+        } else {
+            (orders_sum / orders as f64).round() as u64
+        };
         Coverage::Sampled { tried, about: about.max(tried) }
+    }
+
+    /// A random order keeping the constraints (a random ready unit each step), and the product
+    /// of the numbers of ready units along it.
+    fn random_order(&self, rng: &mut Rng) -> (Vec<u32>, f64) {
+        let n = self.space.n;
+        let mut scheduled = vec![false; n];
+        let mut order = Vec::with_capacity(n);
+        let mut ready = Vec::new();
+        let mut estimate = 1f64;
+        let mut lo = 0;
+        while order.len() < n {
+            lo = self.space.advance(&scheduled, lo);
+            ready.clear();
+            self.space.ready(&scheduled, lo, &mut ready);
+            if ready.is_empty() {
+                break; // cannot happen: the space is acyclic
+            }
+            estimate *= ready.len() as f64;
+            let u = ready[rng.below(ready.len())];
+            scheduled[u as usize] = true;
+            order.push(u);
+        }
+        (order, estimate)
+    }
+
+    /// The least schedule of the class of `order`: the greedy smallest ready unit under the
+    /// constraints and the order's orientation of every conflicting pair.
+    fn least_of_class(&self, order: &[u32]) -> Vec<u32> {
+        let n = self.space.n;
+        if order.len() != n {
+            return order.to_vec();
+        }
+        let mut pos = vec![0u32; n];
+        for (p, &u) in order.iter().enumerate() {
+            pos[u as usize] = p as u32;
+        }
+        let mut waiting = vec![0u32; n];
+        let mut after: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for u in 0..n as u32 {
+            for &v in self.space.around(u) {
+                if v != u && pos[v as usize] < pos[u as usize] && self.space.dependent(u, v) {
+                    waiting[u as usize] += 1;
+                    after[v as usize].push(u);
+                }
+            }
+        }
+        let mut scheduled = vec![false; n];
+        let mut out = Vec::with_capacity(n);
+        let mut ready = Vec::new();
+        let mut lo = 0;
+        while out.len() < n {
+            lo = self.space.advance(&scheduled, lo);
+            ready.clear();
+            self.space.ready(&scheduled, lo, &mut ready);
+            let Some(u) = ready.iter().copied().filter(|&u| waiting[u as usize] == 0).min() else {
+                return order.to_vec(); // cannot happen: `order` keeps every constraint
+            };
+            scheduled[u as usize] = true;
+            out.push(u);
+            for &w in &after[u as usize] {
+                waiting[w as usize] -= 1;
+            }
+        }
+        out
     }
 
     /// The findings, by read index.
@@ -591,29 +684,29 @@ impl<'s, 'c> Search<'s, 'c> {
     /// Replaces each read's schedule by a closer one that serves it alike, when there is one.
     fn repair_all(&self, chosen: &mut [Option<Pick>]) {
         let c = self.space.c;
-        let mut outcomes: BTreeMap<*const u32, Vec<ReadOutcome>> = BTreeMap::new();
+        let mut outcomes: BTreeMap<*const u32, (Vec<ReadOutcome>, u32)> = BTreeMap::new();
         // A repair walks the component a few times: bound the total (reads past the bound keep
         // the schedule the search found).
         let mut steps = 0u64;
         for (read, pick) in chosen.iter_mut().enumerate() {
             let Some((schedule, margin)) = pick else { continue };
-            steps += self.space.n as u64;
             if steps > REPAIR_STEPS {
                 break;
             }
-            let list = outcomes.entry(schedule.as_ptr()).or_insert_with(|| {
+            let (list, found_inv) = outcomes.entry(schedule.as_ptr()).or_insert_with(|| {
                 let mut o = eval::evaluate(c, schedule);
                 o.sort_by_key(|o| o.read);
-                o
+                (o, measure(&self.space.t, schedule).0)
             });
+            let found_inv = *found_inv;
             let Ok(at) = list.binary_search_by_key(&(read as u32), |o| o.read) else { continue };
             let outcome = list[at];
-            let repaired = self.repair(schedule, &outcome);
+            let repaired = self.repair(schedule, &outcome, &mut steps);
             let stale = eval::evaluate(c, &repaired)
                 .iter()
                 .any(|o| o.read == read as u32 && o.judged == Judged::Stale);
             let (inv, shift) = measure(&self.space.t, &repaired);
-            if stale && (inv, &repaired[..]) < (measure(&self.space.t, schedule).0, &schedule[..]) {
+            if stale && (inv, &repaired[..]) < (found_inv, &schedule[..]) {
                 *schedule = Rc::from(repaired);
                 *margin = (*margin).min(shift);
             }
@@ -621,49 +714,138 @@ impl<'s, 'c> Search<'s, 'c> {
     }
 
     /// The lexicographically least allowed schedule that keeps, from `schedule`, only the
-    /// orders that decide what `read` is served and judged against: the read against every
-    /// write of its key and every commit of its row, the writes of the key among themselves,
-    /// the commits among themselves.
-    fn repair(&self, schedule: &[u32], read: &ReadOutcome) -> Vec<u32> {
+    /// orders that decide what `read` is served and judged against: the unit that wrote the
+    /// served value before the read, every other write of the key before that unit or after
+    /// the read as in `schedule` (an `Expire` between them stays between them); likewise the
+    /// last commit of the row before the read and the other commits of the row.
+    ///
+    /// Each other write (commit) goes first on the side its recorded position suggests (after
+    /// the read if recorded after the anchor, else before the anchor); if that admits no
+    /// schedule serving the read stale, on the side `schedule` put it.
+    fn repair(&self, schedule: &[u32], read: &ReadOutcome, steps: &mut u64) -> Vec<u32> {
+        use super::model::Op;
         let c = self.space.c;
-        let n = self.space.n;
-        let mut writers: Vec<u32> = Vec::new();
-        let mut commits: Vec<u32> = Vec::new();
-        for &u in schedule {
-            if u == read.unit {
-                continue;
+        let r = read.unit;
+        let at_read = schedule.iter().position(|&u| u == r).unwrap_or(0);
+        let writes_key = |u: u32| {
+            c.units[u as usize]
+                .ops
+                .iter()
+                .any(|op| matches!(*op, Op::Set { key, .. } if key == read.key))
+        };
+        let commits_row = |u: u32| {
+            c.units[u as usize]
+                .ops
+                .iter()
+                .any(|op| matches!(*op, Op::Commit { subject, .. } if subject == read.subject))
+        };
+        // The anchors the found schedule has, then the other writes and commits near the read.
+        let found_writer = (read.writer != space::NONE).then_some(read.writer);
+        let found_commit = schedule[..at_read].iter().rev().copied().find(|&u| commits_row(u));
+        let mut writers = vec![found_writer];
+        let mut commits = vec![found_commit];
+        for &u in self.space.around(r) {
+            if u != r && writes_key(u) && Some(u) != found_writer {
+                writers.push(Some(u));
             }
-            let ops = &c.units[u as usize].ops;
-            if ops.iter().any(|op| match *op {
-                super::model::Op::Set { key, .. }
-                | super::model::Op::Del { key }
-                | super::model::Op::Expire { key, .. } => key == read.key,
-                _ => false,
-            }) {
-                writers.push(u);
-            }
-            if ops.iter().any(|op| matches!(*op, super::model::Op::Commit { subject, .. } if subject == read.subject))
-            {
-                commits.push(u);
+            if u != r && commits_row(u) && Some(u) != found_commit {
+                commits.push(Some(u));
             }
         }
+        let mut best: Option<(u32, Vec<u32>)> = None;
+        for &w in &writers {
+            for &k in &commits {
+                for recorded_sides in [true, false] {
+                    *steps += 3 * self.space.n as u64;
+                    if *steps > REPAIR_STEPS && best.is_some() {
+                        break;
+                    }
+                    let Some(s) = self.repair_with(schedule, read, w, k, recorded_sides) else {
+                        continue;
+                    };
+                    let stale = eval::evaluate(c, &s)
+                        .iter()
+                        .any(|o| o.read == read.read && o.judged == Judged::Stale);
+                    if !stale {
+                        continue;
+                    }
+                    let inv = measure(&self.space.t, &s).0;
+                    if best.as_ref().is_none_or(|(bi, bs)| (inv, &s) < (*bi, bs)) {
+                        best = Some((inv, s));
+                    }
+                }
+            }
+        }
+        best.map_or_else(|| schedule.to_vec(), |(_, s)| s)
+    }
+
+    fn repair_with(
+        &self,
+        schedule: &[u32],
+        read: &ReadOutcome,
+        writer: Option<u32>,
+        last_commit: Option<u32>,
+        recorded_sides: bool,
+    ) -> Option<Vec<u32>> {
+        use super::model::Op;
+        let c = self.space.c;
+        let n = self.space.n;
         let mut pos = vec![0u32; n];
         for (p, &u) in schedule.iter().enumerate() {
             pos[u as usize] = p as u32;
         }
-        // Extra predecessors per unit.
-        let mut extra: Vec<Vec<u32>> = vec![Vec::new(); n];
         let r = read.unit;
-        for chain in [&writers, &commits] {
-            for w in chain.windows(2) {
-                extra[w[1] as usize].push(w[0]);
+        let at = |u: u32| pos[u as usize];
+        let mut extra: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for anchor in [writer, last_commit].into_iter().flatten() {
+            if anchor != r {
+                extra[r as usize].push(anchor);
             }
-            let split = chain.partition_point(|&u| pos[u as usize] < pos[r as usize]);
-            if split > 0 {
-                extra[r as usize].push(chain[split - 1]);
+        }
+        for &u in schedule {
+            if u == r {
+                continue;
             }
-            if split < chain.len() {
-                extra[chain[split] as usize].push(r);
+            let ops = &c.units[u as usize].ops;
+            let writes = ops.iter().any(|op| match *op {
+                Op::Set { key, .. } | Op::Del { key } => key == read.key,
+                _ => false,
+            });
+            let expires =
+                ops.iter().any(|op| matches!(*op, Op::Expire { key, .. } if key == read.key));
+            let commits = ops
+                .iter()
+                .any(|op| matches!(*op, Op::Commit { subject, .. } if subject == read.subject));
+            for (touches, anchor) in [(writes || expires, writer), (commits, last_commit)] {
+                if !touches || Some(u) == anchor {
+                    continue;
+                }
+                // Which side of the (anchor, read) pair `u` goes: after the read, before the
+                // anchor, or (None) between them.
+                let after = if recorded_sides {
+                    Some(anchor.is_none_or(|a| u > a))
+                } else if at(u) > at(r) {
+                    Some(true)
+                } else if anchor.is_some_and(|a| at(u) < at(a)) {
+                    Some(false)
+                } else {
+                    None
+                };
+                match (after, anchor) {
+                    (Some(true), _) => extra[u as usize].push(r),
+                    (Some(false), Some(a)) => extra[a as usize].push(u),
+                    (Some(false), None) => return None,
+                    (None, _) => {
+                        // Only an Expire of the served value may sit between the two.
+                        if writes || commits {
+                            return None;
+                        }
+                        if let Some(a) = anchor {
+                            extra[u as usize].push(a);
+                        }
+                        extra[r as usize].push(u);
+                    }
+                }
             }
         }
         let mut scheduled = vec![false; n];
@@ -679,14 +861,12 @@ impl<'s, 'c> Search<'s, 'c> {
                 .copied()
                 .filter(|&u| extra[u as usize].iter().all(|&p| scheduled[p as usize]))
                 .min();
-            let Some(u) = next else {
-                // Cannot happen (the schedule itself keeps every constraint); keep it as it is.
-                return schedule.to_vec();
-            };
+            // None: the chosen sides contradict the constraints.
+            let u = next?;
             scheduled[u as usize] = true;
             out.push(u);
         }
-        out
+        Some(out)
     }
 }
 

@@ -702,3 +702,31 @@ fn components_over_64_units_are_explored_and_explained() {
         assert!(o.3);
     }
 }
+
+#[test]
+fn long_components_sample_through_random_orders() {
+    // 50 cache-aside rounds 3 ms apart on one key under a 5 ms window: random walks of the
+    // normal-form tree dead-end, random orders of the constraints do not.
+    let mut c = component(1, 51);
+    for i in 0..50u32 {
+        let base = i as Us * 3 * MS;
+        unit(&mut c, base, Lane::Client(0), vec![set(0, i)]);
+        unit(&mut c, base + 700, Lane::Db(0), vec![commit(0, i + 1)]);
+        unit(&mut c, base + 1900, Lane::Client(1), vec![Op::Del { key: 0 }]);
+        unit(&mut c, base + 2600, Lane::Client(2), vec![read(0)]);
+    }
+    let (out, leaves) = run(&c, 5 * MS, 100, 3);
+    let Coverage::Sampled { tried, about } = out.coverage else { panic!("{:?}", out.coverage) };
+    assert!(tried > 90 && tried <= 100 && about > 1_000_000, "{tried} of about {about}");
+    let space = Space::new(&c, 5 * MS);
+    for l in &leaves {
+        assert_eq!(space.violation(l), None);
+    }
+    // Every round's GET can overtake its DEL; each is told as that one swap (repaired).
+    assert_eq!(out.found.len(), 50);
+    for f in &out.found {
+        let r = f.read;
+        assert_eq!(f.moves, vec![Move { moved: 4 * r + 3, past: 4 * r + 2, shift_us: 700 }]);
+        assert_eq!((f.cause, f.margin_us), (Cause::LateInvalidation, 700));
+    }
+}

@@ -360,6 +360,20 @@ impl<'a> Space<'a> {
         false
     }
 
+    /// The units that may be unordered with `u` by the window (within `W` of it in time), in
+    /// time order; every unit when the window is not kept as written.
+    pub fn around(&self, u: u32) -> &[u32] {
+        if self.mode != Mode::Strict {
+            return &self.by_t;
+        }
+        let t = self.t[u as usize];
+        let from =
+            self.by_t.partition_point(|&v| self.t[v as usize] < t.saturating_sub(self.window));
+        let to =
+            self.by_t.partition_point(|&v| self.t[v as usize] <= t.saturating_add(self.window));
+        &self.by_t[from..to]
+    }
+
     /// The first unscheduled unit in time order at or after `lo`.
     #[inline]
     pub fn advance(&self, scheduled: &[bool], mut lo: usize) -> usize {
