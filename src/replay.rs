@@ -940,9 +940,9 @@ impl fmt::Display for ReplayReport {
              exhaustive, {} sampled; {} schedule(s) evaluated",
             self.seed,
             thousands(self.budget),
-            self.components.len(),
-            exhaustive.len(),
-            sampled.len(),
+            thousands(self.components.len() as u64),
+            thousands(exhaustive.len() as u64),
+            thousands(sampled.len() as u64),
             thousands(self.schedules())
         );
         let listed: Vec<&ComponentSummary> = if self.components.len() <= LIST_COMPONENTS {
