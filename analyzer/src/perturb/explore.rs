@@ -4,13 +4,13 @@ fit the budget, else a seeded sample; the stale reads found, each with the sched
 the recorded order that serves it stale and its race margin; and the worker pool that explores
 many components.
 
-The search ([`Space`] holds the rules) walks a tree whose nodes are schedule prefixes in
+The search (`Space` holds the rules) walks a tree whose nodes are schedule prefixes in
 lexicographic normal form: a unit is appended only if it is ready (lane order, `before` edges,
 window) and the prefix stays the least of its class. Every leaf is one class, visited exactly
 once: no two evaluated schedules differ only by commuting units. The cache and DB state follow
-the walk incrementally ([`State`]), so a read is judged once per prefix, not once per schedule.
+the walk incrementally (`State`), so a read is judged once per prefix, not once per schedule.
 
-At a leaf that serves some read stale, [`Solver`] finds the class's linearization with the fewest
+At a leaf that serves some read stale, `Solver` finds the class's linearization with the fewest
 inversions from the recorded order and the class's smallest largest shift (exact up to 64
 units; see `closest`). Per read the explorer keeps the fewest-inversion schedule over all
 classes (ties: the lexicographically least) and the least shift: the margin. The cause, age and
@@ -18,13 +18,25 @@ chain are then computed on the reported schedule itself (a `Set` and a `Commit` 
 a read is served, but not for the cause, so the schedule matters).
 
 If the classes exceed the budget, the exhaustive attempt stops after `budget + 1` leaves and the
-explorer samples instead: random walks down the same tree (uniform among the allowed children;
-a walk that dead-ends is retried), the first walk the lexicographically least schedule (the
-recorded order whenever it is allowed), duplicates recognized by a 128-bit fingerprint of the
-normal form and not counted, at most `budget` distinct classes evaluated and at most `4 ×
-budget` walks. `about` is Knuth's estimator of the number of leaves: the mean over the random
-walks of the product of the branching factors along each (0 for a dead end). The seed of a
-component is derived from `options.seed` and its index only, so nothing depends on `jobs`.
+explorer samples instead: random walks down the same tree (uniform among the allowed children),
+the first walk the lexicographically least schedule (the recorded order whenever it is allowed).
+A walk that dead-ends (on long components almost every one does: the chance compounds over the
+units) is replaced by a random order of the constraints alone, reduced to the least schedule of
+its class. Duplicates are recognized by a 128-bit fingerprint of the normal form and not
+counted; at most `budget` distinct classes are evaluated, in at most `4 × budget` attempts and a
+bounded number of steps. `about` is Knuth's estimator of the number of leaves (the mean over the
+random walks of the product of the branching factors, 0 for a dead end), or, when fewer than one
+walk in ten completes, Knuth's estimate of the number of orders — an upper bound; it saturates at
+`u64::MAX`. The seed of a component is derived from `options.seed` and its index only, so nothing
+depends on `jobs`.
+
+Where the search is not exact (sampled, or over 64 units), a read's schedule comes from whatever
+class served it stale and may invert pairs that do not matter to it. It is then *repaired*: keep
+only the orders that decide the read (the write of the served value before it, the last commit
+of its row before it, every other write and commit before those or after the read — first on
+the side its recorded position suggests, trying the writes and commits near the read as
+anchors), take the least schedule under them, and keep it if it still serves the read stale with
+fewer inversions. Such findings are good, not proven minimal; their margins are upper bounds.
 */
 
 use std::collections::{BTreeMap, HashSet};
@@ -630,6 +642,9 @@ impl<'s, 'c> Search<'s, 'c> {
     fn findings(&self) -> Vec<Found> {
         let c = self.space.c;
         let n = self.space.n;
+        if self.best.iter().all(Option::is_none) {
+            return Vec::new();
+        }
         let recorded: Vec<u32> = (0..n as u32).collect();
         let stale_as_recorded: HashSet<u32> = eval::evaluate(c, &recorded)
             .into_iter()

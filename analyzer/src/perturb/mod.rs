@@ -4,7 +4,7 @@ within a window, searched for reads served stale.
 
 - [`model`]: what the search sees — components of units and their effects;
 - [`extract`]: a trace and a mapping → components;
-- [`explore`]: schedules of one component, exhaustive or sampled, judged; the worker pool;
+- [`explore`](mod@explore): schedules of one component, exhaustive or sampled, judged; the worker pool;
   `space` (allowed orders, dependence), `eval` (cache and DB along a schedule, causes),
   `closest` (the linearization of a class closest to the recorded order) and `id` (schedule
   ids) are its parts.
