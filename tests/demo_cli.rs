@@ -170,15 +170,17 @@ fn a_missing_server_binary_names_its_package() {
     assert!(!dir.path().join("x.bin").exists());
 }
 
-/// `--redis URL --mysql URL`: the demo runs on servers it is given (here the test's own private
-/// ones), can run again on them, and refuses a Redis db holding keys it did not write.
+/// `--redis URL --mysql URL`: the demo runs on servers it is given (here the test's own
+/// instances), can run again on them, and refuses a Redis db holding keys it did not write.
 #[test]
 fn demo_on_given_servers_reruns_and_refuses_foreign_keys() {
     let _one = one_demo();
-    use cachetape_testkit::{MariaDb, RedisServer};
+    use cachetape_testkit::{MariaDb, MariaDbOptions, RedisServer};
 
+    // Instances of its own: the shared MariaDB's binlog feeds other tests' recorders, whose
+    // timing this traffic would disturb.
     let redis = RedisServer::start();
-    let db = MariaDb::shared();
+    let db = MariaDb::start_with(MariaDbOptions::default());
     let dir = tempfile::tempdir().unwrap();
     let run = |name: &str| {
         cachetape()
