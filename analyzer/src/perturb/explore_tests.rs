@@ -399,6 +399,28 @@ fn cross_check(c: &Component, w: Us, case: &str) {
             assert_eq!(m.shift_us, c.units[m.moved as usize].t_us - c.units[m.past as usize].t_us);
         }
     }
+    // Sampling half the classes: distinct allowed classes only; every finding a real stale
+    // schedule, never better than the truth.
+    if classes.len() >= 4 {
+        let budget = classes.len() as u64 / 2;
+        let (sampled, leaves) = run(c, w, budget, 17);
+        let Coverage::Sampled { tried, about } = sampled.coverage else {
+            panic!("{case}: {:?}", sampled.coverage)
+        };
+        assert!(tried <= budget && tried == leaves.len() as u64 && about >= tried, "{case}");
+        let sigs: BTreeSet<Vec<bool>> = leaves.iter().map(|l| signature(l)).collect();
+        assert_eq!(sigs.len(), leaves.len(), "{case}: two equivalent schedules sampled");
+        assert!(leaves.iter().all(|l| allowed.contains(l)), "{case}");
+        for f in &sampled.found {
+            let ((inv, _), margin) = &stale[&f.read];
+            assert!(allowed.contains(&f.schedule), "{case}");
+            let o = ref_eval(c, &f.schedule).into_iter().find(|o| o.0 == f.read).unwrap();
+            assert!(o.3, "{case}: read {} not stale in its schedule", f.read);
+            assert_eq!(f.moves.len() as u32, ref_inversions(&f.schedule), "{case}");
+            assert!(f.moves.len() as u32 >= *inv && f.margin_us >= (*margin).max(0), "{case}");
+            assert_eq!(f.as_recorded, as_recorded.contains(&f.read), "{case}");
+        }
+    }
 }
 
 #[test]
