@@ -47,6 +47,12 @@ fn shrink_keeps_at_most_5_percent_of_the_incident_and_reproduces_its_finding() {
         events.len()
     );
     assert_eq!(header.sources, Reader::open(incident()).unwrap().header().sources);
+    assert!(
+        header
+            .notes
+            .iter()
+            .any(|n| n.contains("cut by `cachetape shrink`") && n.contains(&format!("#{seq}")))
+    );
     assert!(events.iter().any(|e| e.seq == seq), "the read #{seq} keeps its number");
     assert!(events.iter().any(|e| matches!(e.body, EventBody::Commit(_))));
 

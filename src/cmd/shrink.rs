@@ -225,8 +225,18 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
         before = stage.events;
     }
 
-    // Write, then prove it from the file.
-    let mut writer = Writer::create(&args.output, &header, WriterOptions::default())
+    // Write, then prove it from the file. The header is the original's (sources, redaction),
+    // with a note saying where the events came from.
+    let mut small_header = header.clone();
+    small_header.notes.push(format!(
+        "cut by `cachetape shrink` from {name} ({} events) to the {} events finding #{seq} \
+         ({}, {}) needs {how}",
+        thousands(original as u64),
+        thousands(shrunk.events.len() as u64),
+        target.key,
+        target.cause
+    ));
+    let mut writer = Writer::create(&args.output, &small_header, WriterOptions::default())
         .with_context(|| format!("cannot create {}", args.output.display()))?;
     for e in &shrunk.events {
         writer.append_event(e)?;
