@@ -205,6 +205,8 @@ struct KeyInfo {
     initial: GVal,
     /// What the extraction last saw it hold (value, expiry on the node's clock in ms).
     last: (GVal, Option<i64>),
+    /// A conditional write of it had no effect (and is no unit).
+    conditional: bool,
 }
 
 struct RawUnit {
@@ -715,6 +717,9 @@ impl Extractor {
                                 if last.0 == value && value != GVal::Unknown {
                                     *approximate = true;
                                     if last.1 == expires_ms {
+                                        // No effect here, maybe one in another order: the
+                                        // key's component is approximate.
+                                        self.keys[k as usize].conditional = true;
                                         continue;
                                     }
                                     self.keys[k as usize].last = (value, expires_ms);
@@ -880,6 +885,7 @@ impl Extractor {
             node,
             initial,
             last: (initial, None),
+            conditional: false,
         });
         self.key_index.insert(self.key_buf.clone(), k);
         Some(k)
@@ -1229,6 +1235,13 @@ impl Extractor {
         for (i, &u) in members.iter().enumerate() {
             let raw = &self.units[u as usize];
             approximate |= raw.approximate;
+            approximate |= raw.ops.iter().any(|op| match *op {
+                GOp::Read { key, .. }
+                | GOp::Set { key, .. }
+                | GOp::Expire { key, .. }
+                | GOp::Del { key } => self.keys[key as usize].conditional,
+                GOp::Commit { .. } => false,
+            });
             let mut ops = Vec::with_capacity(raw.ops.len());
             for op in &raw.ops {
                 if i < carried && matches!(op, GOp::Read { .. }) {
@@ -1871,5 +1884,57 @@ mod tests {
         let last = x.info.last().unwrap();
         assert_eq!(last.units.len(), 1);
         assert_eq!(x.components.last().unwrap().initial_cache[0].0, CacheVal::Absent);
+    }
+
+    #[test]
+    fn commands_become_the_ops_the_explorer_models() {
+        let mut t = Trace::new();
+        t.redis(0, R, &["SET", "order:1", "A", "EX", "10"])
+            .redis(1, R, &["EXPIRE", "order:1", "20"])
+            .redis(2, R, &["PERSIST", "order:1"])
+            .redis(3, R, &["PEXPIRE", "order:1", "0"])
+            .redis(4, R, &["MGET", "order:1", "cart:2", "order:2"])
+            .redis(5, R, &["SET", "order:2", "B"])
+            .redis(6, R, &["SET", "order:2", "C", "NX"])
+            .redis(7, R, &["GETDEL", "order:2"])
+            .redis(8, R, &["APPEND", "order:3", "x"])
+            .redis(9, W, &["UNLINK", "order:3", "cart:9"])
+            .update(9, 1, "A", "B")
+            .update(9, 2, "B", "C")
+            .update(9, 3, "x", "y")
+            .redis(10, R, &["GET", "order:3"]);
+        let x = t.extract(5 * MS);
+        // MGET ties order:1 and order:2; APPEND and UNLINK are order:3's own.
+        assert_eq!(x.components.len(), 2);
+        let c = &x.components[0];
+        assert_eq!(c.keys, ["order:1", "order:2"]);
+        let ops: Vec<&[Op]> = c.units.iter().map(|u| &u.ops[..]).collect();
+        let virt = |ms: i64| T0 + ms * MS;
+        assert!(
+            matches!(ops[0], [Op::Set { key: 0, value: CacheVal::Known(_), expires_at: Some(e) }] if *e == virt(10_000))
+        );
+        assert_eq!(ops[1], [Op::Expire { key: 0, expires_at: Some(virt(1 + 20_000)) }]);
+        assert_eq!(ops[2], [Op::Expire { key: 0, expires_at: None }]);
+        // An expiry already past deletes.
+        assert_eq!(ops[3], [Op::Del { key: 0 }]);
+        assert!(matches!(
+            ops[4],
+            [Op::Read { key: 0, subject: 0, read: 0 }, Op::Read { key: 1, subject: 1, read: 1 }]
+        ));
+        assert!(matches!(
+            ops[5],
+            [Op::Set { key: 1, value: CacheVal::Known(_), expires_at: None }]
+        ));
+        // SET NX on a present key changes nothing: no op, no unit; GETDEL reads then deletes.
+        assert!(matches!(ops[6], [Op::Read { key: 1, .. }, Op::Del { key: 1 }]));
+        assert!(c.approximate, "SET NX is conditional");
+        assert_eq!(x.info[0].units[6].what, "GETDEL order:2");
+        let c = &x.components[1];
+        assert_eq!(c.keys, ["order:3"]);
+        assert!(matches!(c.units[0].ops[..], [Op::Set { key: 0, value: CacheVal::Known(_), .. }]));
+        assert!(c.approximate, "APPEND depends on the prior value");
+        assert_eq!(c.units[1].ops, [Op::Del { key: 0 }]);
+        assert_eq!(x.info[1].units[1].what, "UNLINK order:3");
+        assert_eq!(x.info[1].units[1].events, [9]);
     }
 }
