@@ -752,3 +752,84 @@ fn long_components_sample_through_random_orders() {
         assert_eq!((f.cause, f.margin_us), (Cause::LateInvalidation, 700));
     }
 }
+
+#[test]
+fn causes_ages_chains_and_expiry() {
+    let one = |c: &Component| {
+        let out = explore(c, 0, &options(0));
+        assert_eq!(out.coverage, Coverage::Exhaustive { schedules: 1 });
+        out.found
+    };
+    // Fresh SET, a commit, no invalidation: missing invalidation, aged from the commit.
+    let mut c = component(1, 3);
+    unit(&mut c, 0, Lane::Client(0), vec![set(0, 0)]);
+    unit(&mut c, 10 * MS, Lane::Db(0), vec![commit(0, 1)]);
+    unit(&mut c, 25 * MS, Lane::Client(1), vec![read(0)]);
+    let f = &one(&c)[0];
+    assert_eq!(
+        (f.cause, f.age_us, &f.chain[..]),
+        (Cause::MissingInvalidation, 15 * MS, &[0, 1][..])
+    );
+    assert!(f.as_recorded && f.moves.is_empty() && f.margin_us == 0);
+    // The row deleted: stale against an absent row.
+    c.units[1].ops = vec![Op::Commit { subject: 0, value: DbVal::Absent }];
+    let f = &one(&c)[0];
+    assert_eq!((f.cause, f.db), (Cause::MissingInvalidation, DbVal::Absent));
+    // An overwrite with another stale value after the read: late invalidation by that SET.
+    let mut d = c.clone();
+    d.units[1].ops = vec![commit(0, 1)];
+    unit(&mut d, 30 * MS, Lane::Client(0), vec![set(0, 2)]);
+    let f = &one(&d)[0];
+    assert_eq!((f.cause, &f.chain[..]), (Cause::LateInvalidation, &[0, 1, 3][..]));
+    // A value matching no version: unexplained, age 0, the write alone in the chain.
+    let mut e = d.clone();
+    e.units[0].ops = vec![set(0, 2)];
+    let f = &one(&e)[0];
+    assert_eq!((f.cause, f.age_us, &f.chain[..]), (Cause::Unexplained, 0, &[0][..]));
+    // An unreconciled value is stale and unexplained; an unknown one is not judged.
+    e.units[0].ops = vec![Op::Set { key: 0, value: CacheVal::Unreconciled, expires_at: None }];
+    let f = &one(&e)[0];
+    assert_eq!((f.cause, f.served), (Cause::Unexplained, CacheVal::Unreconciled));
+    e.units[0].ops = vec![Op::Set { key: 0, value: CacheVal::Unknown, expires_at: None }];
+    assert!(one(&e).is_empty());
+    // The DB unknown: not judged.
+    let mut u = c.clone();
+    u.units[1].ops = vec![Op::Commit { subject: 0, value: DbVal::Unknown }];
+    assert!(one(&u).is_empty());
+    // The initial cache: no write in the chain, never a stale set.
+    let mut i = component(1, 2);
+    i.initial_cache[0] = (CacheVal::Known(0), None);
+    unit(&mut i, 0, Lane::Db(0), vec![commit(0, 1)]);
+    unit(&mut i, MS, Lane::Client(0), vec![read(0)]);
+    let f = &one(&i)[0];
+    assert_eq!((f.cause, &f.chain[..], f.age_us), (Cause::MissingInvalidation, &[0][..], MS));
+    // Expiry at the read's own time: expired at or before it is a miss; EXPIRE moves it, but
+    // only while the key holds a value.
+    let mut x = component(1, 2);
+    unit(
+        &mut x,
+        0,
+        Lane::Client(0),
+        vec![Op::Set { key: 0, value: CacheVal::Known(0), expires_at: Some(20 * MS) }],
+    );
+    unit(&mut x, 10 * MS, Lane::Db(0), vec![commit(0, 1)]);
+    unit(&mut x, 20 * MS, Lane::Client(1), vec![read(0)]);
+    assert!(one(&x).is_empty());
+    let mut y = x.clone();
+    y.units.insert(
+        2,
+        Unit {
+            seq: 99,
+            last_seq: 99,
+            t_us: 15 * MS,
+            lane: Lane::Client(2),
+            ops: vec![Op::Expire { key: 0, expires_at: Some(40 * MS) }],
+        },
+    );
+    y.reads[0].unit = 3;
+    assert_eq!(one(&y).len(), 1);
+    // The EXPIRE itself at the expiry: nothing left to extend (in either order of the two
+    // units at 20 ms).
+    y.units[2].t_us = 20 * MS;
+    assert!(explore(&y, 0, &options(0)).found.is_empty());
+}
