@@ -66,9 +66,9 @@ pub struct ExploreOptions {
 /// up and samples: dead ends are rare, this only bounds pathological components.
 const NODES_PER_LEAF: u64 = 64;
 
-/// Steps (units appended) the sampling of one component may take at least before it stops
-/// early: a walk costs a step per unit, so large components sample fewer walks than `4 ×
-/// budget`.
+/// The sampling of one component stops after `max(64 × budget, SAMPLE_STEPS)` steps (units
+/// appended): a walk costs a step per unit, so large components sample fewer classes than the
+/// budget rather than run for minutes.
 const SAMPLE_STEPS: u64 = 1 << 22;
 
 /// Units the repairs of one component's schedules may walk in all (see `Search::repair_all`).
