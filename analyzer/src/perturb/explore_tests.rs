@@ -833,3 +833,23 @@ fn causes_ages_chains_and_expiry() {
     y.units[2].t_us = 20 * MS;
     assert!(explore(&y, 0, &options(0)).found.is_empty());
 }
+
+#[test]
+fn before_edges_against_the_recorded_order_are_dropped_when_cyclic() {
+    // Unit 1 follows unit 0 on one connection, but an edge says 1 before 0: no order keeps
+    // both; the edge against the recorded order goes.
+    let mut c = component(1, 2);
+    unit(&mut c, 0, Lane::Client(0), vec![set(0, 0)]);
+    unit(&mut c, MS, Lane::Client(0), vec![read(0)]);
+    unit(&mut c, MS, Lane::Db(0), vec![commit(0, 1)]);
+    c.before.push((1, 0));
+    let space = Space::new(&c, 5 * MS);
+    assert_eq!(space.mode, Mode::Forward);
+    assert_eq!(space.violation(&[0, 1, 2]), None);
+    let out = explore(&c, 0, &options(5 * MS));
+    // The commit may land before the read: stale (missing invalidation), by one swap.
+    assert_eq!(out.coverage, Coverage::Exhaustive { schedules: 2 });
+    assert_eq!(out.found.len(), 1);
+    assert_eq!(out.found[0].schedule, vec![0, 2, 1]);
+    assert_eq!(out.found[0].cause, Cause::MissingInvalidation);
+}
