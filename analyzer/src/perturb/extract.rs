@@ -147,6 +147,9 @@ pub struct Extraction {
     pub dropped: u64,
     /// Times the units carried into a later part were cut to [`MAX_CARRIED`].
     pub carry_cut: u64,
+    /// Parts not explored because no order of theirs can serve a read stale (no commit, every
+    /// value agrees with its row).
+    pub quiet: u64,
     /// Things the reader should know about the model.
     pub notes: Vec<String>,
 }
@@ -217,7 +220,11 @@ struct RawUnit {
     lane: Lane,
     ops: Vec<GOp>,
     events: Vec<u64>,
+    /// Its text, when told at once (blocks, scripts, snapshots…); empty: told from `command`
+    /// and the ops when a component needs it.
     what: String,
+    /// A single command's name.
+    command: Option<Command>,
     approximate: bool,
     /// Global units that must precede it (value causality).
     after: Vec<u32>,
@@ -225,7 +232,7 @@ struct RawUnit {
     binlog: Option<(u16, u64)>,
     /// A client's unit: per DB source, the latest binlog position of a commit that a write on
     /// its lane, up to and including it, took its value from.
-    caus: Vec<(u16, u64)>,
+    caus: (u32, u32),
 }
 
 /// What keys and rows hold where a component is cut (global ids; absent: their initial state).
@@ -267,8 +274,10 @@ pub struct Extractor {
     subject_names: Vec<String>,
     clients: HashMap<(u16, Name), u32>,
     client_names: Vec<String>,
-    /// Per client lane: what [`RawUnit::caus`] is so far.
-    lanes: HashMap<Lane, Vec<(u16, u64)>>,
+    /// Per client lane: what [`RawUnit::caus`] is so far (a range of `caus`).
+    lanes: HashMap<Lane, (u32, u32)>,
+    /// The lanes' successive (DB source, binlog position) lists.
+    caus: Vec<(u16, u64)>,
     /// Commits seen per source.
     binlog_pos: Vec<u64>,
     blocks: HashMap<(u16, Name), Block>,
@@ -306,6 +315,7 @@ impl Extractor {
             clients: HashMap::new(),
             client_names: Vec::new(),
             lanes: HashMap::new(),
+            caus: Vec::new(),
             binlog_pos: vec![0; n],
             blocks: HashMap::new(),
             txns: HashMap::new(),
@@ -357,7 +367,8 @@ impl Extractor {
                 let mut ops = Vec::new();
                 let mut whats = Vec::new();
                 let mut approximate = false;
-                self.command_ops(event, rc, &step, &mut ops, &mut whats, &mut approximate);
+                let tell = in_block || step.command.is_script() || step.command == Command::Unknown;
+                self.command_ops(event, rc, &step, tell, &mut ops, &mut whats, &mut approximate);
                 if in_block {
                     let block = self.blocks.get_mut(&bkey).expect("checked");
                     block.events.push(event.seq);
@@ -382,20 +393,23 @@ impl Extractor {
                                 ops: block.ops,
                                 events: block.events,
                                 what,
+                                command: None,
                                 approximate: block.approximate,
                                 after: Vec::new(),
                                 binlog: None,
-                                caus: Vec::new(),
+                                caus: (0, 0),
                             });
                         }
                     }
                     return Ok(());
                 }
                 if !ops.is_empty() {
-                    let what = if step.command.is_script() {
-                        format!("{} ({})", upper_name(&rc.argv), whats.join("; "))
+                    let (what, command) = if step.command.is_script() {
+                        (format!("{} ({})", upper_name(&rc.argv), whats.join("; ")), None)
+                    } else if step.command == Command::Unknown {
+                        (whats.join("; "), None)
                     } else {
-                        whats.join("; ")
+                        (String::new(), Some(step.command))
                     };
                     self.unit(RawUnit {
                         seq: event.seq,
@@ -404,12 +418,13 @@ impl Extractor {
                         t,
                         lane,
                         ops,
-                        events: vec![event.seq],
+                        events: Vec::new(),
                         what,
+                        command,
                         approximate,
                         after: Vec::new(),
                         binlog: None,
-                        caus: Vec::new(),
+                        caus: (0, 0),
                     });
                 }
             }
@@ -473,10 +488,11 @@ impl Extractor {
                     events: rows,
                     // Told at the end, when the rows have their keys' names.
                     what: String::new(),
+                    command: None,
                     approximate: false,
                     after: Vec::new(),
                     binlog: Some((source.0, pos)),
-                    caus: Vec::new(),
+                    caus: (0, 0),
                 });
                 self.commit_units.insert(event.seq, u);
             }
@@ -547,11 +563,13 @@ impl Extractor {
 
     /// The ops of one command (its reads, then what it left in the keys it may write, then its
     /// script's calls), and its text per key.
+    #[allow(clippy::too_many_arguments)]
     fn command_ops(
         &mut self,
         event: &Event,
         rc: &cachetape_tape::RedisCommand,
         step: &cachetape_replayer::Step,
+        tell: bool,
         ops: &mut Vec<GOp>,
         whats: &mut Vec<String>,
         approximate: &mut bool,
@@ -579,17 +597,19 @@ impl Extractor {
             for key in keys {
                 if let Some(k) = self.key(source, rc.db, key) {
                     ops.push(GOp::Read { key: k, seq: event.seq });
-                    read_keys.push(self.key_name(k));
+                    if tell {
+                        read_keys.push(self.key_name(k));
+                    }
                 }
             }
-            if !read_keys.is_empty() && is_pure_read(command) {
+            if tell && !read_keys.is_empty() && is_pure_read(command) {
                 whats.push(format!("{name} {}", short_list(&read_keys)));
             }
         }
         if !is_pure_read(command) && !command.is_script() {
             let before = ops.len();
             self.write_ops(source, rc.db, rc.server_us, command, &rc.argv, ops, approximate);
-            if ops.len() > before || (is_read && !ops.is_empty()) {
+            if tell && (ops.len() > before || (is_read && !ops.is_empty())) {
                 whats.push(self.describe(&name, &ops[..], before, is_read));
             }
         }
@@ -767,12 +787,13 @@ impl Extractor {
             t,
             lane: Lane::Probe(u32::from(source.0)),
             ops: vec![op],
-            events: vec![seq],
+            events: Vec::new(),
             what,
+            command: None,
             approximate: false,
             after: Vec::new(),
             binlog: None,
-            caus: Vec::new(),
+            caus: (0, 0),
         });
     }
 
@@ -809,19 +830,58 @@ impl Extractor {
             }
         }
         if let Lane::Client(_) = unit.lane {
-            let caus = self.lanes.entry(unit.lane).or_default();
+            let (start, len) = self.lanes.get(&unit.lane).copied().unwrap_or((0, 0));
+            let mut current: Vec<(u16, u64)> =
+                self.caus[start as usize..(start + len) as usize].to_vec();
+            let mut changed = false;
             for &a in &unit.after {
                 if let Some((src, pos)) = self.units[a as usize].binlog {
-                    match caus.iter_mut().find(|c| c.0 == src) {
-                        Some(c) => c.1 = c.1.max(pos),
-                        None => caus.push((src, pos)),
+                    match current.iter_mut().find(|c| c.0 == src) {
+                        Some(c) if c.1 >= pos => {}
+                        Some(c) => {
+                            c.1 = pos;
+                            changed = true;
+                        }
+                        None => {
+                            current.push((src, pos));
+                            changed = true;
+                        }
                     }
                 }
             }
-            unit.caus = caus.clone();
+            if changed {
+                let at = (self.caus.len() as u32, current.len() as u32);
+                self.caus.extend(current);
+                self.lanes.insert(unit.lane, at);
+            }
+            unit.caus = self.lanes.get(&unit.lane).copied().unwrap_or((0, 0));
         }
         self.units.push(unit);
         id
+    }
+
+    /// A unit for people: `DEL order:42`, `SETEX order:42 → CANCELLED`, `COMMIT shop.orders
+    /// id=42 → PAID`, a block's or script's commands.
+    fn unit_text(&self, raw: &RawUnit) -> String {
+        if !raw.what.is_empty() {
+            return raw.what.clone();
+        }
+        if let Some(command) = raw.command {
+            return self.describe(&command.name().to_ascii_uppercase(), &raw.ops, 0, true);
+        }
+        let rows: Vec<String> = raw
+            .ops
+            .iter()
+            .filter_map(|op| match *op {
+                GOp::Commit { subject, value } => Some(format!(
+                    "{} → {}",
+                    self.subject_names[subject.0 as usize],
+                    self.row_display(value, self.db.subjects[subject.0 as usize].rule)
+                )),
+                _ => None,
+            })
+            .collect();
+        format!("COMMIT {}", rows.join(", "))
     }
 
     fn key_name(&self, k: u32) -> String {
@@ -1005,9 +1065,13 @@ impl Extractor {
                         origin: start.origin.clone(),
                     };
                     from.db.extend(pinned_db.iter().map(|(&s, &v)| (s, v)));
-                    let (c, info) = self.component(&part, carried, &from);
-                    let anchor = self.units[members[segment.start] as usize].anchor;
-                    comps.push((anchor, c, info));
+                    if carried == 0 && self.quiet(&part, &from) {
+                        out.quiet += 1;
+                    } else {
+                        let (c, info) = self.component(&part, carried, &from);
+                        let anchor = self.units[members[segment.start] as usize].anchor;
+                        comps.push((anchor, c, info));
+                    }
                 } else {
                     out.dropped += 1;
                 }
@@ -1286,24 +1350,9 @@ impl Extractor {
                 lane: raw.lane,
                 ops,
             });
-            let what = if raw.what.is_empty() {
-                let rows: Vec<String> = raw
-                    .ops
-                    .iter()
-                    .filter_map(|op| match *op {
-                        GOp::Commit { subject, value } => Some(format!(
-                            "{} → {}",
-                            self.subject_names[subject.0 as usize],
-                            self.row_display(value, self.db.subjects[subject.0 as usize].rule)
-                        )),
-                        _ => None,
-                    })
-                    .collect();
-                format!("COMMIT {}", rows.join(", "))
-            } else {
-                raw.what.clone()
-            };
-            infos.push(UnitInfo { what, events: raw.events.clone(), anchor: raw.anchor });
+            let what = self.unit_text(raw);
+            let events = if raw.events.is_empty() { vec![raw.seq] } else { raw.events.clone() };
+            infos.push(UnitInfo { what, events, anchor: raw.anchor });
         }
         self.forced_orders(members, &units, &mut before);
         before.sort_unstable();
@@ -1355,7 +1404,7 @@ impl Extractor {
                             self.source_names.get(s as usize).cloned().unwrap_or_default()
                         }
                     };
-                    Some((raw.seq, raw.t, format!("{} from {lane}", raw.what)))
+                    Some((raw.seq, raw.t, format!("{} from {lane}", self.unit_text(raw))))
                 })
                 .collect(),
             key_nodes: keys
@@ -1370,6 +1419,45 @@ impl Extractor {
                 .collect(),
         };
         (component, info)
+    }
+
+    /// True when no order of `part` (nothing carried into it) can serve a read stale: it commits
+    /// nothing, and every value its read keys hold or are given agrees with their rows (or the
+    /// rows are unknown: the reads are unverifiable). Such parts are not explored.
+    fn quiet(&self, part: &[u32], from: &Boundary) -> bool {
+        let mut read_keys: Vec<u32> = Vec::new();
+        for &u in part {
+            for op in &self.units[u as usize].ops {
+                match *op {
+                    GOp::Commit { .. } => return false,
+                    GOp::Read { key, .. } if !read_keys.contains(&key) => read_keys.push(key),
+                    _ => {}
+                }
+            }
+        }
+        let agrees = |key: u32, v: GVal| {
+            let subject = self.keys[key as usize].subject;
+            let db = from
+                .db
+                .get(&subject)
+                .copied()
+                .unwrap_or_else(|| self.db.subjects[subject.0 as usize].versions.initial);
+            match (v, db) {
+                (_, RowValue::Unknown) | (GVal::Absent | GVal::Unknown, _) => true,
+                (GVal::Known(c), RowValue::Known(d)) => self.values.agrees(c, d),
+                (GVal::Known(_), RowValue::Absent) | (GVal::Unreconciled, _) => false,
+            }
+        };
+        read_keys.iter().all(|&k| {
+            let initial = from.cache.get(&k).map_or(self.keys[k as usize].initial, |c| c.0);
+            agrees(k, initial)
+                && part.iter().all(|&u| {
+                    self.units[u as usize].ops.iter().all(|op| match *op {
+                        GOp::Set { key, value, .. } if key == k => agrees(k, value),
+                        _ => true,
+                    })
+                })
+        })
     }
 
     /// Cuts a component's units (in trace order) at quiet gaps: every unit before the cut
@@ -1502,7 +1590,9 @@ impl Extractor {
                 let ra = &self.units[members[a as usize] as usize];
                 let rb = &self.units[members[b as usize] as usize];
                 if let Some((src, pos)) = ra.binlog
-                    && rb.caus.iter().any(|&(s, p)| s == src && p >= pos)
+                    && self.caus[rb.caus.0 as usize..(rb.caus.0 + rb.caus.1) as usize]
+                        .iter()
+                        .any(|&(s, p)| s == src && p >= pos)
                 {
                     before.push((a, b));
                 }
@@ -1798,8 +1888,9 @@ mod tests {
             .redis(4, W, &["DEL", "order:2"])
             .redis(4, W, &["DEL", "order:3"])
             .redis(4, W, &["EXEC"])
+            .update(5, 3, "C", "D")
             .update(6, 1, "A", "B");
-        let x = t.extract(5 * MS);
+        let x = t.extract(10 * MS);
         // order:1 alone (with its row); order:2 and order:3 tied by the block.
         assert_eq!(x.components.len(), 2);
         assert_eq!(x.components[0].keys, ["order:1"]);
@@ -1850,24 +1941,24 @@ mod tests {
             .redis(14, W, &["GET", "order:1"])
             .redis(24, W, &["GET", "order:1"]);
         let x = t.extract(5 * MS);
-        assert_eq!(x.components.len(), 3);
+        // Part 1 commits nothing and caches what the row holds: provably clean, not explored.
+        assert_eq!((x.components.len(), x.quiet), (2, 1));
         let whats =
             |i: usize| -> Vec<&str> { x.info[i].units.iter().map(|u| u.what.as_str()).collect() };
-        assert_eq!(whats(0), ["SETEX order:1 → A", "GET order:1"]);
+        assert_eq!(
+            whats(0),
+            ["COMMIT shop.orders id=1 → B", "SETEX order:1 → A", "DEL order:1", "GET order:1"]
+        );
+        // Part 2 starts from what part 1 left: A cached, by the first SETEX.
+        let c1 = &x.components[0];
+        assert!(matches!(c1.initial_cache[0].0, CacheVal::Known(_)));
+        assert_eq!(x.info[0].initial_writes[0].as_ref().map(|w| w.0), Some(0));
+        // Part 3 carries the race (and the commit before it), without their reads.
         assert_eq!(
             whats(1),
             ["COMMIT shop.orders id=1 → B", "SETEX order:1 → A", "DEL order:1", "GET order:1"]
         );
-        // Part 2 starts from what part 1 left: A cached, by the first SETEX.
-        let c1 = &x.components[1];
-        assert!(matches!(c1.initial_cache[0].0, CacheVal::Known(_)));
-        assert_eq!(x.info[1].initial_writes[0].as_ref().map(|w| w.0), Some(0));
-        // Part 3 carries the race (and the commit before it), without their reads.
-        assert_eq!(
-            whats(2),
-            ["COMMIT shop.orders id=1 → B", "SETEX order:1 → A", "DEL order:1", "GET order:1"]
-        );
-        let c2 = &x.components[2];
+        let c2 = &x.components[1];
         assert_eq!(c2.reads.len(), 1);
         assert_eq!(c2.reads[0].seq, 7);
         // The carried GET at 14 ms (a read of part 2) is not here; part 3's GET is.
@@ -1881,9 +1972,9 @@ mod tests {
             .redis(12, W, &["DEL", "order:1"])
             .redis(24, W, &["GET", "order:1"]);
         let x = t.extract(5 * MS);
-        let last = x.info.last().unwrap();
-        assert_eq!(last.units.len(), 1);
-        assert_eq!(x.components.last().unwrap().initial_cache[0].0, CacheVal::Absent);
+        // The read's part starts with nothing cached and commits nothing: quiet.
+        assert!(x.components.is_empty());
+        assert_eq!(x.quiet, 1);
     }
 
     #[test]
