@@ -945,8 +945,9 @@ impl fmt::Display for ReplayReport {
             .collect();
         let _ = writeln!(
             out,
-            "perturbation ±{w} (seed {}, budget {} per component): {} component(s) explored, {} \
-             exhaustive, {} sampled; {} more proven clean without a search; {} schedule(s)",
+            "perturbation ±{w} (seed {}, budget {} per component): {} component(s) explored \
+             ({} exhaustive, {} sampled), {} part(s) proven clean without a search; {} \
+             schedule(s)",
             self.seed,
             thousands(self.budget),
             thousands(self.components.len() as u64),
