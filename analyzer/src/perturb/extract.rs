@@ -42,7 +42,10 @@ sees every outcome of the race; at most [`MAX_CARRIED`] units are carried (beyon
 outcome is taken and a note says so). A value already stale at the cut is carried the same way
 — the write that cached it, and its row's commits from the last one before that write (with
 what the row held before them) — so that a later read of it is told as the stale set or late
-invalidation it is, with its age, not as a value matching nothing. Parts without a judged read are dropped (nothing in them
+invalidation it is, with its age, not as a value matching nothing. A part with nothing carried
+into it that commits nothing, and whose read keys only ever hold values agreeing with their rows
+(or rows the trace never shows), is clean in every order: it is counted
+([`Extraction::quiet`]) and not built. Parts without a judged read are dropped (nothing in them
 can be stale). Keys start [`CacheVal::Absent`], as the replayer's store does, or
 [`CacheVal::Unknown`] when a gap of their node came before their first command; rows start at
 [`Versions::initial`].
