@@ -48,7 +48,7 @@ into it that commits nothing, and whose read keys only ever hold values agreeing
 ([`Extraction::quiet`]) and not built. Parts without a judged read are dropped (nothing in them
 can be stale). Keys start [`CacheVal::Absent`], as the replayer's store does, or
 [`CacheVal::Unknown`] when a gap of their node came before their first command; rows start at
-[`Versions::initial`].
+[`Versions::initial`](crate::dbstate::Versions::initial).
 
 **Hard orders** ([`Component::before`]):
 - value causality: a `Set` of a value gets an edge from the latest commit (in trace order,
