@@ -2031,4 +2031,44 @@ mod tests {
         assert_eq!(x.info[1].units[1].what, "UNLINK order:3");
         assert_eq!(x.info[1].units[1].events, [9]);
     }
+
+    #[test]
+    fn a_script_with_its_lua_lines_is_one_unit() {
+        let mut t = Trace::new();
+        t.redis(0, R, &["GET", "order:1"]);
+        let at = T0 + MS;
+        let call = |args: &[&str]| cachetape_tape::ScriptCall {
+            db: 0,
+            server_us: at,
+            argv: Argv::from_parts(args.iter().map(|a| a.as_bytes())),
+        };
+        let body = EventBody::Redis(RedisCommand {
+            db: 0,
+            client: W.into(),
+            server_us: at,
+            argv: Argv::from_parts(
+                [
+                    "EVAL",
+                    "redis.call('DEL', KEYS[1]) redis.call('SET', KEYS[2], 'B')",
+                    "2",
+                    "order:1",
+                    "order:2",
+                ]
+                .iter()
+                .map(|a| a.as_bytes()),
+            ),
+            script: vec![call(&["del", "order:1"]), call(&["set", "order:2", "B"])],
+        });
+        t.push(0, at + 50, body);
+        t.redis(2, R, &["GET", "order:2"]).update(3, 1, "A", "B");
+        let x = t.extract(5 * MS);
+        assert_eq!(x.components.len(), 1);
+        let c = &x.components[0];
+        // The script ties order:1 and order:2 and moves as one unit with both effects.
+        assert_eq!(c.keys, ["order:1", "order:2"]);
+        let script = &c.units[1];
+        assert!(matches!(script.ops[..], [Op::Del { key: 0 }, Op::Set { key: 1, .. }]));
+        assert_eq!(x.info[0].units[1].what, "EVAL (DEL order:1; SET order:2 → B)");
+        assert_eq!(x.info[0].units[1].events, [1]);
+    }
 }
