@@ -28,6 +28,8 @@ use crate::units::parse_duration_us;
 const HTML_KEYS: usize = 20;
 /// The progress bar appears once the exploration has run this long.
 const PROGRESS_AFTER: Duration = Duration::from_millis(500);
+/// … and is redrawn at most this often.
+const REDRAW: Duration = Duration::from_millis(100);
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let window_us = match args.perturb.trim() {
@@ -75,13 +77,17 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     if std::io::stderr().is_terminal() {
         let started = Instant::now();
-        let shown = Mutex::new(false);
+        // When the bar was last drawn: redrawn at most every REDRAW, and at the end.
+        let drawn: Mutex<Option<Instant>> = Mutex::new(None);
         replay = replay.progress(move |done, total| {
             if started.elapsed() < PROGRESS_AFTER {
                 return;
             }
-            let mut shown = shown.lock().unwrap_or_else(|e| e.into_inner());
-            *shown = true;
+            let mut drawn = drawn.lock().unwrap_or_else(|e| e.into_inner());
+            if done < total && drawn.is_some_and(|at| at.elapsed() < REDRAW) {
+                return;
+            }
+            *drawn = Some(Instant::now());
             let width = 30;
             let filled = (done * width).checked_div(total).unwrap_or(width);
             eprint!(
