@@ -832,6 +832,8 @@ fn thousands(n: u64) -> String {
 
 /// Stale reads listed per key in the as-recorded part.
 const RECORDED_READS: usize = 3;
+/// Keys with stale reads listed in the as-recorded part (worst first).
+const RECORDED_KEYS: usize = 10;
 
 /// Components listed one by one at most; beyond, only counts and the sampled ones.
 const LIST_COMPONENTS: usize = 10;
@@ -866,7 +868,7 @@ impl fmt::Display for ReplayReport {
         }
         let stale_keys: Vec<&cachetape_analyzer::KeyReport> =
             r.keys.iter().filter(|k| k.stale_definite + k.stale_possible > 0).collect();
-        for k in &stale_keys {
+        for k in stale_keys.iter().take(RECORDED_KEYS) {
             let longest = k.exposure.iter().map(|e| e.to_us - e.from_us).max().unwrap_or(0);
             let _ = writeln!(
                 out,
@@ -880,7 +882,19 @@ impl fmt::Display for ReplayReport {
                 format_duration(k.exposed_us),
                 format_duration(longest)
             );
-            for e in &k.exposure {
+            if k.exposure.len() > RECORDED_READS {
+                let _ = writeln!(
+                    out,
+                    "    {} exposure intervals; the longest {}:",
+                    k.exposure.len(),
+                    RECORDED_READS
+                );
+            }
+            let mut longest: Vec<_> = k.exposure.iter().collect();
+            longest.sort_by_key(|e| (std::cmp::Reverse(e.to_us - e.from_us), e.from_us));
+            longest.truncate(RECORDED_READS);
+            longest.sort_by_key(|e| e.from_us);
+            for e in longest {
                 let ttl = e
                     .ttl_left_us
                     .map_or(String::new(), |t| format!(", {} TTL left", format_duration(t)));
@@ -918,6 +932,14 @@ impl fmt::Display for ReplayReport {
                     self.trace
                 );
             }
+        }
+        if stale_keys.len() > RECORDED_KEYS {
+            let _ = writeln!(
+                out,
+                "  … and {} more key(s) with stale reads (`cachetape analyze {}` lists them all)",
+                stale_keys.len() - RECORDED_KEYS,
+                self.trace
+            );
         }
         let quiet: Vec<_> =
             r.keys.iter().filter(|k| k.stale_definite + k.stale_possible == 0).collect();
