@@ -292,6 +292,8 @@ pub struct Extractor {
     last_server_us: Vec<Micros>,
     gap_before: Vec<bool>,
     db_gaps: u64,
+    /// Names of database sources imported from binlog files (commit times in whole seconds).
+    imported_dbs: Vec<String>,
     holes: Vec<u8>,
     proj: Vec<u8>,
 }
@@ -309,6 +311,15 @@ impl Extractor {
             values: ValueTable::default(),
             source_names: header.sources.iter().map(|s| s.name.clone()).collect(),
             redis_sources: header.sources.iter().map(|s| s.kind == SourceKind::Redis).collect(),
+            imported_dbs: header
+                .sources
+                .iter()
+                .filter(|s| {
+                    s.kind != SourceKind::Redis
+                        && matches!(s.capture, cachetape_tape::Capture::Imported { .. })
+                })
+                .map(|s| s.name.clone())
+                .collect(),
             key_index: HashMap::new(),
             keys: Vec::new(),
             key_buf: Vec::new(),
@@ -1188,6 +1199,14 @@ impl Extractor {
                  before its next read: those reads were explored from the recorded outcome of \
                  the race only",
                 out.carry_cut
+            ));
+        }
+        if !self.imported_dbs.is_empty() && out.units > 0 {
+            out.notes.push(format!(
+                "{} was imported from binlog files, whose commits carry whole seconds only: each \
+                 commit is placed at the start of its second, so the window orders it against \
+                 Redis commands only that coarsely; record live for millisecond races",
+                self.imported_dbs.join(", ")
             ));
         }
         if self.db_gaps > 0 {
@@ -2070,5 +2089,29 @@ mod tests {
         assert!(matches!(script.ops[..], [Op::Del { key: 0 }, Op::Set { key: 1, .. }]));
         assert_eq!(x.info[0].units[1].what, "EVAL (DEL order:1; SET order:2 → B)");
         assert_eq!(x.info[0].units[1].events, [1]);
+    }
+
+    #[test]
+    fn a_redis_gap_makes_the_keys_it_hid_unknown() {
+        let mut t = Trace::new();
+        t.redis(0, R, &["SET", "order:1", "A"]).update(1, 1, "A", "B");
+        let gap = cachetape_tape::Gap {
+            from_us: T0 + 2 * MS,
+            to_us: T0 + 3 * MS,
+            reason: "connection lost".into(),
+        };
+        t.push(0, T0 + 3 * MS, EventBody::Gap(gap));
+        t.redis(4, R, &["GET", "order:1"]).redis(4, R, &["GET", "order:2"]).update(5, 2, "C", "D");
+        let x = t.extract(10 * MS);
+        let c = &x.components[0];
+        assert_eq!(c.keys, ["order:1"]);
+        // order:1 was known, then the gap: a unit on the probe lane makes it unknown.
+        let gap = c.units.iter().find(|u| matches!(u.lane, Lane::Probe(0))).unwrap();
+        assert_eq!(gap.ops, [Op::Set { key: 0, value: CacheVal::Unknown, expires_at: None }]);
+        assert_eq!(x.lane_name(gap.lane), "the recorder's probe of cache");
+        // order:2 is first seen after the gap: unknown from the start.
+        let c = &x.components[1];
+        assert_eq!(c.keys, ["order:2"]);
+        assert_eq!(c.initial_cache, [(CacheVal::Unknown, None)]);
     }
 }
