@@ -709,7 +709,7 @@ impl ReplayReport {
         format!(
             "clean under ±{w} (sampled, coverage {} of about {} schedules in {n} component(s))",
             thousands(tried),
-            thousands(about)
+            estimate(about)
         )
     }
 
@@ -816,6 +816,12 @@ pub fn format_window(us: Micros) -> String {
         _ if us < 1_000 => format!("{us}us"),
         _ => format_duration(us),
     }
+}
+
+/// A sampled component's estimated class count for people: the explorer saturates at
+/// `u64::MAX` when the estimate overflows, which is "more than 10^19", not a count.
+fn estimate(n: u64) -> String {
+    if n == u64::MAX { "more than 10^19".to_string() } else { thousands(n) }
 }
 
 fn thousands(n: u64) -> String {
@@ -989,7 +995,7 @@ impl fmt::Display for ReplayReport {
                     format!("exhaustive ({} schedules)", thousands(schedules))
                 }
                 Coverage::Sampled { tried, about } => {
-                    format!("sampled {} of about {}", thousands(tried), thousands(about))
+                    format!("sampled {} of about {}", thousands(tried), estimate(about))
                 }
             };
             let keys = if c.keys.len() <= 3 {
@@ -1094,4 +1100,18 @@ pub struct ScheduleReplay {
     pub steps: Vec<String>,
     /// The analysis of the reordered trace.
     pub report: Report,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{estimate, thousands};
+
+    #[test]
+    fn counts_read_with_thousands_and_a_saturated_estimate_is_not_a_count() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1_816), "1,816");
+        assert_eq!(thousands(72_933_943), "72,933,943");
+        assert_eq!(estimate(12_345), "12,345");
+        assert_eq!(estimate(u64::MAX), "more than 10^19");
+    }
 }
