@@ -824,7 +824,8 @@ fn estimate(n: u64) -> String {
     if n == u64::MAX { "more than 10^19".to_string() } else { thousands(n) }
 }
 
-fn thousands(n: u64) -> String {
+/// `1234567` → `1,234,567` (the CLI's reports share it).
+pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
