@@ -41,6 +41,7 @@ impl Argv {
     }
 
     /// Removes every argument, keeping the buffers for reuse.
+    #[inline]
     pub fn clear(&mut self) {
         self.bytes.clear();
         self.ends.clear();
@@ -66,16 +67,19 @@ impl Argv {
     }
 
     /// Number of arguments, the command name included.
+    #[inline]
     pub fn len(&self) -> usize {
         self.ends.len()
     }
 
     /// True when there are no arguments at all (not even a command name).
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
 
     /// The `i`th argument, if there is one.
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&[u8]> {
         let end = *self.ends.get(i)? as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
@@ -83,6 +87,7 @@ impl Argv {
     }
 
     /// The command name (`argv[0]`) as written by the client, or empty.
+    #[inline]
     pub fn name(&self) -> &[u8] {
         self.get(0).unwrap_or_default()
     }
@@ -93,6 +98,7 @@ impl Argv {
     }
 
     /// Iterates over the arguments in order.
+    #[inline]
     pub fn iter(&self) -> ArgvIter<'_> {
         ArgvIter { argv: self, next: 0 }
     }
@@ -136,6 +142,7 @@ pub struct ArgvIter<'a> {
 
 impl<'a> Iterator for ArgvIter<'a> {
     type Item = &'a [u8];
+    #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
         let arg = self.argv.get(self.next)?;
         self.next += 1;

@@ -29,6 +29,20 @@ pub struct Reader<R: Read> {
     done: bool,
     open: Option<OpenFrame>,
     report: ReadReport,
+    /// Buffers and the zstd context kept from frame to frame: a frame's compressed and raw bytes
+    /// land in memory that is already mapped and warm, with no allocation per frame.
+    reuse: Reuse,
+}
+
+/// What [`Reader`] keeps between frames.
+#[derive(Default)]
+struct Reuse {
+    /// The compressed payload of the block being read.
+    payload: Vec<u8>,
+    /// The raw bytes of the last finished frame, to decompress the next one into.
+    raw: Vec<u8>,
+    /// Created at the first frame.
+    dctx: Option<zstd::bulk::Decompressor<'static>>,
 }
 
 /// One decoded frame.
@@ -241,6 +255,7 @@ impl<R: Read> Reader<R> {
             done: false,
             open: None,
             report: ReadReport { bytes: offset, ..ReadReport::default() },
+            reuse: Reuse::default(),
         })
     }
 
@@ -315,11 +330,31 @@ impl<R: Read> Reader<R> {
             let reason = format!("implausible frame size {} bytes", head.payload_len);
             return self.damaged(start, head_bytes.to_vec(), reason, lost);
         }
-        let mut payload = Vec::with_capacity((head.payload_len as usize).min(8 << 20));
-        let got = (&mut self.src)
-            .take(head.payload_len as u64)
-            .read_to_end(&mut payload)
-            .map_err(|e| self.io_err(e))?;
+        let mut payload = std::mem::take(&mut self.reuse.payload);
+        payload.clear();
+        payload.reserve((head.payload_len as usize).min(8 << 20));
+        let got = (&mut self.src).take(head.payload_len as u64).read_to_end(&mut payload);
+        let got = match got {
+            Ok(got) => got,
+            Err(e) => {
+                self.reuse.payload = payload;
+                return Err(self.io_err(e));
+            }
+        };
+        let result = self.open_frame(start, head, lost, &payload, got);
+        self.reuse.payload = payload;
+        result
+    }
+
+    /// The rest of [`Reader::read_block`] once the block's payload (`got` of its bytes) is in.
+    fn open_frame(
+        &mut self,
+        start: u64,
+        head: BlockHead,
+        lost: Option<LostFrame>,
+        payload: &[u8],
+        got: usize,
+    ) -> Result<Block> {
         self.offset += (wire::BLOCK_HEAD_LEN + got) as u64;
         self.report.bytes = self.offset;
         if got < head.payload_len as usize {
@@ -330,7 +365,7 @@ impl<R: Read> Reader<R> {
             });
             return Ok(Block::End);
         }
-        if crc32fast::hash(&payload) != head.payload_crc {
+        if crc32fast::hash(payload) != head.payload_crc {
             return self.skip_or_fail(
                 start,
                 wire::BLOCK_HEAD_LEN as u64 + got as u64,
@@ -339,7 +374,7 @@ impl<R: Read> Reader<R> {
             );
         }
         if head.tag == wire::FOOTER_TAG {
-            match postcard::from_bytes::<Footer>(&payload) {
+            match postcard::from_bytes::<Footer>(payload) {
                 Ok(footer) => self.report.footer = Some(footer),
                 Err(e) => {
                     let reason = format!("footer does not decode: {e}");
@@ -352,7 +387,17 @@ impl<R: Read> Reader<R> {
             self.report.trailing_bytes = extra as u64;
             return Ok(Block::End);
         }
-        let raw = match zstd::bulk::decompress(&payload, head.raw_len as usize) {
+        let mut raw = std::mem::take(&mut self.reuse.raw);
+        raw.clear();
+        raw.reserve(head.raw_len as usize);
+        let dctx = match &mut self.reuse.dctx {
+            Some(dctx) => dctx,
+            none => none.insert(
+                zstd::bulk::Decompressor::new()
+                    .map_err(|e| Error::io("set up decompression for", &self.path, e))?,
+            ),
+        };
+        let raw = match dctx.decompress_to_buffer(payload, &mut raw).map(|_| raw) {
             Ok(raw) if raw.len() == head.raw_len as usize => raw,
             Ok(raw) => {
                 let reason =
@@ -389,7 +434,9 @@ impl<R: Read> Reader<R> {
                         return Ok(true);
                     }
                     Ok(false) => {
-                        self.open = None;
+                        if let Some(open) = self.open.take() {
+                            self.reuse.raw = open.cursor.into_raw();
+                        }
                         self.report.frames += 1;
                     }
                     Err(reason) => {

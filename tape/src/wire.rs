@@ -604,6 +604,11 @@ impl FrameCursor {
         })
     }
 
+    /// The frame's raw bytes back, for the next frame to be decompressed into.
+    pub fn into_raw(self) -> Vec<u8> {
+        self.raw
+    }
+
     /// Events not yet decoded.
     pub fn remaining(&self) -> usize {
         self.remaining
