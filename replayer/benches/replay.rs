@@ -5,14 +5,16 @@ and replayed on one thread, against real redis-server executing the same command
 
     cargo bench -p cachetape-replayer --bench replay [-- COMMANDS]      (or bench/replay.sh)
 
-To profile one part alone, `-- COMMANDS --only replay|decode|store [--runs N]` runs just that
+To profile one part alone, `-- COMMANDS --only replay|owned|decode|store [--runs N]` runs just that
 part N times (default 10) and prints each time, e.g. under `perf record -g`. `--keys K` changes
 the key space (default 20,000; with a few hundred keys the store runs from L1/L2 cache, which
 separates instruction costs from cache misses).
 
 The trace: 1,000,000 commands (45% GET, 30% SET — a third with EX —, 15% DEL, 10% EXPIRE) over
 20,000 `order:N` keys, 40-byte values, 64 clients, one command per µs of server time, written
-with the tape crate's default writer options. Each figure is the best of three runs.
+with the tape crate's default writer options. Each figure is the best of three runs. The replay
+rows use `Replayer::apply_ref` (each step borrowed, a GET's value not copied out of the store);
+the last row is the same replay through `Replayer::apply`, an owned `Step` per command.
 */
 
 use std::hint::black_box;
@@ -92,8 +94,28 @@ fn write_trace(path: &std::path::Path, commands: &[Vec<Vec<u8>>]) -> u64 {
     std::fs::metadata(path).unwrap().len()
 }
 
-/// Decodes the trace and replays every event; returns (commands, nil replies).
+/// Decodes the trace and replays every event with borrowed steps (`Replayer::apply_ref`);
+/// returns (commands, nil replies).
 fn replay(path: &std::path::Path) -> (u64, u64) {
+    let mut reader = Reader::open(path).unwrap();
+    let mut replayer = Replayer::new(reader.header(), ReplayOptions::default());
+    let (mut n, mut nils) = (0u64, 0u64);
+    let mut e = reader.next().unwrap().unwrap();
+    loop {
+        if let Some(step) = replayer.apply_ref(&e) {
+            n += 1;
+            nils += step.reply.is_nil() as u64;
+            black_box(&step);
+        }
+        if !reader.next_event_into(&mut e).unwrap() {
+            return (n, nils);
+        }
+    }
+}
+
+/// [`replay`] with an owned `Step` per command (`Replayer::apply`, what `cat --replies` and the
+/// analyzer use).
+fn replay_owned(path: &std::path::Path) -> (u64, u64) {
     let mut reader = Reader::open(path).unwrap();
     let mut replayer = Replayer::new(reader.header(), ReplayOptions::default());
     let (mut n, mut nils) = (0u64, 0u64);
@@ -130,7 +152,7 @@ fn store_only(path: &std::path::Path) -> Duration {
     let mut replayer = Replayer::new(&header, ReplayOptions::default());
     let start = Instant::now();
     for e in &events {
-        black_box(replayer.apply(e));
+        black_box(replayer.apply_ref(e));
     }
     start.elapsed()
 }
@@ -200,9 +222,10 @@ fn main() {
         for _ in 0..runs {
             let t = match part.as_str() {
                 "replay" => best_of(1, || replay(&path)).0,
+                "owned" => best_of(1, || replay_owned(&path)).0,
                 "decode" => best_of(1, || decode_only(&path)).0,
                 "store" => store_only(&path),
-                other => panic!("--only {other}: expected replay, decode or store"),
+                other => panic!("--only {other}: expected replay, owned, decode or store"),
             };
             println!("{part} {:.3} s {:.0}/s", t.as_secs_f64(), n as f64 / t.as_secs_f64());
         }
@@ -211,6 +234,8 @@ fn main() {
 
     let (t_replay, (replayed, nils)) = best_of(3, || replay(&path));
     assert_eq!(replayed as usize, n);
+    let (t_owned, (replayed_owned, nils_owned)) = best_of(3, || replay_owned(&path));
+    assert_eq!((replayed_owned, nils_owned), (replayed, nils));
     let (t_decode, decoded) = best_of(3, || decode_only(&path));
     assert_eq!(decoded as usize, n);
     let t_store = (0..3).map(|_| store_only(&path)).min().unwrap();
@@ -230,6 +255,7 @@ fn main() {
     row("replay: decode trace file + fake store", t_replay);
     row("  of which: decode trace file only", t_decode);
     row("  of which: fake store only (decoded events)", t_store);
+    row("replay with an owned Step per command (apply)", t_owned);
     match t_redis {
         Some(t) => row("redis-server via redis-cli --pipe", t),
         None => println!("redis-server via redis-cli --pipe: redis-cli not found"),

@@ -12,7 +12,7 @@ result does not depend on what was there, so their keys become known again.
 use cachetape_tape::Argv;
 use cachetape_tape::commands::{self, cmd};
 
-use crate::reply::Reply;
+use crate::reply::{Reply, ReplyRef};
 use crate::store::{ClientId, Cx, Store};
 use crate::{hashes, keys, lists, sets, strings, zsets};
 
@@ -339,6 +339,29 @@ impl Store {
             return self.call_rare(command, &cx, db, argv);
         }
         (self.dispatch(command, &cx, db, argv), Effect::Modelled)
+    }
+
+    /// [`Store::call_command`] with a GET's value borrowed from the store rather than copied
+    /// into its reply: the same reply, without an allocation per hit.
+    #[inline]
+    pub fn call_command_ref(
+        &mut self,
+        command: Command,
+        client: ClientId,
+        db: &mut u32,
+        argv: &Argv,
+        now_us: i64,
+    ) -> (ReplyRef<'_>, Effect) {
+        if command == Command::Get && argv.len() == 2 && !self.any_unknown {
+            let cx = Cx {
+                db: (*db as usize).min(self.dbs.len() - 1),
+                now: now_us.div_euclid(1000),
+                client,
+            };
+            return (strings::get_ref(self, &cx, argv), Effect::Modelled);
+        }
+        let (reply, effect) = self.call_command(command, client, db, argv, now_us);
+        (ReplyRef::Owned(reply), effect)
     }
 
     /// [`Store::call_command`] for an unmodelled command, a wrong arity, or a store with

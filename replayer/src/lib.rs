@@ -14,7 +14,8 @@ and their keys become *unknown*: reads of them answer [`Reply::Unknown`], never 
 - [`Command`]: the modelled commands, one family per file (`strings`, `keys`, `hashes`, `sets`,
   `lists`, `zsets`, `transactions`, `scripts`), with [`Command::Unknown`] for the rest.
 - [`Replayer`]: events in, [`Step`]s out, and a [`ReplayReport`]; [`replay_file`] does it for a
-  trace file.
+  trace file. [`Replayer::apply_ref`] gives the same step borrowed ([`StepRef`]: a GET's value
+  is not copied out of the store), for callers that look at a step and move on.
 
 ```no_run
 use cachetape_replayer::{replay_file, ReplayOptions};
@@ -59,9 +60,9 @@ pub use fxhash::{FxBuild, FxHashMap, FxHashSet, FxHasher};
 pub use number::parse_i64;
 pub use prefetch::Prefetch;
 pub use replay::{
-    KeyAfter, KeyView, ReplayOptions, ReplayReport, Replayer, ScriptStep, Step, UnknownKey,
+    KeyAfter, KeyView, ReplayOptions, ReplayReport, Replayer, ScriptStep, Step, StepRef, UnknownKey,
 };
-pub use reply::{Bytes, Reply, UnknownReply, WRONGTYPE};
+pub use reply::{Bytes, Reply, ReplyRef, UnknownReply, WRONGTYPE};
 pub use store::{ClientId, KeyState, Store};
 pub use transactions::Client;
 pub use value::{Entry, HashValue, Millis, SetValue, StringValue, Value, ZSetValue};

@@ -28,7 +28,7 @@ use cachetape_tape::{
 use crate::command::{Command, Effect};
 use crate::fxhash::FxHashMap;
 use crate::prefetch::Prefetch;
-use crate::reply::{Bytes, Reply};
+use crate::reply::{Bytes, Reply, ReplyRef};
 use crate::scripts;
 use crate::store::{ClientId, KeyState, Store};
 use crate::value::{Entry, HashValue, Millis, SetValue, StringValue, Value, ZSetValue};
@@ -113,6 +113,38 @@ impl Step {
     }
 }
 
+/// One replayed Redis command, borrowed from the [`Replayer`] that computed it
+/// ([`Replayer::apply_ref`]): the same fields as [`Step`], valid until the next event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepRef<'a> {
+    /// The event's sequence number.
+    pub seq: u64,
+    /// The command, or [`Command::Unknown`] when not modelled.
+    pub command: Command,
+    /// What executing it produced ([`Step::reply`]).
+    pub reply: ReplyRef<'a>,
+    /// Sent inside MULTI ([`Step::queued`]).
+    pub queued: bool,
+    /// For a script: what each of its calls returned.
+    pub script: &'a [ScriptStep],
+    /// The store's view of the command's keys after it (with [`ReplayOptions::key_views`]).
+    pub keys: &'a [KeyAfter],
+}
+
+impl StepRef<'_> {
+    /// The owned [`Step`] (a bulk reply's bytes are copied).
+    pub fn to_step(&self) -> Step {
+        Step {
+            seq: self.seq,
+            command: self.command,
+            reply: self.reply.clone().into_reply(),
+            queued: self.queued,
+            script: self.script.to_vec(),
+            keys: self.keys.to_vec(),
+        }
+    }
+}
+
 #[derive(Default)]
 struct ClientState {
     id: ClientId,
@@ -141,6 +173,9 @@ pub struct Replayer {
     nodes: Vec<Option<Node>>,
     redis_sources: Vec<bool>,
     counts: Counts,
+    /// The last step [`Replayer::apply_ref`] computed the owned way (transactions, scripts, key
+    /// views, a node's first command), lent out until the next event.
+    lent: Option<Step>,
 }
 
 #[derive(Default)]
@@ -179,7 +214,13 @@ impl Replayer {
     /// A replayer for a trace with this header.
     pub fn new(header: &Header, options: ReplayOptions) -> Replayer {
         let redis_sources = header.sources.iter().map(|s| s.kind == SourceKind::Redis).collect();
-        Replayer { options, nodes: Vec::new(), redis_sources, counts: Counts::default() }
+        Replayer {
+            options,
+            nodes: Vec::new(),
+            redis_sources,
+            counts: Counts::default(),
+            lent: None,
+        }
     }
 
     /// The store of Redis source `source`, once it has seen an event.
@@ -250,6 +291,55 @@ impl Replayer {
             }
             _ => None,
         }
+    }
+
+    /// [`Replayer::apply`] without building an owned [`Step`]: the step is borrowed from the
+    /// replayer, and a GET's value from the store, until the next event. The replay, the
+    /// replies and the report are exactly those of [`Replayer::apply`]; the difference is what
+    /// is copied (nothing, for a command outside transactions and scripts).
+    pub fn apply_ref(&mut self, event: &Event) -> Option<StepRef<'_>> {
+        let i = event.source.0 as usize;
+        if let EventBody::Redis(rc) = &event.body
+            && !self.options.key_views
+            && let Some(Some(node)) = self.nodes.get(i)
+            && node.in_multi == 0
+        {
+            let command = Command::of(&rc.argv);
+            if !command.is_transaction() && !command.is_script() {
+                // `Replayer::redis`'s fast path, with the reply left where it is.
+                let node = self.nodes[i].as_mut().expect("present: checked above");
+                self.counts.events += 1;
+                self.counts.commands += 1;
+                node.last_us = Some(rc.server_us);
+                let mut db = rc.db;
+                let (reply, effect) =
+                    node.store.call_command_ref(command, 0, &mut db, &rc.argv, rc.server_us);
+                if effect == Effect::Unmodelled {
+                    self.counts.unmodelled(&rc.argv);
+                }
+                if reply.is_unknown() {
+                    self.counts.unknown_replies += 1;
+                }
+                return Some(StepRef {
+                    seq: event.seq,
+                    command,
+                    reply,
+                    queued: false,
+                    script: &[],
+                    keys: &[],
+                });
+            }
+        }
+        let step = self.apply(event)?;
+        let step = self.lent.insert(step);
+        Some(StepRef {
+            seq: step.seq,
+            command: step.command,
+            reply: ReplyRef::Owned(step.reply.clone()),
+            queued: step.queued,
+            script: &step.script,
+            keys: &step.keys,
+        })
     }
 
     fn redis(&mut self, event: &Event, rc: &RedisCommand) -> Step {

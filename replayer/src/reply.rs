@@ -149,6 +149,48 @@ impl Reply {
     }
 }
 
+/// A reply as [`Replayer::apply_ref`](crate::Replayer::apply_ref) gives it: a bulk string still
+/// borrowed from the store (no copy, no allocation), or any reply by value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplyRef<'a> {
+    /// A bulk reply whose bytes are the store's value (valid until the next command).
+    Bulk(&'a [u8]),
+    /// Any other reply.
+    Owned(Reply),
+}
+
+impl ReplyRef<'_> {
+    /// True for the nil bulk reply (`$-1`).
+    #[inline]
+    pub fn is_nil(&self) -> bool {
+        matches!(self, ReplyRef::Owned(Reply::Nil))
+    }
+
+    /// The bytes of a bulk reply.
+    #[inline]
+    pub fn as_bulk(&self) -> Option<&[u8]> {
+        match self {
+            ReplyRef::Bulk(b) => Some(b),
+            ReplyRef::Owned(r) => r.as_bulk(),
+        }
+    }
+
+    /// True when the reply is, or contains, [`Reply::Unknown`].
+    #[inline]
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, ReplyRef::Owned(r) if r.is_unknown())
+    }
+
+    /// The reply as an owned [`Reply`] (a bulk reply's bytes are copied).
+    #[inline]
+    pub fn into_reply(self) -> Reply {
+        match self {
+            ReplyRef::Bulk(b) => Reply::bulk(b),
+            ReplyRef::Owned(r) => r,
+        }
+    }
+}
+
 /// A reply the store could not compute has no RESP form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("the reply is unknown: the store could not compute it, so it has no RESP form")]
@@ -200,6 +242,16 @@ mod tests {
             b"*7\r\n$-1\r\n+OK\r\n:-3\r\n$4\r\na\r\nb\r\n-ERR x\r\n*0\r\n*-1\r\n".to_vec()
         );
         assert_eq!(Reply::Array(vec![Reply::Unknown]).to_resp(), None);
+    }
+
+    #[test]
+    fn borrowed_replies_become_the_owned_ones() {
+        assert_eq!(ReplyRef::Bulk(b"v").into_reply(), Reply::bulk(b"v"));
+        assert_eq!(ReplyRef::Bulk(b"v").as_bulk(), Some(&b"v"[..]));
+        assert!(ReplyRef::Owned(Reply::Nil).is_nil());
+        assert!(!ReplyRef::Bulk(b"").is_nil());
+        assert!(ReplyRef::Owned(Reply::Array(vec![Reply::Unknown])).is_unknown());
+        assert_eq!(ReplyRef::Owned(Reply::OK).into_reply(), Reply::OK);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use cachetape_tape::Argv;
 
 use crate::float::LongDouble;
 use crate::number::{arg_i64, i64_bytes, parse_i64};
-use crate::reply::{Bytes, Reply};
+use crate::reply::{Bytes, Reply, ReplyRef};
 use crate::store::{Cx, Store, arg};
 use crate::value::{Entry, Millis, StringValue, Value};
 
@@ -48,6 +48,16 @@ pub(crate) fn get(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
         None => Reply::Nil,
         Some(Entry { value: Value::String(s), .. }) => Reply::Bulk(s.to_bytes()),
         Some(_) => Reply::wrong_type(),
+    }
+}
+
+/// `GET key` with the value borrowed from the store instead of copied into the reply.
+#[inline]
+pub(crate) fn get_ref<'a>(st: &'a mut Store, cx: &Cx, a: &Argv) -> ReplyRef<'a> {
+    match st.lookup(cx, arg(a, 1)) {
+        None => ReplyRef::Owned(Reply::Nil),
+        Some(Entry { value: Value::String(s), .. }) => ReplyRef::Bulk(s.as_bytes()),
+        Some(_) => ReplyRef::Owned(Reply::wrong_type()),
     }
 }
 

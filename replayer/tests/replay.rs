@@ -250,3 +250,41 @@ fn prefetch_hints_change_nothing() {
             .collect();
     assert_eq!(steps, expected);
 }
+
+#[test]
+fn borrowed_steps_equal_owned_steps() {
+    let long = "x".repeat(100);
+    let mut t = Trace::default();
+    t.cmd("a:1", 0, &["GET", "short"])
+        .cmd("a:1", 1, &["SET", "short", "v", "PX", "5"])
+        .cmd("b:2", 2, &["GET", "short"])
+        .cmd("a:1", 3, &["SET", "long", &long])
+        .cmd("b:2", 4, &["get", "long"])
+        .cmd("a:1", 5, &["HSET", "h", "f", "v"])
+        .cmd("a:1", 6, &["GET", "h"])
+        .cmd("a:1", 7, &["GET"])
+        .cmd("a:1", 8, &["GET", "short", "extra"])
+        .cmd("b:2", 9, &["GET", "short"])
+        .cmd("a:1", 10, &["MULTI"])
+        .cmd("a:1", 10, &["SET", "k", "1"])
+        .cmd("a:1", 10, &["GET", "k"])
+        .cmd("a:1", 10, &["EXEC"])
+        .script("b:2", 11, &["EVAL", "...", "1", "k"], &[&["GET", "k"], &["SET", "k", "2"]])
+        .cmd("a:1", 12, &["GET", "k"])
+        .cmd("a:1", 13, &["XADD", "k", "*", "f", "v"])
+        .cmd("a:1", 14, &["GET", "k"])
+        .cmd("a:1", 15, &["GET", "long"])
+        .cmd("a:1", 16, &["DEL", "long"])
+        .cmd("a:1", 17, &["GET", "long"]);
+    for key_views in [false, true] {
+        let options = ReplayOptions { key_views, ..ReplayOptions::default() };
+        let mut owned = Replayer::new(&header(), options.clone());
+        let mut borrowed = Replayer::new(&header(), options);
+        for e in &t.0 {
+            let want = owned.apply(e);
+            let got = borrowed.apply_ref(e).map(|s| s.to_step());
+            assert_eq!(got, want, "event {}", e.seq);
+        }
+        assert_eq!(borrowed.report(), owned.report());
+    }
+}
