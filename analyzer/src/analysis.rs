@@ -31,6 +31,7 @@ use cachetape_tape::{Event, EventBody, Header, Micros, Name, SourceId, StoredVal
 use crate::dbstate::Tail;
 use crate::dbstate::{DbState, RowValue, SubjectId, Versions};
 use crate::exposure::{Exposure, ExposureEnd, ExposureStart, exposures};
+use crate::feed::{Brief, ReadReply};
 use crate::keyindex::{self, KeyIndex, KeyName};
 use crate::mapping::{Mapping, MappingError, ValueId, ValueShape, ValueTable};
 use crate::oracle::{
@@ -203,6 +204,10 @@ pub struct Analysis {
     free_parked: Vec<u32>,
     /// Mapped keys (node, db, bytes) → their track.
     key_index: KeyIndex,
+    /// [`crate::feed`]'s key ids → their track ([`UNSEEN`] until first looked up, [`UNMAPPED`]
+    /// for keys no rule maps), and its client ids → this analysis' ([`NO_CLIENT`] until seen).
+    brief_keys: Vec<u32>,
+    brief_clients: Vec<u32>,
     clients: HashMap<Name, u32, FxBuild>,
     /// Recent names by address → their client id.
     client_cache: Vec<Option<(Name, u32)>>,
@@ -235,6 +240,10 @@ pub struct Analysis {
 }
 
 const NO_CLIENT: u32 = u32::MAX;
+/// A briefed key not looked up yet.
+const UNSEEN: u32 = u32::MAX;
+/// A briefed key no rule maps.
+const UNMAPPED: u32 = u32::MAX - 1;
 /// The client cache has 2^this entries.
 const CLIENT_CACHE_BITS: u32 = 8;
 /// How many pending items ahead [`Analysis::drain`] prefetches.
@@ -264,6 +273,8 @@ impl Analysis {
             parked_heads: Vec::new(),
             free_parked: Vec::new(),
             key_index: KeyIndex::default(),
+            brief_keys: Vec::new(),
+            brief_clients: Vec::new(),
             clients: HashMap::default(),
             client_cache: vec![None; 1 << CLIENT_CACHE_BITS],
             client_names: Vec::new(),
@@ -328,38 +339,124 @@ impl Analysis {
     }
 
     /// [`Analysis::push_replayed`] for a batch another thread replayed ([`crate::feed`]):
-    /// `steps[i]` and `views[ends[i - 1]..ends[i]]` belong to `events[i]`. Loads each event (the
-    /// other thread wrote it), its key's index bucket and track a few events ahead.
+    /// `steps[i]` and `views[ends[i - 1]..ends[i]]` belong to `events[i]`, and a briefed event
+    /// (`briefs[i]`) is analyzed from its brief alone. Loads each event the analysis will read
+    /// (the other thread wrote it), its key's index bucket and track a few events ahead.
     pub(crate) fn push_replayed_all(
         &mut self,
         events: &[Event],
         steps: &[Option<Step>],
+        briefs: &[Brief],
         views: &[KeyView],
         ends: &[usize],
     ) -> Result<(), AnalysisError> {
         let mut start = 0;
         for (i, event) in events.iter().enumerate() {
-            if let Some(next) = events.get(i + 8 * AHEAD) {
-                prefetch(next);
+            if let Some(Brief::Full) = briefs.get(i + 8 * AHEAD) {
+                prefetch(&events[i + 8 * AHEAD]);
                 prefetch(&steps[i + 8 * AHEAD]);
             }
-            if let Some(next) = events.get(i + 5 * AHEAD)
-                && let EventBody::Redis(rc) = &next.body
+            if let Some(Brief::Full) = briefs.get(i + 5 * AHEAD)
+                && let EventBody::Redis(rc) = &events[i + 5 * AHEAD].body
                 && let Some(key) = rc.argv.get(1)
             {
                 prefetch(key.as_ptr());
-                prefetch(Arc::as_ptr(&rc.client) as *const u8);
             }
-            if let Some(next) = events.get(i + 3 * AHEAD) {
-                self.prefetch_key(next, false);
+            if let Some(Brief::Get { key, .. }) = briefs.get(i + 8 * AHEAD)
+                && let Some(k) = self.brief_keys.get(*key as usize)
+            {
+                prefetch(k);
             }
-            if let Some(next) = events.get(i + 2 * AHEAD) {
-                self.prefetch_key(next, true);
+            match briefs.get(i + 3 * AHEAD) {
+                Some(Brief::Full) => self.prefetch_key(&events[i + 3 * AHEAD], false),
+                Some(Brief::Get { key, .. }) => {
+                    if let Some(&k) = self.brief_keys.get(*key as usize)
+                        && let Some(kt) = self.keys.get(k as usize)
+                    {
+                        prefetch(&kt.name);
+                        prefetch(&kt.hits);
+                    }
+                }
+                None => {}
             }
-            self.push_replayed(event, steps[i].as_ref(), &views[start..ends[i]])?;
+            if let Some(Brief::Full) = briefs.get(i + 2 * AHEAD) {
+                self.prefetch_key(&events[i + 2 * AHEAD], true);
+            }
+            match briefs[i] {
+                Brief::Full => {
+                    self.push_replayed(event, steps[i].as_ref(), &views[start..ends[i]])?
+                }
+                Brief::Get { seq, recv_us, server_us, source, key, client, reply } => {
+                    self.push_get(event, seq, recv_us, server_us, source, key, client, reply)
+                }
+            }
             start = ends[i];
         }
         Ok(())
+    }
+
+    /// Analyzes a briefed GET exactly as [`Analysis::push_replayed`] would: `event` is read only
+    /// on the first sight of its key or client id.
+    #[allow(clippy::too_many_arguments)]
+    fn push_get(
+        &mut self,
+        event: &Event,
+        seq: u64,
+        recv_us: Micros,
+        server_us: Micros,
+        source: SourceId,
+        key: u32,
+        client: u32,
+        reply: ReadReply,
+    ) {
+        self.events += 1;
+        self.first_us.get_or_insert(recv_us);
+        self.max_recv = self.max_recv.max(recv_us);
+        self.redis_commands += 1;
+        let stamp = self.timeline.redis(source, server_us, recv_us);
+        self.note_time(stamp.t);
+        let i = source.0 as usize;
+        if self.last_server_us.len() <= i {
+            self.last_server_us.resize(i + 1, Micros::MIN);
+        }
+        self.last_server_us[i] = server_us;
+        if reply != ReadReply::Error {
+            let k = match self.brief_keys.get(key as usize) {
+                Some(&k) if k != UNSEEN => k,
+                _ => {
+                    let EventBody::Redis(rc) = &event.body else { unreachable!("a briefed GET") };
+                    let k = rc
+                        .argv
+                        .get(1)
+                        .and_then(|name| self.track(source, rc.db, name))
+                        .unwrap_or(UNMAPPED);
+                    if self.brief_keys.len() <= key as usize {
+                        self.brief_keys.resize(key as usize + 1, UNSEEN);
+                    }
+                    self.brief_keys[key as usize] = k;
+                    k
+                }
+            };
+            if k != UNMAPPED {
+                let client_of = |a: &mut Analysis| match a.brief_clients.get(client as usize) {
+                    Some(&c) if c != NO_CLIENT => c,
+                    _ => {
+                        let EventBody::Redis(rc) = &event.body else {
+                            unreachable!("a briefed GET")
+                        };
+                        let c = a.client(&rc.client);
+                        if a.brief_clients.len() <= client as usize {
+                            a.brief_clients.resize(client as usize + 1, NO_CLIENT);
+                        }
+                        a.brief_clients[client as usize] = c;
+                        c
+                    }
+                };
+                let server_ms = server_us.div_euclid(1000);
+                self.read_key(k, seq, stamp, server_ms, reply, client_of, &Reply::Unknown, &[]);
+            }
+        }
+        self.drain(self.max_recv - self.options.reorder_slack_us);
     }
 
     /// The analysis' replayer (taken away only while [`crate::feed`] runs it on its own
@@ -679,24 +776,40 @@ impl Analysis {
         fields: &[&[u8]],
     ) {
         let Some(k) = self.track(event.source, db, key) else { return };
+        let class = ReadReply::of(reply);
+        let client_of = |a: &mut Analysis| a.client(client);
+        self.read_key(k, event.seq, stamp, stamp_server_ms(event), class, client_of, reply, fields);
+    }
+
+    /// A read of track `k` whose reply was `class` (`reply` itself is read only for the fields
+    /// of a field read); `client_of` gives the reader's client id (asked only on a hit).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn read_key(
+        &mut self,
+        k: u32,
+        seq: u64,
+        stamp: Stamp,
+        now_ms: i64,
+        class: ReadReply,
+        client_of: impl FnOnce(&mut Analysis) -> u32,
+        reply: &Reply,
+        fields: &[&[u8]],
+    ) {
         self.reads += 1;
         self.keys[k as usize].reads += 1;
-        let hit = match reply {
-            Reply::Nil | Reply::NilArray => false,
-            Reply::Array(items) => {
-                items.iter().any(|i| !matches!(i, Reply::Nil)) && !items.is_empty()
-            }
-            Reply::Unknown => {
+        let hit = match class {
+            ReadReply::Miss => false,
+            ReadReply::Unknown => {
                 self.hits += 1;
                 self.keys[k as usize].hits += 1;
                 self.count_unverifiable(CACHE_UNKNOWN);
                 return;
             }
-            _ => true,
+            ReadReply::Hit | ReadReply::Error => true,
         };
         if !hit {
             self.misses += 1;
-            let now_ms = stamp_server_ms(event);
             if let Now::Present { expires_ms, .. } = self.keys[k as usize].now {
                 match expires_ms {
                     Some(e) if e <= now_ms => self.expire(k, e),
@@ -706,7 +819,7 @@ impl Analysis {
             return;
         }
         self.hits += 1;
-        let c = self.client(client);
+        let c = client_of(self);
         let kt = &mut self.keys[k as usize];
         kt.hits += 1;
         // The served value: the live episode's, or (a field read) the fields it returned.
@@ -735,7 +848,7 @@ impl Analysis {
         };
         match served {
             Cached::Value(v) => {
-                let read = ReadObs { seq: event.seq, stamp, client: c, served: v, slot, no };
+                let read = ReadObs { seq, stamp, client: c, served: v, slot, no };
                 self.pending.push_back(Pending::Read { key: k, subject, read });
             }
             Cached::Unreconciled(why) => self.count_unverifiable(why),
@@ -2009,5 +2122,46 @@ mod tests {
         assert!(one.summary.stale_definite > 0 && one.summary.fresh > 0, "{:?}", one.summary);
         assert!(one.summary.exposure_intervals > 0);
         assert_eq!(analyze(&events, true), one);
+    }
+
+    #[test]
+    fn feeding_from_another_thread_reports_what_pushing_one_by_one_does() {
+        let mut events = events();
+        // Unmapped keys, a GET answered with an error, and another node's and db's keys among
+        // the briefed GETs.
+        let t = events.last().map_or(T0, |e| e.recv_us);
+        for (i, (source, db, args)) in [
+            (0, 0, vec![&b"GET"[..], b"session:1"]),
+            (0, 0, vec![&b"SET"[..], b"session:1", b"x"]),
+            (0, 0, vec![&b"GET"[..], b"session:1"]),
+            (0, 0, vec![&b"GET"[..], b"order:3", b"extra"]),
+            (0, 1, vec![&b"GET"[..], b"order:3"]),
+            (0, 0, vec![&b"GET"[..], b"order:3"]),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let body = EventBody::Redis(RedisCommand {
+                db,
+                client: format!("10.0.9.{i}:1").into(),
+                server_us: t + i as Micros,
+                argv: Argv::from_parts(args),
+                script: Vec::new(),
+            });
+            let seq = events.len() as u64;
+            events.push(Event { seq, source: SourceId(source), recv_us: t + 50, body });
+        }
+        let one = analyze(&events, false);
+        let mapping = Mapping::parse(
+            "[[rule]]\nkey = \"order:{id}\"\ntable = \"shop.orders\"\njson = [\"id\", \"status\"]\n",
+        )
+        .unwrap();
+        let mut a = Analysis::new(&header(), mapping, AnalysisOptions::default());
+        let mut it = events.iter();
+        crate::feed::feed(&mut a, |e: &mut Event| -> Result<bool, ()> {
+            Ok(it.next().map(|next| *e = next.clone()).is_some())
+        })
+        .unwrap();
+        assert_eq!(a.finish().unwrap(), one);
     }
 }

@@ -10,15 +10,23 @@ analyzes the batch before. Events reach the analysis in trace order with what th
 right after each, exactly as [`Analysis::push`] would compute it, so the report is the same. A
 few batches are in flight at most, so memory stays flat. The analyzer still does no I/O: the
 decoder is the caller's closure.
+
+The commonest event, a GET of one key, is also *briefed* on the decoding thread: its key and
+client become small ids there (where the key's bytes are still in the cache), and the analysis
+reads only the [`Brief`] — a few words in one compact array — instead of the event, its
+arguments and its step, which the other core wrote (each a cache miss). The analysis turns those
+ids into its own key tracks and clients on first sight, through the same lookups as the full
+path, so every id it reports is the one it would have assigned anyway.
 */
 
 use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
 
-use cachetape_replayer::{KeyView, Prefetch, Step};
-use cachetape_tape::{Argv, Event, EventBody, RedisCommand, SourceId};
+use cachetape_replayer::{Command, FxBuild, KeyView, Prefetch, Reply, ReplyRef, Step, StepRef};
+use cachetape_tape::{Argv, Event, EventBody, Micros, Name, RedisCommand, SourceId};
 
 use crate::analysis::{Analysis, AnalysisError, observe};
+use crate::keyindex::{self, KeyIndex, KeyName};
 
 /// Events per batch.
 const BATCH: usize = 256;
@@ -34,12 +42,161 @@ pub enum FeedError<E> {
     Analysis(AnalysisError),
 }
 
+/// What the analysis needs of an event, when that is little.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Brief {
+    /// Analyze the event, its step and its views.
+    Full,
+    /// A GET of one key (no script): everything the analysis reads of it.
+    Get {
+        seq: u64,
+        recv_us: Micros,
+        server_us: Micros,
+        source: SourceId,
+        /// The key (node, db, bytes) as a [`Names`] id.
+        key: u32,
+        /// The client as a [`Names`] id.
+        client: u32,
+        reply: ReadReply,
+    },
+}
+
+/// What a read's reply says, as far as the analysis cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReadReply {
+    /// A value.
+    Hit,
+    /// Nil.
+    Miss,
+    /// The store could not say.
+    Unknown,
+    /// An error: not a read.
+    Error,
+}
+
+impl ReadReply {
+    /// The class of a single key's reply (not an array).
+    pub(crate) fn of(reply: &Reply) -> ReadReply {
+        match reply {
+            Reply::Error(_) => ReadReply::Error,
+            Reply::Nil | Reply::NilArray => ReadReply::Miss,
+            Reply::Unknown => ReadReply::Unknown,
+            Reply::Array(items)
+                if items.is_empty() || items.iter().all(|i| matches!(i, Reply::Nil)) =>
+            {
+                ReadReply::Miss
+            }
+            _ => ReadReply::Hit,
+        }
+    }
+}
+
+/// Dense ids for the keys (node, db, bytes) and clients of briefed events, assigned on the
+/// decoding thread in order of first sight. Entries are never removed.
+struct Names {
+    index: KeyIndex,
+    keys: Vec<(SourceId, u32, KeyName)>,
+    clients: std::collections::HashMap<Name, u32, FxBuild>,
+    /// Recent clients by address (the reader shares one `Arc` per name within a frame; the
+    /// cached clone keeps the address from being reused by another name).
+    client_cache: Vec<Option<(Name, u32)>>,
+}
+
+/// The client cache has 2^this entries.
+const CLIENT_CACHE_BITS: u32 = 8;
+
+impl Names {
+    fn new() -> Names {
+        Names {
+            index: KeyIndex::default(),
+            keys: Vec::new(),
+            clients: Default::default(),
+            client_cache: vec![None; 1 << CLIENT_CACHE_BITS],
+        }
+    }
+
+    /// The key a briefed GET would name, with its hash.
+    #[inline]
+    fn get_key(event: &Event) -> Option<(u64, &[u8])> {
+        let EventBody::Redis(rc) = &event.body else { return None };
+        let key = rc.argv.get(1).filter(|_| rc.script.is_empty())?;
+        Some((keyindex::hash(event.source.0, rc.db, key), key))
+    }
+
+    /// Starts loading the index bucket of `event`'s key or, once that is cached (`near`), the
+    /// entry it names.
+    #[inline]
+    fn prefetch(&self, event: &Event, near: bool) {
+        let Some((h, _)) = Names::get_key(event) else { return };
+        if !near {
+            self.index.prefetch(h);
+        } else if let Some(id) = self.index.candidate(h)
+            && let Some(entry) = self.keys.get(id as usize)
+        {
+            crate::prefetch::prefetch(entry);
+        }
+    }
+
+    fn key(&mut self, h: u64, source: SourceId, db: u32, key: &[u8]) -> u32 {
+        let keys = &self.keys;
+        let found = self.index.find(h, |id| {
+            let (s, d, name) = &keys[id as usize];
+            name.as_bytes() == key && *s == source && *d == db
+        });
+        found.unwrap_or_else(|| {
+            let id = self.keys.len() as u32;
+            self.keys.push((source, db, KeyName::new(key)));
+            self.index.insert(h, id);
+            id
+        })
+    }
+
+    #[inline]
+    fn client(&mut self, name: &Name) -> u32 {
+        let at = (Arc::as_ptr(name) as *const u8 as usize).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let i = at >> (usize::BITS - CLIENT_CACHE_BITS);
+        if let Some((n, c)) = &self.client_cache[i]
+            && Arc::ptr_eq(n, name)
+        {
+            return *c;
+        }
+        let next = self.clients.len() as u32;
+        let c = *self.clients.entry(name.clone()).or_insert(next);
+        self.client_cache[i] = Some((name.clone(), c));
+        c
+    }
+
+    /// The brief of `event`, which replaying gave `step`; `None` when the analysis needs the
+    /// whole event.
+    fn brief(&mut self, event: &Event, step: &StepRef<'_>) -> Option<Brief> {
+        let EventBody::Redis(rc) = &event.body else { return None };
+        if step.command != Command::Get || !rc.script.is_empty() || !step.script.is_empty() {
+            return None;
+        }
+        let (h, key) = Names::get_key(event)?;
+        let reply = match &step.reply {
+            ReplyRef::Bulk(_) => ReadReply::Hit,
+            ReplyRef::Owned(r) => ReadReply::of(r),
+        };
+        Some(Brief::Get {
+            seq: event.seq,
+            recv_us: event.recv_us,
+            server_us: rc.server_us,
+            source: event.source,
+            key: self.key(h, event.source, rc.db, key),
+            client: self.client(&rc.client),
+            reply,
+        })
+    }
+}
+
 /// A batch of events with what replaying them gave.
 struct Batch {
     events: Vec<Event>,
     /// Events decoded.
     n: usize,
     steps: Vec<Option<Step>>,
+    briefs: Vec<Brief>,
     /// Every event's views, one after the other; `ends[i]` is where event `i`'s end.
     views: Vec<KeyView>,
     ends: Vec<usize>,
@@ -63,12 +220,14 @@ where
                 events: vec![blank(); BATCH],
                 n: 0,
                 steps: Vec::with_capacity(BATCH),
+                briefs: Vec::with_capacity(BATCH),
                 views: Vec::new(),
                 ends: Vec::with_capacity(BATCH),
             };
             empty_tx.send(batch).expect("the receiver is here");
         }
         let replayer = &mut replayer;
+        let mut names = Names::new();
         let worker = std::thread::Builder::new()
             .name("cachetape-replay".into())
             .spawn_scoped(scope, move || -> Result<(), E> {
@@ -86,6 +245,7 @@ where
                         }
                     }
                     batch.steps.clear();
+                    batch.briefs.clear();
                     batch.views.clear();
                     batch.ends.clear();
                     let events = &batch.events[..batch.n];
@@ -100,11 +260,26 @@ where
                         if let Some(e) = events.get(i + 1) {
                             replayer.prefetch(e, Prefetch::Value);
                         }
-                        let step = replayer.apply(event);
+                        if let Some(e) = events.get(i + 4) {
+                            names.prefetch(e, false);
+                        }
+                        if let Some(e) = events.get(i + 2) {
+                            names.prefetch(e, true);
+                        }
+                        // A briefed GET's reply stays in the store (no copy); every other
+                        // step is kept whole.
+                        let (brief, step) = match replayer.apply_ref(event) {
+                            None => (Brief::Full, None),
+                            Some(step) => match names.brief(event, &step) {
+                                Some(brief) => (brief, None),
+                                None => (Brief::Full, Some(step.to_step())),
+                            },
+                        };
                         if let Some(step) = &step {
                             observe(replayer, event, step, &mut batch.views);
                         }
                         batch.ends.push(batch.views.len());
+                        batch.briefs.push(brief);
                         batch.steps.push(step);
                     }
                     let last = batch.n < BATCH;
@@ -128,6 +303,7 @@ where
             if let Err(e) = analysis.push_replayed_all(
                 &batch.events[..n],
                 &batch.steps,
+                &batch.briefs,
                 &batch.views,
                 &batch.ends,
             ) {
