@@ -297,6 +297,7 @@ impl Replayer {
     /// replayer, and a GET's value from the store, until the next event. The replay, the
     /// replies and the report are exactly those of [`Replayer::apply`]; the difference is what
     /// is copied (nothing, for a command outside transactions and scripts).
+    #[inline]
     pub fn apply_ref(&mut self, event: &Event) -> Option<StepRef<'_>> {
         let i = event.source.0 as usize;
         if let EventBody::Redis(rc) = &event.body
