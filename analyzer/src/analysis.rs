@@ -31,7 +31,7 @@ use cachetape_tape::{Event, EventBody, Header, Micros, Name, SourceId, StoredVal
 use crate::dbstate::Tail;
 use crate::dbstate::{DbState, RowValue, SubjectId, Versions};
 use crate::exposure::{Exposure, ExposureEnd, ExposureStart, exposures};
-use crate::feed::{Brief, ReadReply};
+use crate::feed::{Brief, ReadReply, UNMAPPED_KEY};
 use crate::keyindex::{self, KeyIndex, KeyName};
 use crate::mapping::{Mapping, MappingError, ValueId, ValueShape, ValueTable};
 use crate::oracle::{
@@ -420,7 +420,7 @@ impl Analysis {
             self.last_server_us.resize(i + 1, Micros::MIN);
         }
         self.last_server_us[i] = server_us;
-        if reply != ReadReply::Error {
+        if reply != ReadReply::Error && key != UNMAPPED_KEY {
             let k = match self.brief_keys.get(key as usize) {
                 Some(&k) if k != UNSEEN => k,
                 _ => {
@@ -457,6 +457,16 @@ impl Analysis {
             }
         }
         self.drain(self.max_recv - self.options.reorder_slack_us);
+    }
+
+    /// The mapping.
+    pub(crate) fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    /// Every source's name (what the mapping's node patterns see), by [`SourceId`].
+    pub(crate) fn source_names(&self) -> &[String] {
+        self.timeline.names()
     }
 
     /// The analysis' replayer (taken away only while [`crate::feed`] runs it on its own

@@ -27,6 +27,7 @@ use cachetape_tape::{Argv, Event, EventBody, Micros, Name, RedisCommand, SourceI
 
 use crate::analysis::{Analysis, AnalysisError, observe};
 use crate::keyindex::{self, KeyIndex, KeyName};
+use crate::mapping::Mapping;
 
 /// Events per batch.
 const BATCH: usize = 256;
@@ -91,9 +92,13 @@ impl ReadReply {
     }
 }
 
-/// Dense ids for the keys (node, db, bytes) and clients of briefed events, assigned on the
-/// decoding thread in order of first sight. Entries are never removed.
+/// Dense ids for the mapped keys (node, db, bytes) and the clients of briefed events, assigned
+/// on the decoding thread in order of first sight. Entries are never removed; keys no rule maps
+/// get no id ([`UNMAPPED_KEY`]), so they cost no memory.
 struct Names {
+    mapping: Mapping,
+    /// Each source's name, as the mapping's node patterns see it.
+    nodes: Vec<String>,
     index: KeyIndex,
     keys: Vec<(SourceId, u32, KeyName)>,
     clients: std::collections::HashMap<Name, u32, FxBuild>,
@@ -105,9 +110,14 @@ struct Names {
 /// The client cache has 2^this entries.
 const CLIENT_CACHE_BITS: u32 = 8;
 
+/// A briefed GET's key that no rule maps.
+pub(crate) const UNMAPPED_KEY: u32 = u32::MAX;
+
 impl Names {
-    fn new() -> Names {
+    fn new(mapping: Mapping, nodes: Vec<String>) -> Names {
         Names {
+            mapping,
+            nodes,
             index: KeyIndex::default(),
             keys: Vec::new(),
             clients: Default::default(),
@@ -144,6 +154,10 @@ impl Names {
             name.as_bytes() == key && *s == source && *d == db
         });
         found.unwrap_or_else(|| {
+            let node = self.nodes.get(source.0 as usize).map_or("?", String::as_str);
+            if self.mapping.find(node, db, key, &mut Vec::new()).is_none() {
+                return UNMAPPED_KEY;
+            }
             let id = self.keys.len() as u32;
             self.keys.push((source, db, KeyName::new(key)));
             self.index.insert(h, id);
@@ -227,7 +241,8 @@ where
             empty_tx.send(batch).expect("the receiver is here");
         }
         let replayer = &mut replayer;
-        let mut names = Names::new();
+        let nodes = analysis.source_names().to_vec();
+        let mut names = Names::new(analysis.mapping().clone(), nodes);
         let worker = std::thread::Builder::new()
             .name("cachetape-replay".into())
             .spawn_scoped(scope, move || -> Result<(), E> {

@@ -225,6 +225,11 @@ impl Timeline {
     pub fn name(&self, source: SourceId) -> &str {
         self.names.get(source.0 as usize).map_or("?", String::as_str)
     }
+
+    /// Every source's name, by [`SourceId`].
+    pub(crate) fn names(&self) -> &[String] {
+        &self.names
+    }
 }
 
 #[cfg(test)]
