@@ -133,11 +133,11 @@ impl Names {
         Some((keyindex::hash(event.source.0, rc.db, key), key))
     }
 
-    /// Starts loading the index bucket of `event`'s key or, once that is cached (`near`), the
+    /// Starts loading the index bucket of a key hashed `h` or, once that is cached (`near`), the
     /// entry it names.
     #[inline]
-    fn prefetch(&self, event: &Event, near: bool) {
-        let Some((h, _)) = Names::get_key(event) else { return };
+    fn prefetch(&self, h: Option<u64>, near: bool) {
+        let Some(h) = h else { return };
         if !near {
             self.index.prefetch(h);
         } else if let Some(id) = self.index.candidate(h)
@@ -182,12 +182,12 @@ impl Names {
 
     /// The brief of `event`, which replaying gave `step`; `None` when the analysis needs the
     /// whole event.
-    fn brief(&mut self, event: &Event, step: &StepRef<'_>) -> Option<Brief> {
+    fn brief(&mut self, event: &Event, h: Option<u64>, step: &StepRef<'_>) -> Option<Brief> {
         let EventBody::Redis(rc) = &event.body else { return None };
         if step.command != Command::Get || !rc.script.is_empty() || !step.script.is_empty() {
             return None;
         }
-        let (h, key) = Names::get_key(event)?;
+        let (h, key) = (h?, rc.argv.get(1)?);
         let reply = match &step.reply {
             ReplyRef::Bulk(_) => ReadReply::Hit,
             ReplyRef::Owned(r) => ReadReply::of(r),
@@ -243,6 +243,7 @@ where
         let replayer = &mut replayer;
         let nodes = analysis.source_names().to_vec();
         let mut names = Names::new(analysis.mapping().clone(), nodes);
+        let mut hashes: Vec<Option<u64>> = Vec::with_capacity(BATCH);
         let worker = std::thread::Builder::new()
             .name("cachetape-replay".into())
             .spawn_scoped(scope, move || -> Result<(), E> {
@@ -264,6 +265,9 @@ where
                     batch.views.clear();
                     batch.ends.clear();
                     let events = &batch.events[..batch.n];
+                    // Each command's first key hashed once (while the decoder's bytes are warm).
+                    hashes.clear();
+                    hashes.extend(events.iter().map(|e| Names::get_key(e).map(|(h, _)| h)));
                     for (i, event) in events.iter().enumerate() {
                         // The store's memory for the commands ahead, in steps (see `Prefetch`).
                         if let Some(e) = events.get(i + 3) {
@@ -275,17 +279,17 @@ where
                         if let Some(e) = events.get(i + 1) {
                             replayer.prefetch(e, Prefetch::Value);
                         }
-                        if let Some(e) = events.get(i + 4) {
-                            names.prefetch(e, false);
+                        if let Some(&h) = hashes.get(i + 6) {
+                            names.prefetch(h, false);
                         }
-                        if let Some(e) = events.get(i + 2) {
-                            names.prefetch(e, true);
+                        if let Some(&h) = hashes.get(i + 3) {
+                            names.prefetch(h, true);
                         }
                         // A briefed GET's reply stays in the store (no copy); every other
                         // step is kept whole.
                         let (brief, step) = match replayer.apply_ref(event) {
                             None => (Brief::Full, None),
-                            Some(step) => match names.brief(event, &step) {
+                            Some(step) => match names.brief(event, hashes[i], &step) {
                                 Some(brief) => (brief, None),
                                 None => (Brief::Full, Some(step.to_step())),
                             },
