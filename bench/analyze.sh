@@ -11,7 +11,7 @@ trace="$PWD/target/analyze-bench-$n.bin"
 cargo bench -q -p cachetape-analyzer --bench analyze --no-run 2>/dev/null
 run() { cargo bench -q -p cachetape-analyzer --bench analyze -- "$@"; }
 [ -f "$trace" ] || run gen "$trace" "$n" >/dev/null
-printf "%-30s %10s %14s %12s\n" "step ($n events, one thread)" seconds "events/s" "peak RSS"
+printf "%-30s %10s %14s %12s\n" "step ($n events)" seconds "events/s" "peak RSS"
 for step in decode analyze decode analyze; do
   read -r what secs events rss < <(run "$step" "$trace")
   printf "%-30s %10s %14s %9d MiB\n" "$what" "$secs" \
