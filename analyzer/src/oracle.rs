@@ -243,7 +243,10 @@ pub struct Judgement {
     pub verdict: Verdict,
     /// Why it is unverifiable.
     pub reason: Option<&'static str>,
-    /// The version the DB most likely held (best-estimate times), within the candidates.
+    /// The version the DB most likely held (best-estimate times), within the candidates; for a
+    /// stale read whose best estimate agrees with the served value (a `stale-possible` read
+    /// inside the commit's uncertainty), the candidate nearest to it that disagrees — the DB
+    /// value the verdict is about, so a report never shows "served X, db X, stale".
     pub db_version: usize,
     /// The latest version the served value agrees with, up to the last candidate.
     pub matched: Option<usize>,
@@ -291,7 +294,16 @@ pub fn judge_read(
     } else {
         Verdict::StalePossible
     };
-    let db_version = versions.at(read.t).clamp(a, b);
+    let mut db_version = versions.at(read.t).clamp(a, b);
+    if verdict.is_stale() && agrees(values, served, versions.value(db_version)) {
+        let disagrees = |&i: &usize| match versions.value(i) {
+            RowValue::Unknown => false,
+            v => !agrees(values, served, v),
+        };
+        if let Some(i) = (a..=b).filter(disagrees).min_by_key(|&i| i.abs_diff(db_version)) {
+            db_version = i;
+        }
+    }
     let (matched, age_us) = if verdict.is_stale() {
         let matched = (0..=b).rev().find(|&i| agrees(values, served, versions.value(i)));
         let age = matched.map(|j| match versions.began(j + 1) {
@@ -398,10 +410,11 @@ mod tests {
         let (t, old, new) = setup();
         let v = versions(old, new, Stamp { t: 1_000, lo: 900, hi: 1_000 });
         assert_eq!(judge_read(&v, Some(0), Stamp::at(500), old, &t).verdict, Verdict::Fresh);
-        assert_eq!(
-            judge_read(&v, Some(0), Stamp::at(950), old, &t).verdict,
-            Verdict::StalePossible
-        );
+        let possible = judge_read(&v, Some(0), Stamp::at(950), old, &t);
+        assert_eq!(possible.verdict, Verdict::StalePossible);
+        // The best estimate (before the commit) agrees with what was served: the DB value
+        // reported is the one that makes the read stale, not the one that agrees.
+        assert_eq!(possible.db_version, 1);
         let j = judge_read(&v, Some(0), Stamp::at(3_000), old, &t);
         assert_eq!(j.verdict, Verdict::StaleDefinite);
         assert_eq!(j.age_us, Some(2_000));
