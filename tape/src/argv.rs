@@ -1,8 +1,11 @@
 /*!
 `Argv`: the arguments of one Redis command as raw bytes.
 
-A command's arguments are kept in one contiguous buffer plus a short list of end offsets, so a
-decoded command costs one allocation rather than one per argument. Arguments are arbitrary bytes
+A command's arguments are kept in one contiguous buffer plus a short list of (start, end) spans,
+so a decoded command costs one allocation rather than one per argument. [`ArgvRef`] is the same
+arguments seen through spans into a buffer someone else owns: an owned argv's own buffer
+([`Argv::view`]) or a decompressed trace frame ([`crate::Reader::next_ref`]), so a command can
+be replayed without copying its arguments out of the frame. Arguments are arbitrary bytes
 (`\x00`, `\xff`, newlines): nothing here assumes UTF-8.
 */
 
@@ -13,7 +16,8 @@ use std::fmt;
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Argv {
     bytes: Vec<u8>,
-    ends: SmallVec<[u32; 8]>,
+    /// (start, end) of each argument in `bytes`, in order and contiguous.
+    spans: SmallVec<[(u32, u32); 8]>,
 }
 
 impl Argv {
@@ -24,7 +28,7 @@ impl Argv {
 
     /// An empty argv with room for `args` arguments totalling `bytes` bytes.
     pub fn with_capacity(args: usize, bytes: usize) -> Argv {
-        Argv { bytes: Vec::with_capacity(bytes), ends: SmallVec::with_capacity(args) }
+        Argv { bytes: Vec::with_capacity(bytes), spans: SmallVec::with_capacity(args) }
     }
 
     /// Builds an argv from anything that yields byte slices.
@@ -44,7 +48,7 @@ impl Argv {
     #[inline]
     pub fn clear(&mut self) {
         self.bytes.clear();
-        self.ends.clear();
+        self.spans.clear();
     }
 
     /// Appends one argument.
@@ -63,27 +67,33 @@ impl Argv {
     #[inline]
     fn close_arg(&mut self) {
         let end = u32::try_from(self.bytes.len()).expect("a Redis command larger than 4 GiB");
-        self.ends.push(end);
+        let start = self.spans.last().map_or(0, |&(_, end)| end);
+        self.spans.push((start, end));
     }
 
     /// Number of arguments, the command name included.
     #[inline]
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.spans.len()
     }
 
     /// True when there are no arguments at all (not even a command name).
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.spans.is_empty()
     }
 
     /// The `i`th argument, if there is one.
     #[inline]
     pub fn get(&self, i: usize) -> Option<&[u8]> {
-        let end = *self.ends.get(i)? as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        Some(&self.bytes[start..end])
+        let &(start, end) = self.spans.get(i)?;
+        Some(&self.bytes[start as usize..end as usize])
+    }
+
+    /// The arguments as an [`ArgvRef`] (what the replayer's commands read).
+    #[inline]
+    pub fn view(&self) -> ArgvRef<'_> {
+        ArgvRef { bytes: &self.bytes, spans: &self.spans }
     }
 
     /// The command name (`argv[0]`) as written by the client, or empty.
@@ -181,6 +191,81 @@ impl Drop for ArgWriter<'_> {
     }
 }
 
+/// The arguments of one Redis command, borrowed: spans into a buffer owned elsewhere (an
+/// [`Argv`]'s, or a decompressed trace frame's). Copy; it reads like [`Argv`].
+#[derive(Clone, Copy)]
+pub struct ArgvRef<'a> {
+    pub(crate) bytes: &'a [u8],
+    /// (start, end) of each argument in `bytes`, in order; every span lies within `bytes`.
+    pub(crate) spans: &'a [(u32, u32)],
+}
+
+impl<'a> ArgvRef<'a> {
+    /// A view of `spans` in `bytes`; `None` when a span is reversed or reaches past `bytes`.
+    pub fn new(bytes: &'a [u8], spans: &'a [(u32, u32)]) -> Option<ArgvRef<'a>> {
+        let fits = spans.iter().all(|&(a, b)| a <= b && b as usize <= bytes.len());
+        fits.then_some(ArgvRef { bytes, spans })
+    }
+
+    /// Number of arguments, the command name included.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when there are no arguments at all (not even a command name).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The `i`th argument, if there is one.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&'a [u8]> {
+        let &(start, end) = self.spans.get(i)?;
+        self.bytes.get(start as usize..end as usize)
+    }
+
+    /// The command name (`argv[0]`) as written by the client, or empty.
+    #[inline]
+    pub fn name(&self) -> &'a [u8] {
+        self.get(0).unwrap_or_default()
+    }
+
+    /// True when the command name equals `name`, ignoring ASCII case (`get` = `GET`).
+    pub fn is(&self, name: &str) -> bool {
+        self.name().eq_ignore_ascii_case(name.as_bytes())
+    }
+
+    /// Iterates over the arguments in order.
+    #[inline]
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + Clone + use<'a> {
+        let bytes = self.bytes;
+        self.spans.iter().map(move |&(a, b)| bytes.get(a as usize..b as usize).unwrap_or_default())
+    }
+
+    /// The arguments copied into an owned [`Argv`].
+    pub fn to_argv(&self) -> Argv {
+        let mut argv = Argv::with_capacity(self.len(), self.iter().map(<[u8]>::len).sum());
+        for arg in self.iter() {
+            argv.push(arg);
+        }
+        argv
+    }
+}
+
+impl PartialEq<Argv> for ArgvRef<'_> {
+    fn eq(&self, other: &Argv) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for ArgvRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter().map(|a| String::from_utf8_lossy(a))).finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +290,21 @@ mod tests {
         }
         argv.arg_writer();
         assert_eq!(argv.iter().collect::<Vec<_>>(), vec![&b"abc"[..], b""]);
+    }
+
+    #[test]
+    fn a_view_reads_like_its_argv_and_spans_are_checked() {
+        let argv = Argv::from_parts(["SET", "", "\x00\u{ff}", "EX", "10"]);
+        let view = argv.view();
+        assert_eq!(view.len(), argv.len());
+        assert_eq!(view.iter().collect::<Vec<_>>(), argv.iter().collect::<Vec<_>>());
+        assert_eq!((view.get(1), view.get(5), view.name()), (Some(&b""[..]), None, &b"SET"[..]));
+        assert!(view.is("set") && view == argv && view.to_argv() == argv);
+        let bytes = b"GETkey";
+        let spans = [(0, 3), (3, 6)];
+        assert_eq!(ArgvRef::new(bytes, &spans).unwrap(), Argv::from_parts(["GET", "key"]));
+        assert!(ArgvRef::new(bytes, &[(0, 7)]).is_none());
+        assert!(ArgvRef::new(bytes, &[(4, 3)]).is_none());
     }
 
     #[test]

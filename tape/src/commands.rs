@@ -8,7 +8,7 @@ it to redact keys, `info` and `cat --key` to find them, the replayer to mark the
 it does not model as unknown.
 */
 
-use crate::argv::Argv;
+use crate::argv::{Argv, ArgvRef};
 use crate::command_table::COMMANDS;
 
 /// Command flags, as Redis's COMMAND reply names them.
@@ -128,6 +128,11 @@ pub enum Find {
 
 /// The table entry for a command (and its subcommand, for containers like `OBJECT ENCODING`).
 pub fn lookup(argv: &Argv) -> Option<&'static CommandSpec> {
+    lookup_ref(&argv.view())
+}
+
+/// [`lookup`] for borrowed arguments.
+pub fn lookup_ref(argv: &ArgvRef<'_>) -> Option<&'static CommandSpec> {
     let name = argv.get(0)?;
     if let Some(sub) = argv.get(1) {
         let mut buf = [0u8; 96];
@@ -171,11 +176,22 @@ impl Keys {
     pub fn iter<'a>(&'a self, argv: &'a Argv) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.positions.iter().filter_map(|&(i, _)| argv.get(i))
     }
+
+    /// [`Keys::iter`] for borrowed arguments.
+    pub fn iter_ref<'a>(&'a self, argv: &ArgvRef<'a>) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let argv = *argv;
+        self.positions.iter().filter_map(move |&(i, _)| argv.get(i))
+    }
 }
 
 /// Locates the keys of `argv` using Redis's key specs.
 pub fn keys(argv: &Argv) -> Keys {
-    let Some(spec) = lookup(argv) else {
+    keys_ref(&argv.view())
+}
+
+/// [`keys`] for borrowed arguments.
+pub fn keys_ref(argv: &ArgvRef<'_>) -> Keys {
+    let Some(spec) = lookup_ref(argv) else {
         return Keys { positions: Vec::new(), incomplete: true };
     };
     let mut out = Keys::default();
@@ -248,7 +264,7 @@ pub fn keys(argv: &Argv) -> Keys {
     out
 }
 
-fn is_word(argv: &Argv, i: i64, word: &str) -> bool {
+fn is_word(argv: &ArgvRef<'_>, i: i64, word: &str) -> bool {
     argv.get(i as usize).is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()))
 }
 

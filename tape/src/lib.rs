@@ -27,7 +27,7 @@ mod writer;
 #[cfg(test)]
 mod testdata;
 
-pub use argv::{ArgWriter, Argv, ArgvIter};
+pub use argv::{ArgWriter, Argv, ArgvIter, ArgvRef};
 pub use error::{Error, Result};
 pub use event::*;
 pub use header::{Capture, Footer, Header, Redaction, Source, SourceKind, strip_credentials};
@@ -35,4 +35,5 @@ pub use pattern::KeyPattern;
 pub use reader::{Damage, Frame, LostFrame, ReadReport, Reader, Truncation};
 pub use time::{format_duration, format_time};
 pub use value::{Cell, DateTime, Name, RowImage, StoredValue, Value};
+pub use wire::{EventRef, RedisRef};
 pub use writer::{Writer, WriterOptions};

@@ -16,7 +16,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::event::{Event, Micros};
 use crate::header::{Footer, Header};
-use crate::wire::{self, BlockHead};
+use crate::wire::{self, BlockHead, EventRef};
 
 /// Reads a trace lazily, frame by frame.
 pub struct Reader<R: Read> {
@@ -41,6 +41,8 @@ struct Reuse {
     payload: Vec<u8>,
     /// The raw bytes of the last finished frame, to decompress the next one into.
     raw: Vec<u8>,
+    /// The borrowed path's spans buffer ([`Reader::next_ref`]), from frame to frame.
+    spans: Vec<(u32, u32)>,
     /// Created at the first frame.
     dctx: Option<zstd::bulk::Decompressor<'static>>,
 }
@@ -461,6 +463,117 @@ impl<R: Read> Reader<R> {
                     return Ok(false);
                 }
                 Block::Frame | Block::Skipped => {}
+            }
+        }
+    }
+
+    /// Like [`Reader::next_event_into`], but a Redis command without script lines (nearly every
+    /// event of a trace) is lent straight from the decompressed frame, its arguments and client
+    /// name not copied ([`EventRef::Redis`]); every other event is decoded into `scratch` and
+    /// lent as [`EventRef::Owned`]. `Ok(None)` at the end of the trace. The events, errors and
+    /// report are exactly those of [`Reader::next_event_into`].
+    #[inline(always)]
+    pub fn next_ref<'a>(&'a mut self, scratch: &'a mut Event) -> Result<Option<EventRef<'a>>> {
+        // The common case (an event left in the open frame) inline, the rest out of line; only
+        // a one-byte `Decoded` comes out of either, so the event is built once, here.
+        let decoded = match self.open.as_mut() {
+            Some(open) if open.cursor.remaining() > 0 => match open.cursor.decode_ref(scratch) {
+                Ok(decoded) => {
+                    self.report.events += 1;
+                    Some(decoded)
+                }
+                Err(reason) => {
+                    self.damaged_event(reason)?;
+                    self.next_decoded(scratch)?
+                }
+            },
+            _ => self.next_decoded(scratch)?,
+        };
+        Ok(match (decoded, &self.open) {
+            (Some(decoded), Some(open)) => Some(open.cursor.current(decoded, scratch)),
+            _ => None,
+        })
+    }
+
+    /// [`Reader::next_ref`] when the open frame has no event left (or none is open, or its
+    /// event was damaged and skipped in salvage mode): what the next event decoded as, left in
+    /// the open frame's cursor or in `scratch`; `None` at the end.
+    #[inline(never)]
+    fn next_decoded(&mut self, scratch: &mut Event) -> Result<Option<wire::Decoded>> {
+        loop {
+            if !self.next_frame_ready()? {
+                return Ok(None);
+            }
+            let open = self.open.as_mut().expect("next_frame_ready: a frame is open");
+            match open.cursor.decode_ref(scratch) {
+                Ok(decoded) => {
+                    self.report.events += 1;
+                    return Ok(Some(decoded));
+                }
+                Err(reason) => self.damaged_event(reason)?,
+            }
+        }
+    }
+
+    /// The open frame's next event does not decode: the frame is dropped, and the read fails
+    /// (or, in salvage mode, the frame is listed as skipped), as in [`Reader::next_event_into`].
+    #[cold]
+    #[inline(never)]
+    fn damaged_event(&mut self, reason: String) -> Result<()> {
+        let Some(mut open) = self.open.take() else { return Ok(()) };
+        self.reuse.spans = open.cursor.take_spans();
+        let lost = LostFrame {
+            events: open.cursor.remaining() as u32 + 1,
+            first_us: open.head.first_us,
+            last_us: open.head.last_us,
+        };
+        self.skip_or_fail(open.offset, open.bytes, reason, Some(lost)).map(drop)
+    }
+
+    /// Makes sure a frame with an event left is open (finishing frames, reading blocks, as
+    /// [`Reader::next_event_into`] does); `Ok(false)` at the end of the trace.
+    #[inline(never)]
+    fn next_frame_ready(&mut self) -> Result<bool> {
+        loop {
+            if let Some(open) = &mut self.open {
+                if open.cursor.remaining() > 0 {
+                    return Ok(true);
+                }
+                // Checks that nothing follows the last event (it decodes nothing into the blank).
+                match open.cursor.next_into(&mut wire::blank_event()) {
+                    Ok(_) => {
+                        if let Some(mut open) = self.open.take() {
+                            self.reuse.spans = open.cursor.take_spans();
+                            self.reuse.raw = open.cursor.into_raw();
+                        }
+                        self.report.frames += 1;
+                    }
+                    Err(reason) => {
+                        let mut open = self.open.take().expect("matched above");
+                        self.reuse.spans = open.cursor.take_spans();
+                        let lost = LostFrame {
+                            events: 1,
+                            first_us: open.head.first_us,
+                            last_us: open.head.last_us,
+                        };
+                        self.skip_or_fail(open.offset, open.bytes, reason, Some(lost))?;
+                    }
+                }
+                continue;
+            }
+            if self.done {
+                return Ok(false);
+            }
+            match self.read_block()? {
+                Block::End => {
+                    self.done = true;
+                    return Ok(false);
+                }
+                Block::Frame | Block::Skipped => {
+                    if let Some(open) = &mut self.open {
+                        open.cursor.give_spans(std::mem::take(&mut self.reuse.spans));
+                    }
+                }
             }
         }
     }

@@ -38,7 +38,7 @@ use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use crate::argv::Argv;
+use crate::argv::{Argv, ArgvRef};
 use crate::event::*;
 use crate::value::*;
 
@@ -570,6 +570,129 @@ pub(crate) struct FrameCursor {
     recv: i64,
     /// Read Redis commands by hand (always, but in the test that compares it with serde).
     hand_redis: bool,
+    /// The Redis command [`FrameCursor::decode_ref`] left in place, for [`FrameCursor::current`].
+    borrowed: Borrowed,
+}
+
+/// The fixed fields of the Redis command last decoded by [`FrameCursor::decode_ref`]; its
+/// arguments are spans into the frame's raw bytes.
+#[derive(Default)]
+struct Borrowed {
+    seq: u64,
+    source: u16,
+    recv_us: Micros,
+    db: u32,
+    client: u32,
+    server_us: Micros,
+    spans: Vec<(u32, u32)>,
+}
+
+/// What [`FrameCursor::decode_ref`] decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decoded {
+    /// A Redis command without script lines, left in the cursor (borrowed).
+    Redis,
+    /// Any other event, decoded into the caller's event.
+    Owned,
+}
+
+/// One event from [`crate::Reader::next_ref`]: a Redis command borrowed from the decompressed
+/// frame, or any other event decoded into the caller's reused [`Event`].
+#[derive(Clone, Copy, Debug)]
+pub enum EventRef<'a> {
+    /// A Redis command with no script lines, borrowed from the frame.
+    Redis(RedisRef<'a>),
+    /// Every other event (Redis commands with script lines included).
+    Owned(&'a Event),
+}
+
+/// A Redis command borrowed from a decompressed frame: [`RedisCommand`] with its event's fields,
+/// no script lines, the client name lent from the frame's interned names (no reference count
+/// taken) and the arguments as spans into the frame. Two pointers wide; its fields are read
+/// through its methods.
+#[derive(Clone, Copy)]
+pub struct RedisRef<'a> {
+    cursor: &'a FrameCursor,
+    client: &'a Name,
+}
+
+impl<'a> RedisRef<'a> {
+    /// The event's sequence number.
+    #[inline]
+    pub fn seq(&self) -> u64 {
+        self.cursor.borrowed.seq
+    }
+
+    /// The event's source.
+    #[inline]
+    pub fn source(&self) -> SourceId {
+        SourceId(self.cursor.borrowed.source)
+    }
+
+    /// The event's receive time (µs since the epoch).
+    #[inline]
+    pub fn recv_us(&self) -> Micros {
+        self.cursor.borrowed.recv_us
+    }
+
+    /// The db index the command ran in.
+    #[inline]
+    pub fn db(&self) -> u32 {
+        self.cursor.borrowed.db
+    }
+
+    /// The client, as [`RedisCommand::client`].
+    #[inline]
+    pub fn client(&self) -> &'a Name {
+        self.client
+    }
+
+    /// The server's timestamp (µs since the epoch).
+    #[inline]
+    pub fn server_us(&self) -> Micros {
+        self.cursor.borrowed.server_us
+    }
+
+    /// The arguments, command name first.
+    #[inline]
+    pub fn argv(&self) -> ArgvRef<'a> {
+        ArgvRef { bytes: &self.cursor.raw, spans: &self.cursor.borrowed.spans }
+    }
+}
+
+impl fmt::Debug for RedisRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisRef")
+            .field("seq", &self.seq())
+            .field("source", &self.source())
+            .field("recv_us", &self.recv_us())
+            .field("db", &self.db())
+            .field("client", self.client)
+            .field("server_us", &self.server_us())
+            .field("argv", &self.argv())
+            .finish()
+    }
+}
+
+impl EventRef<'_> {
+    /// The event as an owned [`Event`], equal to what [`crate::Reader::next_event_into`] gives.
+    pub fn to_event(&self) -> Event {
+        match self {
+            EventRef::Owned(e) => (*e).clone(),
+            EventRef::Redis(r) => Event {
+                seq: r.seq(),
+                source: r.source(),
+                recv_us: r.recv_us(),
+                body: EventBody::Redis(RedisCommand {
+                    db: r.db(),
+                    client: r.client.clone(),
+                    server_us: r.server_us(),
+                    argv: r.argv().to_argv(),
+                    script: Vec::new(),
+                }),
+            },
+        }
+    }
 }
 
 impl FrameCursor {
@@ -601,7 +724,105 @@ impl FrameCursor {
             recv: head.base_us,
             raw,
             hand_redis: true,
+            borrowed: Borrowed::default(),
         })
+    }
+
+    /// The spans buffer, for the next frame's cursor to reuse.
+    pub fn take_spans(&mut self) -> Vec<(u32, u32)> {
+        std::mem::take(&mut self.borrowed.spans)
+    }
+
+    /// Hands this cursor a spans buffer left by a previous frame's.
+    pub fn give_spans(&mut self, spans: Vec<(u32, u32)>) {
+        self.borrowed.spans = spans;
+    }
+
+    /// Decodes the next event (there must be one: `remaining() > 0`): a Redis command without
+    /// script lines stays in the cursor, its arguments as spans into the frame (see
+    /// [`FrameCursor::current`]); any other event is decoded into `out`.
+    #[inline]
+    pub fn decode_ref(&mut self, out: &mut Event) -> Result<Decoded, String> {
+        debug_assert!(self.remaining > 0);
+        let saved = (self.pos, self.remaining, self.next_seq, self.recv);
+        let event_seq = self.next_seq;
+        let at = |e: String| format!("event {event_seq} does not decode: {e}");
+        let mut r = WireReader { buf: &self.raw, pos: self.pos };
+        let seq_gap = r.varint(u64::MAX).map_err(at)?;
+        let source = r.varint(u16::MAX as u64).map_err(at)? as u16;
+        let recv_delta = r.zigzag().map_err(at)?;
+        let seq = self.next_seq.checked_add(seq_gap).ok_or("sequence number overflows")?;
+        let recv = self.recv.wrapping_add(recv_delta);
+        self.remaining -= 1;
+        if r.varint(u32::MAX as u64).map_err(at)? == 0 {
+            let b = &mut self.borrowed;
+            b.db = r.u32().map_err(at)?;
+            let client = r.u32().map_err(at)?;
+            if client as usize >= self.strings.len() {
+                return Err(at(format!("string index {client} out of range")));
+            }
+            b.client = client;
+            b.server_us = recv.wrapping_add(r.zigzag().map_err(at)?);
+            let name = r.u32().map_err(at)?;
+            let &(a, e) = self
+                .strings
+                .get(name as usize)
+                .ok_or_else(|| at(format!("string index {name} out of range")))?;
+            b.spans.clear();
+            b.spans.push((a as u32, e as u32));
+            for _ in 0..r.len().map_err(at)? {
+                let n = r.varint(u64::MAX).map_err(at)?;
+                if n > (r.buf.len() - r.pos) as u64 {
+                    return Err(at("the frame ends inside an argument".into()));
+                }
+                let start = r.pos;
+                r.pos += n as usize;
+                b.spans.push((start as u32, r.pos as u32));
+            }
+            if r.len().map_err(at)? == 0 {
+                b.seq = seq;
+                b.source = source;
+                b.recv_us = recv;
+                self.next_seq = seq.wrapping_add(1);
+                self.recv = recv;
+                self.pos = r.pos;
+                let i = client as usize;
+                if self.names[i].is_none() {
+                    let (a, e) = self.strings[i];
+                    self.names[i] = Some(Arc::from(String::from_utf8_lossy(&self.raw[a..e])));
+                }
+                return Ok(Decoded::Redis);
+            }
+        }
+        // Everything else, scripts included, the owned way from the event's start.
+        self.decode_owned_again(saved, out)
+    }
+
+    /// [`FrameCursor::decode_ref`] for an event that is not lent: back to the state before it
+    /// (pos, remaining, next_seq, recv), then decoded into `out`.
+    #[inline(never)]
+    fn decode_owned_again(
+        &mut self,
+        saved: (usize, usize, u64, i64),
+        out: &mut Event,
+    ) -> Result<Decoded, String> {
+        (self.pos, self.remaining, self.next_seq, self.recv) = saved;
+        let raw = std::mem::take(&mut self.raw);
+        let result = self.decode_one(&raw, out);
+        self.raw = raw;
+        result.map(|()| Decoded::Owned)
+    }
+
+    /// The event [`FrameCursor::decode_ref`] last decoded, `out` being the event it was given.
+    #[inline]
+    pub fn current<'a>(&'a self, decoded: Decoded, out: &'a Event) -> EventRef<'a> {
+        let b = &self.borrowed;
+        match (decoded, self.names.get(b.client as usize)) {
+            (Decoded::Redis, Some(Some(client))) => {
+                EventRef::Redis(RedisRef { cursor: self, client })
+            }
+            _ => EventRef::Owned(out),
+        }
     }
 
     /// The frame's raw bytes back, for the next frame to be decompressed into.
@@ -822,7 +1043,7 @@ struct WireReader<'a> {
 
 impl<'a> WireReader<'a> {
     /// One varint; most are a single byte, read inline.
-    #[inline]
+    #[inline(always)]
     fn varint(&mut self, max: u64) -> Result<u64, String> {
         if let Some(&byte) = self.buf.get(self.pos)
             && byte < 0x80
@@ -857,12 +1078,12 @@ impl<'a> WireReader<'a> {
         Err("a number is too long".into())
     }
 
-    #[inline]
+    #[inline(always)]
     fn u32(&mut self) -> Result<u32, String> {
         self.varint(u32::MAX as u64).map(|v| v as u32)
     }
 
-    #[inline]
+    #[inline(always)]
     fn len(&mut self) -> Result<usize, String> {
         let n = self.varint(u64::MAX)?;
         // Every element takes at least one byte: a longer count is damage.
@@ -872,13 +1093,13 @@ impl<'a> WireReader<'a> {
         Ok(n as usize)
     }
 
-    #[inline]
+    #[inline(always)]
     fn zigzag(&mut self) -> Result<i64, String> {
         let v = self.varint(u64::MAX)?;
         Ok((v >> 1) as i64 ^ -((v & 1) as i64))
     }
 
-    #[inline]
+    #[inline(always)]
     fn bytes(&mut self) -> Result<&'a [u8], String> {
         let n = self.varint(u64::MAX)?;
         if n > (self.buf.len() - self.pos) as u64 {
@@ -1073,6 +1294,50 @@ mod tests {
         let mut longer = raw.clone();
         longer.push(0);
         assert!(decode_frame(&longer).unwrap_err().contains("after the last event"));
+    }
+
+    /// A frame's events through `decode_ref` (as owned events) and through `next_into`, and
+    /// how each ended.
+    fn both_ways(raw: &[u8]) -> [(Vec<Event>, Result<(), String>); 2] {
+        let mut borrowed = Vec::new();
+        let end = FrameCursor::open(raw.to_vec()).and_then(|mut c| {
+            let mut scratch = blank_event();
+            while c.remaining() > 0 {
+                let decoded = c.decode_ref(&mut scratch)?;
+                borrowed.push(c.current(decoded, &scratch).to_event());
+            }
+            c.next_into(&mut scratch).map(drop)
+        });
+        let mut owned = Vec::new();
+        let owned_end = FrameCursor::open(raw.to_vec()).and_then(|mut c| {
+            let mut e = blank_event();
+            while c.next_into(&mut e)? {
+                owned.push(e.clone());
+            }
+            Ok(())
+        });
+        [(borrowed, end), (owned, owned_end)]
+    }
+
+    #[test]
+    fn borrowed_and_owned_decoding_agree_on_every_damaged_frame() {
+        let events = crate::testdata::sample_events();
+        let raw = encode_frame(&events);
+        let [ok, owned] = both_ways(&raw);
+        assert_eq!(ok, owned);
+        assert_eq!(ok, (events, Ok(())));
+        for cut in 0..raw.len() {
+            let [a, b] = both_ways(&raw[..cut]);
+            assert_eq!(a, b, "cut at {cut}");
+        }
+        for at in 0..raw.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut damaged = raw.clone();
+                damaged[at] ^= flip;
+                let [a, b] = both_ways(&damaged);
+                assert_eq!(a, b, "byte {at} ^ {flip:#x}");
+            }
+        }
     }
 
     #[test]

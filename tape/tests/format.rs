@@ -230,3 +230,112 @@ fn sequence_numbers_must_increase() {
     assert!(matches!(w.append_event(&e), Err(Error::OutOfOrder { seq: 5, last: 5 })));
     assert_eq!(w.next_seq(), 6);
 }
+
+/// Every event and the outcome through `Reader::next_ref` (as owned events) and through
+/// `Reader::next_event_into`: (events, the report or the error's text).
+fn both_paths(
+    bytes: &[u8],
+    salvage: bool,
+) -> [(Vec<Event>, std::result::Result<ReadReport, String>); 2] {
+    let mut borrowed = Vec::new();
+    let end = Reader::new(bytes, "mem").map_err(|e| e.to_string()).and_then(|r| {
+        let mut r = r.salvage(salvage);
+        let mut scratch = Event {
+            seq: 0,
+            source: SourceId(0),
+            recv_us: 0,
+            body: EventBody::Gap(Gap { from_us: 0, to_us: 0, reason: String::new() }),
+        };
+        loop {
+            match r.next_ref(&mut scratch) {
+                Ok(Some(e)) => borrowed.push(e.to_event()),
+                Ok(None) => return Ok(r.report().clone()),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    });
+    let mut owned = Vec::new();
+    let owned_end = Reader::new(bytes, "mem").map_err(|e| e.to_string()).and_then(|r| {
+        let mut r = r.salvage(salvage);
+        let mut e = Event {
+            seq: 0,
+            source: SourceId(0),
+            recv_us: 0,
+            body: EventBody::Gap(Gap { from_us: 0, to_us: 0, reason: String::new() }),
+        };
+        loop {
+            match r.next_event_into(&mut e) {
+                Ok(true) => owned.push(e.clone()),
+                Ok(false) => return Ok(r.report().clone()),
+                Err(err) => return Err(err.to_string()),
+            }
+        }
+    });
+    [(borrowed, end), (owned, owned_end)]
+}
+
+/// A multi-frame trace whose Redis commands include scripts (with `[lua]` lines), MULTI/EXEC
+/// and binary arguments, between rows and commits.
+fn scripted_trace() -> (Vec<u8>, Vec<Event>) {
+    let mut w = Writer::new(Vec::new(), "mem", &header(), small_frames()).unwrap();
+    let mut written = Vec::new();
+    for (i, (source, t, mut body)) in events(600).into_iter().enumerate() {
+        if let EventBody::Redis(c) = &mut body {
+            match i % 11 {
+                0 => {
+                    c.argv = Argv::from_parts(["EVAL", "return 1", "1", "k\x00\u{ff}"]);
+                    c.script = vec![
+                        ScriptCall {
+                            db: 0,
+                            server_us: t - 30,
+                            argv: Argv::from_parts(["SET", "k\x00\u{ff}", ""]),
+                        },
+                        ScriptCall {
+                            db: 1,
+                            server_us: t - 20,
+                            argv: Argv::from_parts(["DEL", "x"]),
+                        },
+                    ];
+                }
+                1 => c.argv = Argv::from_parts(["MULTI"]),
+                2 => c.argv = Argv::from_parts(["EXEC"]),
+                3 => c.argv = Argv::from_parts(["GET", ""]),
+                _ => {}
+            }
+        }
+        let seq = w.append(source, t, body.clone()).unwrap();
+        written.push(Event { seq, source, recv_us: t, body });
+    }
+    (w.finish().unwrap().0, written)
+}
+
+#[test]
+fn borrowed_decoding_yields_exactly_the_owned_events() {
+    let (bytes, written) = scripted_trace();
+    let [(borrowed, end), (owned, owned_end)] = both_paths(&bytes, false);
+    assert_eq!(owned, written);
+    assert_eq!(borrowed, written);
+    let report = end.unwrap();
+    assert!(report.is_complete(), "{report}");
+    assert!(report.frames > 10, "{report}");
+    assert_eq!(Ok(report), owned_end);
+}
+
+#[test]
+fn borrowed_decoding_of_damaged_traces_matches_the_owned_path() {
+    let (bytes, _) = scripted_trace();
+    // Cut anywhere (every 13th byte) and flipped bytes, strict and salvaging: the same events,
+    // the same report or the same error.
+    for cut in (0..bytes.len()).step_by(13) {
+        let [a, b] = both_paths(&bytes[..cut], false);
+        assert_eq!(a, b, "cut at {cut}");
+    }
+    for at in (0..bytes.len()).step_by(97) {
+        let mut damaged = bytes.clone();
+        damaged[at] ^= 0x5a;
+        for salvage in [false, true] {
+            let [a, b] = both_paths(&damaged, salvage);
+            assert_eq!(a, b, "byte {at} flipped, salvage {salvage}");
+        }
+    }
+}
