@@ -5,16 +5,20 @@ and replayed on one thread, against real redis-server executing the same command
 
     cargo bench -p cachetape-replayer --bench replay [-- COMMANDS]      (or bench/replay.sh)
 
-To profile one part alone, `-- COMMANDS --only replay|owned|decode|store [--runs N]` runs just that
-part N times (default 10) and prints each time, e.g. under `perf record -g`. `--keys K` changes
+To profile one part alone, `-- COMMANDS --only replay|event|owned|decode|decode-owned|store
+[--runs N]` runs just that part N times (default 10) and prints each time, e.g. under `perf record -g`. `--keys K` changes
 the key space (default 20,000; with a few hundred keys the store runs from L1/L2 cache, which
 separates instruction costs from cache misses).
 
 The trace: 1,000,000 commands (45% GET, 30% SET — a third with EX —, 15% DEL, 10% EXPIRE) over
 20,000 `order:N` keys, 40-byte values, 64 clients, one command per µs of server time, written
 with the tape crate's default writer options. Each figure is the best of three runs. The replay
-rows use `Replayer::apply_ref` (each step borrowed, a GET's value not copied out of the store);
-the last row is the same replay through `Replayer::apply`, an owned `Step` per command.
+rows read each Redis command borrowed from its decompressed frame (`Reader::next_ref`) and replay
+it through `Replayer::apply_borrowed` (each step borrowed, a GET's value not copied out of the
+store); "store only" replays already-decoded events through `Replayer::apply_ref`. The last two
+rows are the same replay decoding every event into a reused owned `Event`
+(`Reader::next_event_into` + `Replayer::apply_ref`, the replay rows before borrowed decoding) and
+through `Replayer::apply`, an owned `Step` per command.
 */
 
 use std::hint::black_box;
@@ -94,9 +98,31 @@ fn write_trace(path: &std::path::Path, commands: &[Vec<Vec<u8>>]) -> u64 {
     std::fs::metadata(path).unwrap().len()
 }
 
-/// Decodes the trace and replays every event with borrowed steps (`Replayer::apply_ref`);
-/// returns (commands, nil replies).
+/// Decodes the trace and replays every event, each Redis command borrowed from the decompressed
+/// frame (`Reader::next_ref`) and its step borrowed from the replayer
+/// (`Replayer::apply_borrowed`); returns (commands, nil replies).
 fn replay(path: &std::path::Path) -> (u64, u64) {
+    let mut reader = Reader::open(path).unwrap();
+    let mut replayer = Replayer::new(reader.header(), ReplayOptions::default());
+    let (mut n, mut nils) = (0u64, 0u64);
+    let mut scratch = reader.next().unwrap().unwrap();
+    if let Some(step) = replayer.apply_ref(&scratch) {
+        n += 1;
+        nils += step.reply.is_nil() as u64;
+    }
+    while let Some(e) = reader.next_ref(&mut scratch).unwrap() {
+        if let Some(step) = replayer.apply_borrowed(e) {
+            n += 1;
+            nils += step.reply.is_nil() as u64;
+            black_box(&step);
+        }
+    }
+    (n, nils)
+}
+
+/// [`replay`] with each event decoded into a reused owned `Event` (`Reader::next_event_into`)
+/// and its step borrowed (`Replayer::apply_ref`): the replay rows before borrowed decoding.
+fn replay_event(path: &std::path::Path) -> (u64, u64) {
     let mut reader = Reader::open(path).unwrap();
     let mut replayer = Replayer::new(reader.header(), ReplayOptions::default());
     let (mut n, mut nils) = (0u64, 0u64);
@@ -132,12 +158,25 @@ fn replay_owned(path: &std::path::Path) -> (u64, u64) {
     }
 }
 
-/// Decodes the trace without replaying.
+/// Decodes the trace without replaying, into a reused owned `Event`.
 fn decode_only(path: &std::path::Path) -> u64 {
     let mut reader = Reader::open(path).unwrap();
     let mut e = reader.next().unwrap().unwrap();
     let mut n = 1;
     while reader.next_event_into(&mut e).unwrap() {
+        black_box(&e);
+        n += 1;
+    }
+    n
+}
+
+/// Decodes the trace without replaying, Redis commands borrowed from the frame
+/// (`Reader::next_ref`, what the replay rows use).
+fn decode_ref(path: &std::path::Path) -> u64 {
+    let mut reader = Reader::open(path).unwrap();
+    let mut scratch = reader.next().unwrap().unwrap();
+    let mut n = 1;
+    while let Some(e) = reader.next_ref(&mut scratch).unwrap() {
         black_box(&e);
         n += 1;
     }
@@ -223,9 +262,13 @@ fn main() {
             let t = match part.as_str() {
                 "replay" => best_of(1, || replay(&path)).0,
                 "owned" => best_of(1, || replay_owned(&path)).0,
-                "decode" => best_of(1, || decode_only(&path)).0,
+                "event" => best_of(1, || replay_event(&path)).0,
+                "decode" => best_of(1, || decode_ref(&path)).0,
+                "decode-owned" => best_of(1, || decode_only(&path)).0,
                 "store" => store_only(&path),
-                other => panic!("--only {other}: expected replay, owned, decode or store"),
+                other => panic!(
+                    "--only {other}: expected replay, event, owned, decode, decode-owned or store"
+                ),
             };
             println!("{part} {:.3} s {:.0}/s", t.as_secs_f64(), n as f64 / t.as_secs_f64());
         }
@@ -234,9 +277,11 @@ fn main() {
 
     let (t_replay, (replayed, nils)) = best_of(3, || replay(&path));
     assert_eq!(replayed as usize, n);
+    let (t_event, (replayed_event, nils_event)) = best_of(3, || replay_event(&path));
+    assert_eq!((replayed_event, nils_event), (replayed, nils));
     let (t_owned, (replayed_owned, nils_owned)) = best_of(3, || replay_owned(&path));
     assert_eq!((replayed_owned, nils_owned), (replayed, nils));
-    let (t_decode, decoded) = best_of(3, || decode_only(&path));
+    let (t_decode, decoded) = best_of(3, || decode_ref(&path));
     assert_eq!(decoded as usize, n);
     let t_store = (0..3).map(|_| store_only(&path)).min().unwrap();
     let t_redis = redis_pipe(&commands, dir.path());
@@ -255,6 +300,7 @@ fn main() {
     row("replay: decode trace file + fake store", t_replay);
     row("  of which: decode trace file only", t_decode);
     row("  of which: fake store only (decoded events)", t_store);
+    row("replay, decoding into an owned Event", t_event);
     row("replay with an owned Step per command (apply)", t_owned);
     match t_redis {
         Some(t) => row("redis-server via redis-cli --pipe", t),

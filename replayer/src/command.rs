@@ -9,8 +9,8 @@ whose state is unknown, its reply is [`Reply::Unknown`] and, if it writes, its k
 result does not depend on what was there, so their keys become known again.
 */
 
-use cachetape_tape::Argv;
 use cachetape_tape::commands::{self, cmd};
+use cachetape_tape::{Argv, ArgvRef};
 
 use crate::reply::{Reply, ReplyRef};
 use crate::store::{ClientId, Cx, Store};
@@ -267,6 +267,12 @@ impl Command {
         Command::parse(argv.name())
     }
 
+    /// [`Command::of`] for borrowed arguments.
+    #[inline]
+    pub fn of_ref(argv: &ArgvRef<'_>) -> Command {
+        Command::parse(argv.name())
+    }
+
     /// True when `argc` arguments satisfy the arity.
     #[inline]
     pub fn arity_ok(self, argc: usize) -> bool {
@@ -320,7 +326,7 @@ impl Store {
     /// in database `*db` at virtual time `now_us` (µs since the epoch), for `client`. SELECT
     /// changes `*db`.
     pub fn call(&mut self, client: ClientId, db: &mut u32, argv: &Argv, now_us: i64) -> Reply {
-        self.call_command(Command::of(argv), client, db, argv, now_us).0
+        self.call_command(Command::of(argv), client, db, &argv.view(), now_us).0
     }
 
     /// [`Store::call`] with the command already parsed; also says how it was handled.
@@ -330,7 +336,7 @@ impl Store {
         command: Command,
         client: ClientId,
         db: &mut u32,
-        argv: &Argv,
+        argv: &ArgvRef<'_>,
         now_us: i64,
     ) -> (Reply, Effect) {
         let cx =
@@ -343,13 +349,13 @@ impl Store {
 
     /// [`Store::call_command`] with a GET's value borrowed from the store rather than copied
     /// into its reply: the same reply, without an allocation per hit.
-    #[inline]
+    #[inline(always)]
     pub fn call_command_ref(
         &mut self,
         command: Command,
         client: ClientId,
         db: &mut u32,
-        argv: &Argv,
+        argv: &ArgvRef<'_>,
         now_us: i64,
     ) -> (ReplyRef<'_>, Effect) {
         if command == Command::Get && argv.len() == 2 && !self.any_unknown {
@@ -360,8 +366,22 @@ impl Store {
             };
             return (strings::get_ref(self, &cx, argv), Effect::Modelled);
         }
-        let (reply, effect) = self.call_command(command, client, db, argv, now_us);
+        let (reply, effect) = self.call_command_outlined(command, client, db, argv, now_us);
         (ReplyRef::Owned(reply), effect)
+    }
+
+    /// [`Store::call_command`], out of line: [`Store::call_command_ref`] stays small enough to
+    /// inline into the replay loop.
+    #[inline(never)]
+    fn call_command_outlined(
+        &mut self,
+        command: Command,
+        client: ClientId,
+        db: &mut u32,
+        argv: &ArgvRef<'_>,
+        now_us: i64,
+    ) -> (Reply, Effect) {
+        self.call_command(command, client, db, argv, now_us)
     }
 
     /// [`Store::call_command`] for an unmodelled command, a wrong arity, or a store with
@@ -373,7 +393,7 @@ impl Store {
         command: Command,
         cx: &Cx,
         db: &mut u32,
-        argv: &Argv,
+        argv: &ArgvRef<'_>,
     ) -> (Reply, Effect) {
         if command == Command::Unknown {
             return (self.unmodelled(cx, argv), Effect::Unmodelled);
@@ -387,7 +407,7 @@ impl Store {
         (self.dispatch(command, cx, db, argv), Effect::Modelled)
     }
 
-    fn dispatch(&mut self, command: Command, cx: &Cx, db: &mut u32, argv: &Argv) -> Reply {
+    fn dispatch(&mut self, command: Command, cx: &Cx, db: &mut u32, argv: &ArgvRef<'_>) -> Reply {
         use Command::*;
         let a = argv;
         match command {
@@ -490,7 +510,7 @@ impl Store {
         command: Command,
         cx: &Cx,
         db: &mut u32,
-        argv: &Argv,
+        argv: &ArgvRef<'_>,
     ) -> Option<Reply> {
         use Command::*;
         let db_wide = matches!(command, DbSize);
@@ -505,8 +525,9 @@ impl Store {
         {
             return None;
         }
-        let keys = commands::keys(argv);
-        let mut touched: Vec<(u32, &[u8])> = keys.iter(argv).map(|k| (cx.db as u32, k)).collect();
+        let keys = commands::keys_ref(argv);
+        let mut touched: Vec<(u32, &[u8])> =
+            keys.iter_ref(argv).map(|k| (cx.db as u32, k)).collect();
         if command == Copy {
             // COPY … DB n writes into another database.
             if let Some(i) = argv.iter().position(|a| a.eq_ignore_ascii_case(b"db"))
@@ -540,7 +561,7 @@ impl Store {
             }
             return Some(if matches!(command, Del | Unlink) { Reply::Unknown } else { reply });
         }
-        let writes = commands::lookup(argv).is_none_or(|spec| !spec.has(cmd::READONLY));
+        let writes = commands::lookup_ref(argv).is_none_or(|spec| !spec.has(cmd::READONLY));
         if writes {
             for (d, k) in touched {
                 self.mark_unknown(d, k);
@@ -551,8 +572,8 @@ impl Store {
 
     /// A command the store does not model: its reply is unknown, and the keys it may write
     /// become unknown (all of the database's when Redis's key specs cannot locate them).
-    fn unmodelled(&mut self, cx: &Cx, argv: &Argv) -> Reply {
-        let Some(spec) = commands::lookup(argv) else {
+    fn unmodelled(&mut self, cx: &Cx, argv: &ArgvRef<'_>) -> Reply {
+        let Some(spec) = commands::lookup_ref(argv) else {
             // Not even Redis's table knows it (a module command?): it could touch anything.
             self.mark_all_unknown();
             return Reply::Unknown;
@@ -560,7 +581,7 @@ impl Store {
         if spec.has(cmd::READONLY) {
             return Reply::Unknown;
         }
-        let keys = commands::keys(argv);
+        let keys = commands::keys_ref(argv);
         let writes = spec.has(cmd::WRITE) || spec.has(cmd::TOUCHES_ARBITRARY_KEYS);
         if keys.incomplete && writes {
             self.mark_db_unknown(cx.db as u32);
@@ -572,7 +593,7 @@ impl Store {
             }
             return Reply::Unknown;
         }
-        for k in keys.iter(argv) {
+        for k in keys.iter_ref(argv) {
             self.mark_unknown(cx.db as u32, k);
         }
         if spec.name == "move"

@@ -4,7 +4,7 @@ HSTRLEN, HINCRBY, HINCRBYFLOAT — Redis 7.0's `t_hash.c`, including its listpac
 conversion (which decides whether HGETALL's order is insertion order).
 */
 
-use cachetape_tape::Argv;
+use cachetape_tape::ArgvRef;
 
 use crate::float::LongDouble;
 use crate::number::{arg_i64, i64_bytes, parse_i64};
@@ -37,7 +37,7 @@ fn hash_for_read<'a>(
 }
 
 /// `HSET key field value [field value ...]`, `HMSET key field value [field value ...]`
-pub(crate) fn hset(st: &mut Store, cx: &Cx, a: &Argv, hmset: bool) -> Reply {
+pub(crate) fn hset(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>, hmset: bool) -> Reply {
     if a.len() % 2 == 1 {
         let name = if hmset { "hmset" } else { "hset" };
         return Reply::err_owned(format!("ERR wrong number of arguments for '{name}' command"));
@@ -57,7 +57,7 @@ pub(crate) fn hset(st: &mut Store, cx: &Cx, a: &Argv, hmset: bool) -> Reply {
 }
 
 /// `HSETNX key field value`
-pub(crate) fn hsetnx(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn hsetnx(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let key = arg(a, 1);
     let h = match hash_for_write(st, cx, key) {
         Ok(h) => h,
@@ -73,7 +73,7 @@ pub(crate) fn hsetnx(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `HGET key field`
-pub(crate) fn hget(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn hget(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match hash_for_read(st, cx, arg(a, 1)) {
         Err(e) => e,
         Ok(None) => Reply::Nil,
@@ -82,7 +82,7 @@ pub(crate) fn hget(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `HMGET key field [field ...]`
-pub(crate) fn hmget(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn hmget(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let h = match hash_for_read(st, cx, arg(a, 1)) {
         Err(e) => return e,
         Ok(h) => h,
@@ -96,7 +96,13 @@ pub(crate) fn hmget(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `HGETALL key`, `HKEYS key`, `HVALS key`
-pub(crate) fn hgetall(st: &mut Store, cx: &Cx, a: &Argv, fields: bool, values: bool) -> Reply {
+pub(crate) fn hgetall(
+    st: &mut Store,
+    cx: &Cx,
+    a: &ArgvRef<'_>,
+    fields: bool,
+    values: bool,
+) -> Reply {
     match hash_for_read(st, cx, arg(a, 1)) {
         Err(e) => e,
         Ok(None) => Reply::Array(Vec::new()),
@@ -116,7 +122,7 @@ pub(crate) fn hgetall(st: &mut Store, cx: &Cx, a: &Argv, fields: bool, values: b
 }
 
 /// `HDEL key field [field ...]`
-pub(crate) fn hdel(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn hdel(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     crate::store::remove_members(st, cx, a, |v| match v {
         Value::Hash(h) => Some(h),
         _ => None,
@@ -124,7 +130,7 @@ pub(crate) fn hdel(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `HEXISTS key field`
-pub(crate) fn hexists(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn hexists(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match hash_for_read(st, cx, arg(a, 1)) {
         Err(e) => e,
         Ok(h) => Reply::Integer(h.is_some_and(|h| h.get(arg(a, 2)).is_some()) as i64),
@@ -132,7 +138,7 @@ pub(crate) fn hexists(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `HLEN key`
-pub(crate) fn hlen(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn hlen(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match hash_for_read(st, cx, arg(a, 1)) {
         Err(e) => e,
         Ok(h) => Reply::Integer(h.map_or(0, |h| h.len() as i64)),
@@ -140,7 +146,7 @@ pub(crate) fn hlen(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `HSTRLEN key field`
-pub(crate) fn hstrlen(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn hstrlen(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match hash_for_read(st, cx, arg(a, 1)) {
         Err(e) => e,
         Ok(h) => Reply::Integer(h.and_then(|h| h.get(arg(a, 2))).map_or(0, |v| v.len() as i64)),
@@ -148,7 +154,7 @@ pub(crate) fn hstrlen(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `HINCRBY key field increment`
-pub(crate) fn hincrby(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn hincrby(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let by = match arg_i64(arg(a, 3)) {
         Ok(b) => b,
         Err(e) => return e,
@@ -174,7 +180,7 @@ pub(crate) fn hincrby(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `HINCRBYFLOAT key field increment`
-pub(crate) fn hincrbyfloat(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn hincrbyfloat(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let Some(by) = LongDouble::parse(arg(a, 3)) else {
         return Reply::err("ERR value is not a valid float");
     };

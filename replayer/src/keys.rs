@@ -7,7 +7,7 @@ Expiry follows Redis's `expire.c`: times are absolute milliseconds, a key is exp
 `now > expires_at`, and setting an expiry at or before `now` deletes the key at once.
 */
 
-use cachetape_tape::Argv;
+use cachetape_tape::ArgvRef;
 
 use crate::number::{arg_i32, arg_i64};
 use crate::reply::Reply;
@@ -15,7 +15,7 @@ use crate::store::{Cx, Store, arg};
 use crate::value::Entry;
 
 /// `DEL key [key ...]`, `UNLINK key [key ...]`
-pub(crate) fn del(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn del(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let mut n = 0;
     // (Indexing: `iter().skip(n)` walks the first n arguments too.)
     for j in 1..a.len() {
@@ -33,7 +33,7 @@ pub(crate) fn del(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `EXISTS key [key ...]`, `TOUCH key [key ...]`
-pub(crate) fn exists(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn exists(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let mut n = 0;
     for j in 1..a.len() {
         if st.lookup(cx, arg(a, j)).is_some() {
@@ -44,13 +44,19 @@ pub(crate) fn exists(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `TYPE key`
-pub(crate) fn type_(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn type_(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     Reply::Status(st.lookup(cx, arg(a, 1)).map_or("none", |e| e.value.type_name()))
 }
 
 /// `EXPIRE key seconds [NX | XX | GT | LT]`, `PEXPIRE key milliseconds […]`,
 /// `EXPIREAT key unix-time-seconds […]`, `PEXPIREAT key unix-time-milliseconds […]`
-pub(crate) fn expire(st: &mut Store, cx: &Cx, a: &Argv, relative: bool, seconds: bool) -> Reply {
+pub(crate) fn expire(
+    st: &mut Store,
+    cx: &Cx,
+    a: &ArgvRef<'_>,
+    relative: bool,
+    seconds: bool,
+) -> Reply {
     let name = match (relative, seconds) {
         (true, true) => "expire",
         (true, false) => "pexpire",
@@ -118,7 +124,7 @@ pub(crate) fn expire(st: &mut Store, cx: &Cx, a: &Argv, relative: bool, seconds:
 }
 
 /// `PERSIST key`
-pub(crate) fn persist(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn persist(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let key = arg(a, 1);
     match st.lookup_mut(cx, key).and_then(|e| e.expires_at.take()) {
         Some(_) => {
@@ -130,7 +136,7 @@ pub(crate) fn persist(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `TTL key`, `PTTL key`, `EXPIRETIME key`, `PEXPIRETIME key`
-pub(crate) fn ttl(st: &mut Store, cx: &Cx, a: &Argv, millis: bool, absolute: bool) -> Reply {
+pub(crate) fn ttl(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>, millis: bool, absolute: bool) -> Reply {
     let Some(entry) = st.lookup(cx, arg(a, 1)) else { return Reply::Integer(-2) };
     let Some(at) = entry.expires_at else { return Reply::Integer(-1) };
     let ttl = if absolute { at } else { at - cx.now }.max(0);
@@ -138,7 +144,7 @@ pub(crate) fn ttl(st: &mut Store, cx: &Cx, a: &Argv, millis: bool, absolute: boo
 }
 
 /// `RENAME key newkey`, `RENAMENX key newkey`
-pub(crate) fn rename(st: &mut Store, cx: &Cx, a: &Argv, nx: bool) -> Reply {
+pub(crate) fn rename(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>, nx: bool) -> Reply {
     let (src, dst) = (arg(a, 1), arg(a, 2));
     let Some(entry) = st.lookup(cx, src).cloned() else {
         return Reply::err("ERR no such key");
@@ -160,7 +166,7 @@ pub(crate) fn rename(st: &mut Store, cx: &Cx, a: &Argv, nx: bool) -> Reply {
 }
 
 /// `COPY source destination [DB destination-db] [REPLACE]`
-pub(crate) fn copy(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn copy(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let mut replace = false;
     let mut dst_db = cx.db;
     let mut j = 3;
@@ -201,7 +207,7 @@ pub(crate) fn copy(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `SELECT index`
-pub(crate) fn select(st: &mut Store, db: &mut u32, a: &Argv) -> Reply {
+pub(crate) fn select(st: &mut Store, db: &mut u32, a: &ArgvRef<'_>) -> Reply {
     let id = match arg_i32(arg(a, 1), None) {
         Ok(id) => id,
         Err(e) => return e,
@@ -214,7 +220,7 @@ pub(crate) fn select(st: &mut Store, db: &mut u32, a: &Argv) -> Reply {
 }
 
 /// `SWAPDB index1 index2`
-pub(crate) fn swapdb(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn swapdb(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let id1 = match arg_i32(arg(a, 1), Some("ERR invalid first DB index")) {
         Ok(id) => id,
         Err(e) => return e,
@@ -236,7 +242,7 @@ pub(crate) fn swapdb(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
     Reply::OK
 }
 
-fn flush_mode_ok(a: &Argv) -> bool {
+fn flush_mode_ok(a: &ArgvRef<'_>) -> bool {
     a.len() == 1
         || (a.len() == 2
             && (arg(a, 1).eq_ignore_ascii_case(b"sync")
@@ -244,7 +250,7 @@ fn flush_mode_ok(a: &Argv) -> bool {
 }
 
 /// `FLUSHDB [ASYNC | SYNC]`
-pub(crate) fn flushdb(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn flushdb(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     if !flush_mode_ok(a) {
         return Reply::syntax();
     }
@@ -253,7 +259,7 @@ pub(crate) fn flushdb(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `FLUSHALL [ASYNC | SYNC]`
-pub(crate) fn flushall(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn flushall(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     if !flush_mode_ok(a) {
         return Reply::syntax();
     }
@@ -273,7 +279,7 @@ pub(crate) fn dbsize(st: &mut Store, cx: &Cx) -> Reply {
 }
 
 /// `PING [message]`
-pub(crate) fn ping(a: &Argv) -> Reply {
+pub(crate) fn ping(a: &ArgvRef<'_>) -> Reply {
     match a.len() {
         1 => Reply::Status("PONG"),
         2 => Reply::bulk(arg(a, 1)),

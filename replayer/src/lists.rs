@@ -5,7 +5,7 @@ List commands: LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP (with count), LRANGE, LL
 
 use std::collections::VecDeque;
 
-use cachetape_tape::Argv;
+use cachetape_tape::ArgvRef;
 
 use crate::number::{arg_i64, arg_positive};
 use crate::reply::{Bytes, Reply};
@@ -25,7 +25,13 @@ fn list_for_read<'a>(
 }
 
 /// `LPUSH key element [element ...]`, `RPUSH …`, `LPUSHX …`, `RPUSHX …`
-pub(crate) fn push(st: &mut Store, cx: &Cx, a: &Argv, head: bool, only_existing: bool) -> Reply {
+pub(crate) fn push(
+    st: &mut Store,
+    cx: &Cx,
+    a: &ArgvRef<'_>,
+    head: bool,
+    only_existing: bool,
+) -> Reply {
     let key = arg(a, 1);
     match st.lookup(cx, key) {
         Some(Entry { value: Value::List(_), .. }) => {}
@@ -49,7 +55,7 @@ pub(crate) fn push(st: &mut Store, cx: &Cx, a: &Argv, head: bool, only_existing:
 }
 
 /// `LPOP key [count]`, `RPOP key [count]`
-pub(crate) fn pop(st: &mut Store, cx: &Cx, a: &Argv, head: bool) -> Reply {
+pub(crate) fn pop(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>, head: bool) -> Reply {
     if a.len() > 3 {
         let name = if head { "lpop" } else { "rpop" };
         return Reply::err_owned(format!("ERR wrong number of arguments for '{name}' command"));
@@ -92,7 +98,7 @@ pub(crate) fn pop(st: &mut Store, cx: &Cx, a: &Argv, head: bool) -> Reply {
 }
 
 /// `LRANGE key start stop`
-pub(crate) fn lrange(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn lrange(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let (mut start, mut end) = match (arg_i64(arg(a, 2)), arg_i64(arg(a, 3))) {
         (Ok(s), Ok(e)) => (s, e),
         (Err(e), _) | (_, Err(e)) => return e,
@@ -118,7 +124,7 @@ pub(crate) fn lrange(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `LLEN key`
-pub(crate) fn llen(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn llen(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match list_for_read(st, cx, arg(a, 1)) {
         Err(e) => e,
         Ok(l) => Reply::Integer(l.map_or(0, |l| l.len() as i64)),
@@ -126,7 +132,7 @@ pub(crate) fn llen(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `LINDEX key index`
-pub(crate) fn lindex(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn lindex(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let l = match list_for_read(st, cx, arg(a, 1)) {
         Err(e) => return e,
         Ok(None) => return Reply::Nil,

@@ -22,7 +22,8 @@ use std::fmt;
 
 use cachetape_tape::commands;
 use cachetape_tape::{
-    Event, EventBody, Header, Micros, Name, RedisCommand, SourceId, SourceKind, StoredValue,
+    ArgvRef, Event, EventBody, EventRef, Header, Micros, Name, RedisCommand, SourceId, SourceKind,
+    StoredValue,
 };
 
 use crate::command::{Command, Effect};
@@ -201,8 +202,8 @@ impl Counts {
         }
     }
 
-    fn unmodelled(&mut self, argv: &cachetape_tape::Argv) {
-        let name = match commands::lookup(argv) {
+    fn unmodelled(&mut self, argv: &cachetape_tape::ArgvRef<'_>) {
+        let name = match commands::lookup_ref(argv) {
             Some(spec) => spec.name.replace('|', " "),
             None => String::from_utf8_lossy(argv.name()).to_ascii_lowercase(),
         };
@@ -307,28 +308,8 @@ impl Replayer {
         {
             let command = Command::of(&rc.argv);
             if !command.is_transaction() && !command.is_script() {
-                // `Replayer::redis`'s fast path, with the reply left where it is.
-                let node = self.nodes[i].as_mut().expect("present: checked above");
-                self.counts.events += 1;
-                self.counts.commands += 1;
-                node.last_us = Some(rc.server_us);
-                let mut db = rc.db;
-                let (reply, effect) =
-                    node.store.call_command_ref(command, 0, &mut db, &rc.argv, rc.server_us);
-                if effect == Effect::Unmodelled {
-                    self.counts.unmodelled(&rc.argv);
-                }
-                if reply.is_unknown() {
-                    self.counts.unknown_replies += 1;
-                }
-                return Some(StepRef {
-                    seq: event.seq,
-                    command,
-                    reply,
-                    queued: false,
-                    script: &[],
-                    keys: &[],
-                });
+                let argv = rc.argv.view();
+                return Some(self.fast(i, event.seq, command, rc.db, &argv, rc.server_us));
             }
         }
         let step = self.apply(event)?;
@@ -343,6 +324,58 @@ impl Replayer {
         })
     }
 
+    /// [`Replayer::apply_ref`] for an event lent by [`Reader::next_ref`]
+    /// (`cachetape_tape::Reader::next_ref`): a Redis command is replayed straight from the
+    /// decompressed frame, its arguments never copied. The replay, the replies and the report
+    /// are exactly those of [`Replayer::apply`] on the same event.
+    #[inline]
+    pub fn apply_borrowed(&mut self, event: EventRef<'_>) -> Option<StepRef<'_>> {
+        let rc = match event {
+            EventRef::Owned(e) => return self.apply_ref(e),
+            EventRef::Redis(rc) => rc,
+        };
+        let i = rc.source().0 as usize;
+        if !self.options.key_views
+            && let Some(Some(node)) = self.nodes.get(i)
+            && node.in_multi == 0
+        {
+            let argv = rc.argv();
+            let command = Command::of_ref(&argv);
+            if !command.is_transaction() && !command.is_script() {
+                return Some(self.fast(i, rc.seq(), command, rc.db(), &argv, rc.server_us()));
+            }
+        }
+        // Transactions, a node's first command, key views: the owned way.
+        self.apply_ref(&event.to_event())
+    }
+
+    /// `Replayer::redis`'s fast path (a command outside transactions and scripts, on node `i`,
+    /// which exists), with the reply left where it is.
+    #[inline(always)]
+    fn fast(
+        &mut self,
+        i: usize,
+        seq: u64,
+        command: Command,
+        db: u32,
+        argv: &ArgvRef<'_>,
+        server_us: Micros,
+    ) -> StepRef<'_> {
+        let node = self.nodes[i].as_mut().expect("present: checked by the caller");
+        self.counts.events += 1;
+        self.counts.commands += 1;
+        node.last_us = Some(server_us);
+        let mut db = db;
+        let (reply, effect) = node.store.call_command_ref(command, 0, &mut db, argv, server_us);
+        if effect == Effect::Unmodelled {
+            self.counts.unmodelled(argv);
+        }
+        if reply.is_unknown() {
+            self.counts.unknown_replies += 1;
+        }
+        StepRef { seq, command, reply, queued: false, script: &[], keys: &[] }
+    }
+
     fn redis(&mut self, event: &Event, rc: &RedisCommand) -> Step {
         let key_views = self.options.key_views;
         let command = Command::of(&rc.argv);
@@ -354,14 +387,18 @@ impl Replayer {
         }
         // Outside transactions and scripts (nearly every command): no client state is needed.
         let mut db = rc.db;
-        let (reply, effect) = node.store.call_command(command, 0, &mut db, &rc.argv, rc.server_us);
-        let keys =
-            if key_views { views(&node.store, rc.db, &rc.argv, rc.server_us) } else { Vec::new() };
-        self.account(effect, &reply, &rc.argv);
+        let (reply, effect) =
+            node.store.call_command(command, 0, &mut db, &rc.argv.view(), rc.server_us);
+        let keys = if key_views {
+            views(&node.store, rc.db, &rc.argv.view(), rc.server_us)
+        } else {
+            Vec::new()
+        };
+        self.account(effect, &reply, &rc.argv.view());
         Step { seq: event.seq, command, reply, queued: false, script: Vec::new(), keys }
     }
 
-    fn account(&mut self, effect: Effect, reply: &Reply, argv: &cachetape_tape::Argv) {
+    fn account(&mut self, effect: Effect, reply: &Reply, argv: &cachetape_tape::ArgvRef<'_>) {
         if effect == Effect::Unmodelled {
             self.counts.unmodelled(argv);
         }
@@ -473,7 +510,7 @@ impl Replayer {
             };
         }
         if key_views && !command.is_script() {
-            step.keys = views(&node.store, rc.db, &rc.argv, rc.server_us);
+            step.keys = views(&node.store, rc.db, &rc.argv.view(), rc.server_us);
         }
         for n in notes {
             self.counts.note(n);
@@ -481,11 +518,11 @@ impl Replayer {
         self.counts.script_calls += step.script.len() as u64;
         for call in &rc.script {
             if Command::of(&call.argv) == Command::Unknown {
-                self.counts.unmodelled(&call.argv);
+                self.counts.unmodelled(&call.argv.view());
             }
         }
         let reply = step.reply.clone();
-        self.account(effect, &reply, &rc.argv);
+        self.account(effect, &reply, &rc.argv.view());
         step
     }
 
@@ -537,22 +574,27 @@ fn run(
         // The script is atomic: its calls' keys are viewed once it has finished.
         if key_views {
             for (s, call) in steps.iter_mut().zip(&rc.script) {
-                s.keys = views(store, call.db, &call.argv, now_us);
+                s.keys = views(store, call.db, &call.argv.view(), now_us);
             }
         }
         return (Reply::Unknown, Effect::Modelled, steps);
     }
     let mut db = rc.db;
-    let (reply, effect) = store.call_command(command, client, &mut db, &rc.argv, now_us);
+    let (reply, effect) = store.call_command(command, client, &mut db, &rc.argv.view(), now_us);
     (reply, effect, Vec::new())
 }
 
 /// The store's view of `argv`'s keys in `db` at `now_us`.
-fn views(store: &Store, db: u32, argv: &cachetape_tape::Argv, now_us: Micros) -> Vec<KeyAfter> {
-    let keys = commands::keys(argv);
+fn views(
+    store: &Store,
+    db: u32,
+    argv: &cachetape_tape::ArgvRef<'_>,
+    now_us: Micros,
+) -> Vec<KeyAfter> {
+    let keys = commands::keys_ref(argv);
     let now = now_us.div_euclid(1000);
     let mut out: Vec<KeyAfter> = Vec::with_capacity(keys.positions.len());
-    for k in keys.iter(argv) {
+    for k in keys.iter_ref(argv) {
         if out.iter().any(|o| &o.key[..] == k) {
             continue;
         }

@@ -37,7 +37,7 @@ pub(crate) fn apply(
             // Redis refuses these inside a script; if a line claims one ran, nothing is known.
             Reply::Unknown
         } else {
-            store.call_command(command, client, &mut db, &call.argv, now_us).0
+            store.call_command(command, client, &mut db, &call.argv.view(), now_us).0
         };
         each(call, CallOutcome { command, reply });
     }

@@ -2,7 +2,7 @@
 Set commands: SADD, SREM, SMEMBERS, SISMEMBER, SMISMEMBER, SCARD (Redis 7.0's `t_set.c`).
 */
 
-use cachetape_tape::Argv;
+use cachetape_tape::ArgvRef;
 
 use crate::reply::Reply;
 use crate::store::{Cx, Store, arg};
@@ -17,7 +17,7 @@ fn set_for_read<'a>(st: &'a mut Store, cx: &Cx, key: &[u8]) -> Result<Option<&'a
 }
 
 /// `SADD key member [member ...]`
-pub(crate) fn sadd(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn sadd(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let key = arg(a, 1);
     if st.lookup(cx, key).is_none() {
         st.put(cx.db, key, Entry::new(Value::Set(SetValue::for_first(arg(a, 2)))));
@@ -33,7 +33,7 @@ pub(crate) fn sadd(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `SREM key member [member ...]`
-pub(crate) fn srem(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn srem(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     crate::store::remove_members(st, cx, a, |v| match v {
         Value::Set(s) => Some(s),
         _ => None,
@@ -42,7 +42,7 @@ pub(crate) fn srem(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 
 /// `SMEMBERS key` — numeric order for an intset (as Redis); byte order otherwise (Redis's own
 /// order then depends on its randomly seeded dict).
-pub(crate) fn smembers(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn smembers(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match set_for_read(st, cx, arg(a, 1)) {
         Err(e) => e,
         Ok(None) => Reply::Array(Vec::new()),
@@ -51,7 +51,7 @@ pub(crate) fn smembers(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `SISMEMBER key member`
-pub(crate) fn sismember(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn sismember(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match set_for_read(st, cx, arg(a, 1)) {
         Err(e) => e,
         Ok(s) => Reply::Integer(s.is_some_and(|s| s.contains(arg(a, 2))) as i64),
@@ -59,7 +59,7 @@ pub(crate) fn sismember(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `SMISMEMBER key member [member ...]`
-pub(crate) fn smismember(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn smismember(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match set_for_read(st, cx, arg(a, 1)) {
         Err(e) => e,
         Ok(s) => Reply::Array(
@@ -72,7 +72,7 @@ pub(crate) fn smismember(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `SCARD key`
-pub(crate) fn scard(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn scard(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match set_for_read(st, cx, arg(a, 1)) {
         Err(e) => e,
         Ok(s) => Reply::Integer(s.map_or(0, |s| s.len() as i64)),

@@ -26,7 +26,7 @@ use crate::value::{Entry, Members, Millis, StringValue, Value};
 
 /// Argument `i`, or empty when the command has fewer (arity is checked before commands run).
 #[inline]
-pub(crate) fn arg(a: &cachetape_tape::Argv, i: usize) -> &[u8] {
+pub(crate) fn arg<'a>(a: &cachetape_tape::ArgvRef<'a>, i: usize) -> &'a [u8] {
     a.get(i).unwrap_or_default()
 }
 
@@ -36,7 +36,7 @@ pub(crate) fn arg(a: &cachetape_tape::Argv, i: usize) -> &[u8] {
 pub(crate) fn remove_members(
     st: &mut Store,
     cx: &Cx,
-    a: &cachetape_tape::Argv,
+    a: &cachetape_tape::ArgvRef<'_>,
     pick: fn(&mut Value) -> Option<&mut dyn Members>,
 ) -> Reply {
     let key = arg(a, 1);

@@ -7,7 +7,7 @@ due key), type checks and expiry validation happen in the same order, so the fir
 would report is the one reported here.
 */
 
-use cachetape_tape::Argv;
+use cachetape_tape::ArgvRef;
 
 use crate::float::LongDouble;
 use crate::number::{arg_i64, i64_bytes, parse_i64};
@@ -43,7 +43,7 @@ fn get_generic(st: &mut Store, cx: &Cx, key: &[u8]) -> Result<Reply, Reply> {
 }
 
 /// `GET key`
-pub(crate) fn get(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn get(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match st.lookup(cx, arg(a, 1)) {
         None => Reply::Nil,
         Some(Entry { value: Value::String(s), .. }) => Reply::Bulk(s.to_bytes()),
@@ -53,7 +53,7 @@ pub(crate) fn get(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 
 /// `GET key` with the value borrowed from the store instead of copied into the reply.
 #[inline]
-pub(crate) fn get_ref<'a>(st: &'a mut Store, cx: &Cx, a: &Argv) -> ReplyRef<'a> {
+pub(crate) fn get_ref<'a>(st: &'a mut Store, cx: &Cx, a: &ArgvRef<'_>) -> ReplyRef<'a> {
     match st.lookup(cx, arg(a, 1)) {
         None => ReplyRef::Owned(Reply::Nil),
         Some(Entry { value: Value::String(s), .. }) => ReplyRef::Bulk(s.as_bytes()),
@@ -117,7 +117,7 @@ const PXAT: u64 = option_const(b"PXAT");
 
 /// `parseExtendedStringArgumentsOrReply`. An option whose condition fails is a syntax error,
 /// as in Redis (no other option has its name).
-fn parse_options<'a>(a: &'a Argv, set: bool) -> Result<SetOptions<'a>, Reply> {
+fn parse_options<'a>(a: &ArgvRef<'a>, set: bool) -> Result<SetOptions<'a>, Reply> {
     let mut o = SetOptions::default();
     let mut j = if set { 3 } else { 2 };
     let argc = a.len();
@@ -187,7 +187,7 @@ fn expire_at(unit: ExpireUnit, raw: &[u8], now: Millis, command: &str) -> Result
 
 /// `SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
 /// PXAT unix-time-milliseconds | KEEPTTL]`
-pub(crate) fn set(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn set(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let o = match parse_options(a, true) {
         Ok(o) => o,
         Err(e) => return e,
@@ -235,7 +235,7 @@ fn set_generic(
 }
 
 /// `SETEX key seconds value`, `PSETEX key milliseconds value`
-pub(crate) fn setex(st: &mut Store, cx: &Cx, a: &Argv, millis: bool) -> Reply {
+pub(crate) fn setex(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>, millis: bool) -> Reply {
     let unit = if millis { ExpireUnit::Px } else { ExpireUnit::Ex };
     let o = SetOptions { expire: Some((unit, arg(a, 2))), ..SetOptions::default() };
     let name = if millis { "psetex" } else { "setex" };
@@ -243,13 +243,13 @@ pub(crate) fn setex(st: &mut Store, cx: &Cx, a: &Argv, millis: bool) -> Reply {
 }
 
 /// `SETNX key value`
-pub(crate) fn setnx(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn setnx(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let o = SetOptions { nx: true, ..SetOptions::default() };
     set_generic(st, cx, arg(a, 1), arg(a, 2), o, "setnx", Reply::Integer(1), Reply::Integer(0))
 }
 
 /// `GETSET key value`
-pub(crate) fn getset(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn getset(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let key = arg(a, 1);
     let old = match get_generic(st, cx, key) {
         Ok(r) => r,
@@ -261,7 +261,7 @@ pub(crate) fn getset(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `GETDEL key`
-pub(crate) fn getdel(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn getdel(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let key = arg(a, 1);
     let old = match get_generic(st, cx, key) {
         Ok(r) => r,
@@ -275,7 +275,7 @@ pub(crate) fn getdel(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 
 /// `GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
 /// PXAT unix-time-milliseconds | PERSIST]`
-pub(crate) fn getex(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn getex(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let o = match parse_options(a, false) {
         Ok(o) => o,
         Err(e) => return e,
@@ -316,7 +316,7 @@ pub(crate) fn getex(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `MGET key [key ...]`
-pub(crate) fn mget(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn mget(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let mut out = Vec::with_capacity(a.len() - 1);
     for j in 1..a.len() {
         out.push(match read_str(st, cx, arg(a, j)) {
@@ -328,7 +328,7 @@ pub(crate) fn mget(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `MSET key value [key value ...]`, `MSETNX key value [key value ...]`
-pub(crate) fn mset(st: &mut Store, cx: &Cx, a: &Argv, nx: bool) -> Reply {
+pub(crate) fn mset(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>, nx: bool) -> Reply {
     if a.len().is_multiple_of(2) {
         let name = if nx { "msetnx" } else { "mset" };
         return Reply::err_owned(format!("ERR wrong number of arguments for '{name}' command"));
@@ -358,7 +358,7 @@ fn overwrite_keep_ttl(st: &mut Store, cx: &Cx, key: &[u8], value: StringValue) {
 }
 
 /// `INCR key`, `DECR key`, `INCRBY key increment`
-pub(crate) fn incr_by(st: &mut Store, cx: &Cx, a: &Argv, by: Option<i64>) -> Reply {
+pub(crate) fn incr_by(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>, by: Option<i64>) -> Reply {
     let by = match by {
         Some(b) => b,
         None => match arg_i64(arg(a, 2)) {
@@ -370,7 +370,7 @@ pub(crate) fn incr_by(st: &mut Store, cx: &Cx, a: &Argv, by: Option<i64>) -> Rep
 }
 
 /// `DECRBY key decrement`
-pub(crate) fn decr_by(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn decr_by(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match arg_i64(arg(a, 2)) {
         Ok(i64::MIN) => Reply::err("ERR decrement would overflow"),
         Ok(b) => incr_decr(st, cx, arg(a, 1), -b),
@@ -395,7 +395,7 @@ fn incr_decr(st: &mut Store, cx: &Cx, key: &[u8], by: i64) -> Reply {
 }
 
 /// `INCRBYFLOAT key increment`
-pub(crate) fn incr_by_float(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn incr_by_float(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let key = arg(a, 1);
     let not_float = || Reply::err("ERR value is not a valid float");
     let old = match read_str(st, cx, key) {
@@ -421,7 +421,7 @@ fn too_long() -> Reply {
 }
 
 /// `APPEND key value`
-pub(crate) fn append(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn append(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let (key, tail) = (arg(a, 1), arg(a, 2));
     let new = match read_str(st, cx, key) {
         Str::Missing => StringValue::new(tail),
@@ -442,7 +442,7 @@ pub(crate) fn append(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `STRLEN key`
-pub(crate) fn strlen(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn strlen(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match read_str(st, cx, arg(a, 1)) {
         Str::Missing => Reply::Integer(0),
         Str::WrongType => Reply::wrong_type(),
@@ -451,7 +451,7 @@ pub(crate) fn strlen(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `GETRANGE key start end`
-pub(crate) fn getrange(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn getrange(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let (mut start, mut end) = match (arg_i64(arg(a, 2)), arg_i64(arg(a, 3))) {
         (Ok(s), Ok(e)) => (s, e),
         (Err(e), _) | (_, Err(e)) => return e,
@@ -483,7 +483,7 @@ pub(crate) fn getrange(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `SETRANGE key offset value`
-pub(crate) fn setrange(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn setrange(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let (key, value) = (arg(a, 1), arg(a, 3));
     let offset = match arg_i64(arg(a, 2)) {
         Ok(o) => o,

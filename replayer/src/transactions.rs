@@ -14,7 +14,7 @@ Two situations need them, and they differ in *when* commands arrive:
   was aborted (nil array when the model agrees a watched key changed) or empty.
 */
 
-use cachetape_tape::{Argv, commands};
+use cachetape_tape::{Argv, ArgvRef, commands};
 
 use crate::command::Command;
 use crate::reply::Reply;
@@ -45,7 +45,7 @@ impl Client {
 }
 
 /// `WATCH key [key ...]` (the caller has checked it is not inside MULTI).
-pub(crate) fn watch(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn watch(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     if st.is_dirty(cx.client) {
         return Reply::OK;
     }
@@ -56,7 +56,7 @@ pub(crate) fn watch(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// The error Redis gives for a command name it does not know.
-fn unknown_command(argv: &Argv) -> Reply {
+fn unknown_command(argv: &ArgvRef<'_>) -> Reply {
     let mut args = String::new();
     for a in argv.iter().skip(1) {
         if args.len() >= 128 {
@@ -81,7 +81,7 @@ impl Store {
         // processCommand's checks, before anything runs or is queued.
         let rejected = if command == Command::Unknown {
             match commands::lookup(argv) {
-                None => Some(unknown_command(argv)),
+                None => Some(unknown_command(&argv.view())),
                 Some(spec) => {
                     let argc = argv.len() as i32;
                     let bad = (spec.arity > 0 && argc != spec.arity) || argc < -spec.arity;
@@ -133,7 +133,7 @@ impl Store {
                     return Reply::err("ERR WATCH inside MULTI is not allowed");
                 }
                 let cx = Cx { db: client.db as usize, now, client: client.id };
-                watch(self, &cx, argv)
+                watch(self, &cx, &argv.view())
             }
             Command::Exec => {
                 let Some(queue) = client.queue.take() else {

@@ -4,7 +4,7 @@ BYSCORE, BYLEX, REV, LIMIT, WITHSCORES), ZSCORE, ZCARD (Redis 7.0's `t_zset.c`).
 `double`s parsed like `strtod` and replied with `%.17g`.
 */
 
-use cachetape_tape::Argv;
+use cachetape_tape::ArgvRef;
 
 use crate::float::{format_double, parse_double, parse_double_lenient};
 use crate::number::arg_i64;
@@ -30,7 +30,7 @@ fn zset_for_read<'a>(
 
 /// `ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]`;
 /// `ZINCRBY key increment member` (`incr_command`).
-pub(crate) fn zadd(st: &mut Store, cx: &Cx, a: &Argv, incr_command: bool) -> Reply {
+pub(crate) fn zadd(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>, incr_command: bool) -> Reply {
     let (mut nx, mut xx, mut gt, mut lt, mut ch, mut incr) =
         (false, false, false, false, false, incr_command);
     let mut idx = 2;
@@ -133,7 +133,7 @@ pub(crate) fn zadd(st: &mut Store, cx: &Cx, a: &Argv, incr_command: bool) -> Rep
 }
 
 /// `ZREM key member [member ...]`
-pub(crate) fn zrem(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn zrem(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     crate::store::remove_members(st, cx, a, |v| match v {
         Value::ZSet(z) => Some(z),
         _ => None,
@@ -141,7 +141,7 @@ pub(crate) fn zrem(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `ZSCORE key member`
-pub(crate) fn zscore(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn zscore(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match zset_for_read(st, cx, arg(a, 1)) {
         Err(e) => e,
         Ok(z) => z.and_then(|z| z.score(arg(a, 2))).map_or(Reply::Nil, score_reply),
@@ -149,7 +149,7 @@ pub(crate) fn zscore(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
 }
 
 /// `ZCARD key`
-pub(crate) fn zcard(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn zcard(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     match zset_for_read(st, cx, arg(a, 1)) {
         Err(e) => e,
         Ok(z) => Reply::Integer(z.map_or(0, |z| z.len() as i64)),
@@ -216,7 +216,7 @@ fn lex_lte_max(m: &[u8], max: &LexBound) -> bool {
 }
 
 /// `ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]`
-pub(crate) fn zrange(st: &mut Store, cx: &Cx, a: &Argv) -> Reply {
+pub(crate) fn zrange(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     #[derive(PartialEq)]
     enum By {
         Rank,

@@ -10,8 +10,8 @@ use cachetape_replayer::{
     Command, KeyView, Prefetch, ReplayOptions, Replayer, Reply, Step, Value, replay_events,
 };
 use cachetape_tape::{
-    Argv, Capture, Event, EventBody, Gap, Header, RedisCommand, ScriptCall, Snapshot, Source,
-    SourceId, SourceKind, StoredValue,
+    Argv, Capture, Event, EventBody, Gap, Header, Reader, RedisCommand, ScriptCall, Snapshot,
+    Source, SourceId, SourceKind, StoredValue, Writer, WriterOptions,
 };
 
 const T0: i64 = 1_795_666_525_000_000;
@@ -285,6 +285,35 @@ fn borrowed_steps_equal_owned_steps() {
             let got = borrowed.apply_ref(e).map(|s| s.to_step());
             assert_eq!(got, want, "event {}", e.seq);
         }
+        assert_eq!(borrowed.report(), owned.report());
+    }
+
+    // The same events written to a trace of several frames, read back with each Redis command
+    // borrowed from its frame (`Reader::next_ref`) and replayed by `apply_borrowed`.
+    let options = WriterOptions { max_frame_events: 4, ..WriterOptions::default() };
+    let mut w = Writer::new(Vec::new(), "mem", &header(), options).unwrap();
+    for e in &t.0 {
+        w.append(e.source, e.recv_us, e.body.clone()).unwrap();
+    }
+    let bytes = w.finish().unwrap().0;
+    let read: Vec<Event> = Reader::new(&bytes[..], "mem").unwrap().map(Result::unwrap).collect();
+    assert_eq!(read.len(), t.0.len());
+    for key_views in [false, true] {
+        let options = ReplayOptions { key_views, ..ReplayOptions::default() };
+        let mut owned = Replayer::new(&header(), options.clone());
+        let mut borrowed = Replayer::new(&header(), options);
+        let mut reader = Reader::new(&bytes[..], "mem").unwrap();
+        let mut scratch = read[0].clone();
+        let mut n = 0;
+        while let Some(e) = reader.next_ref(&mut scratch).unwrap() {
+            let want = owned.apply(&read[n]);
+            assert_eq!(e.to_event(), read[n]);
+            let got = borrowed.apply_borrowed(e).map(|s| s.to_step());
+            assert_eq!(got, want, "event {}", read[n].seq);
+            n += 1;
+        }
+        assert_eq!(n, read.len());
+        assert!(reader.report().frames > 4, "{}", reader.report());
         assert_eq!(borrowed.report(), owned.report());
     }
 }
