@@ -670,17 +670,7 @@ impl Analysis {
     ) {
         let EventBody::Redis(rc) = &event.body else { return };
         let command = step.command;
-        let is_read = matches!(
-            command,
-            Command::Get
-                | Command::GetEx
-                | Command::GetDel
-                | Command::GetSet
-                | Command::MGet
-                | Command::HGet
-                | Command::HMGet
-                | Command::HGetAll
-        );
+        let is_read = is_judged_read(command);
         if is_read && !step.reply.is_error() {
             let db = rc.db;
             match command {
@@ -1889,6 +1879,22 @@ fn write_key_positions(
         "{command:?}"
     );
     Some(range)
+}
+
+/// Reads the oracle judges: what they return is the cached value of a mapped key (the
+/// perturbation extraction models the same set).
+pub(crate) fn is_judged_read(command: Command) -> bool {
+    matches!(
+        command,
+        Command::Get
+            | Command::GetEx
+            | Command::GetDel
+            | Command::GetSet
+            | Command::MGet
+            | Command::HGet
+            | Command::HMGet
+            | Command::HGetAll
+    )
 }
 
 /// Commands that never change their keys (so the store need not be asked after them).

@@ -41,50 +41,11 @@ impl KeyName {
     }
 }
 
-const K0: u64 = 0xa076_1d64_78bd_642f;
-const K1: u64 = 0xe703_7ed1_a0b4_28db;
-const K2: u64 = 0x8ebc_6af0_9c88_c6e3;
-
-/// The high and low halves of the 128-bit product, folded: every output bit depends on every
-/// input bit.
-#[inline]
-fn fold(a: u64, b: u64) -> u64 {
-    let p = (a as u128).wrapping_mul(b as u128);
-    (p as u64) ^ ((p >> 64) as u64)
-}
-
-#[inline]
-fn word(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
-}
-
-#[inline]
-fn half(b: &[u8], at: usize) -> u64 {
-    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")) as u64
-}
-
-/// A fixed (unseeded) hash of a key on a node and db, in the manner of wyhash.
+/// A fixed (unseeded) hash of a key on a node and db: the fake store's key hash with the node and
+/// db mixed in.
 #[inline]
 pub(crate) fn hash(source: u16, db: u32, key: &[u8]) -> u64 {
-    let n = key.len();
-    let mut seed = K0 ^ (n as u64) ^ ((source as u64) << 48) ^ ((db as u64) << 16);
-    let (a, b) = if n > 16 {
-        let mut at = 0;
-        while n - at > 16 {
-            seed = fold(word(key, at) ^ K1, word(key, at + 8) ^ seed);
-            at += 16;
-        }
-        (word(key, n - 16), word(key, n - 8))
-    } else if n >= 8 {
-        (word(key, 0), word(key, n - 8))
-    } else if n >= 4 {
-        (half(key, 0), half(key, n - 4))
-    } else if n > 0 {
-        ((key[0] as u64) << 16 | (key[n / 2] as u64) << 8 | key[n - 1] as u64, 0)
-    } else {
-        (0, 0)
-    };
-    fold(fold(a ^ K1, b ^ seed ^ K2), seed ^ K0)
+    cachetape_replayer::key_hash(((source as u64) << 48) ^ ((db as u64) << 16), key)
 }
 
 /// Hash → id, open addressing with linear probing.

@@ -180,8 +180,16 @@ fn half(b: &[u8], at: usize) -> u64 {
 /// A fixed (unseeded) hash in the manner of wyhash: up to 16 bytes cost one 64×64→128 multiply.
 #[inline]
 fn hash(key: &[u8]) -> u64 {
+    key_hash(0, key)
+}
+
+/// The store's key hash, also for callers that index keys of their own (the analyzer): a fixed
+/// (unseeded, deterministic) hash of `key`, with `salt` mixed in (e.g. a node and db) so equal
+/// bytes in different namespaces hash apart.
+#[inline]
+pub fn key_hash(salt: u64, key: &[u8]) -> u64 {
     let n = key.len();
-    let mut seed = K0 ^ n as u64;
+    let mut seed = K0 ^ n as u64 ^ salt;
     let (a, b) = if n > 16 {
         let mut at = 0;
         while n - at > 16 {

@@ -57,6 +57,7 @@ use std::path::Path;
 pub use command::{Command, Effect};
 pub use error::Error;
 pub use fxhash::{FxBuild, FxHashMap, FxHashSet, FxHasher};
+pub use keymap::key_hash;
 pub use number::parse_i64;
 pub use prefetch::Prefetch;
 pub use replay::{

@@ -590,17 +590,7 @@ impl Extractor {
     ) {
         let source = event.source;
         let command = step.command;
-        let is_read = matches!(
-            command,
-            Command::Get
-                | Command::GetEx
-                | Command::GetDel
-                | Command::GetSet
-                | Command::MGet
-                | Command::HGet
-                | Command::HMGet
-                | Command::HGetAll
-        );
+        let is_read = crate::analysis::is_judged_read(command);
         let name = upper_name(&rc.argv);
         if is_read && !step.reply.is_error() {
             let keys: Vec<&[u8]> = match command {
