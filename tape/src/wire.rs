@@ -744,6 +744,9 @@ impl FrameCursor {
     #[inline]
     pub fn decode_ref(&mut self, out: &mut Event) -> Result<Decoded, String> {
         debug_assert!(self.remaining > 0);
+        if self.decode_short() {
+            return Ok(Decoded::Redis);
+        }
         let saved = (self.pos, self.remaining, self.next_seq, self.recv);
         let event_seq = self.next_seq;
         let at = |e: String| format!("event {event_seq} does not decode: {e}");
@@ -796,6 +799,70 @@ impl FrameCursor {
         }
         // Everything else, scripts included, the owned way from the event's start.
         self.decode_owned_again(saved, out)
+    }
+
+    /// [`FrameCursor::decode_ref`]'s common case in one pass: a Redis command without script
+    /// lines whose nine head fields (sequence gap, source, receive delta, kind, db, client,
+    /// server delta, name, argument count) and argument lengths are all one-byte varints, its
+    /// client's name already made. The head is read as one 16-byte word, so its fields cost a
+    /// shift each instead of a bounds check and a branch. Anything else — a longer varint, a
+    /// string index out of range, an argument running past the frame, fewer than 16 bytes left —
+    /// returns false having changed nothing but the spans scratch buffer, and the general path
+    /// decodes (or rejects) the event exactly as before; tests and the `trace_reader_ref` fuzz
+    /// target hold both to the same events and errors.
+    #[inline(always)]
+    fn decode_short(&mut self) -> bool {
+        const HEAD: usize = 9;
+        const HIGH_BITS: u128 = 0x80_8080_8080_8080_8080;
+        let pos = self.pos;
+        let Some(word) = self.raw.get(pos..pos + 16) else { return false };
+        let w = u128::from_le_bytes(word.try_into().expect("16 bytes"));
+        // Every head byte below 0x80 (a one-byte varint), and the kind is 0 (Redis).
+        if w & HIGH_BITS != 0 || (w >> 24) as u8 != 0 {
+            return false;
+        }
+        let field = |i: u32| (w >> (8 * i)) as u8;
+        let zigzag = |b: u8| i64::from(b >> 1) ^ -i64::from(b & 1);
+        let (client, name, argc) = (field(5) as usize, field(7) as usize, field(8) as usize);
+        let (Some(&(a, e)), Some(Some(_))) = (self.strings.get(name), self.names.get(client))
+        else {
+            return false;
+        };
+        let Some(seq) = self.next_seq.checked_add(u64::from(field(0))) else { return false };
+        let raw = &self.raw[..];
+        let mut p = pos + HEAD;
+        if argc > raw.len() - p {
+            return false;
+        }
+        let spans = &mut self.borrowed.spans;
+        spans.clear();
+        spans.push((a as u32, e as u32));
+        for _ in 0..argc {
+            let n = match raw.get(p) {
+                Some(&n) if n < 0x80 && n as usize <= raw.len() - p - 1 => n as usize,
+                _ => return false,
+            };
+            p += 1;
+            spans.push((p as u32, (p + n) as u32));
+            p += n;
+        }
+        // No script lines.
+        if raw.get(p) != Some(&0) {
+            return false;
+        }
+        let recv = self.recv.wrapping_add(zigzag(field(2)));
+        let b = &mut self.borrowed;
+        b.seq = seq;
+        b.source = u16::from(field(1));
+        b.recv_us = recv;
+        b.db = u32::from(field(4));
+        b.client = client as u32;
+        b.server_us = recv.wrapping_add(zigzag(field(6)));
+        self.next_seq = seq.wrapping_add(1);
+        self.recv = recv;
+        self.pos = p + 1;
+        self.remaining -= 1;
+        true
     }
 
     /// [`FrameCursor::decode_ref`] for an event that is not lent: back to the state before it
@@ -1332,6 +1399,78 @@ mod tests {
         }
         for at in 0..raw.len() {
             for flip in [0x01, 0x80, 0xff] {
+                let mut damaged = raw.clone();
+                damaged[at] ^= flip;
+                let [a, b] = both_ways(&damaged);
+                assert_eq!(a, b, "byte {at} ^ {flip:#x}");
+            }
+        }
+    }
+
+    /// Commands that take [`FrameCursor::decode_short`] (one-byte fields, a client seen before),
+    /// mixed with ones that must not: a long argument, a large time step, a db past 127, a
+    /// script, a row.
+    fn short_path_frame() -> (Vec<Event>, Vec<u8>) {
+        let t = 1_795_666_525_369_271;
+        let sample = crate::testdata::sample_events();
+        let mut events = Vec::new();
+        for i in 0..40u64 {
+            let client = if i % 3 == 0 { "10.0.0.1:4000" } else { "10.0.0.2:4001" };
+            let argv = match i % 5 {
+                0 => Argv::from_parts(["GET".to_string(), format!("order:{i}")]),
+                1 => Argv::from_parts(["SET", "order:7", "{\"status\":\"PAID\"}", "EX", "300"]),
+                2 if i == 12 => Argv::from_parts([b"SET".to_vec(), b"big".to_vec(), vec![7; 300]]),
+                3 => Argv::from_parts(["DEL", "order:7"]),
+                _ => Argv::from_parts(["PING"]),
+            };
+            let step = if i == 20 { 100_000 } else { 3 };
+            let body = match i {
+                25 => sample[1].body.clone(),
+                30 => sample[sample.len() - 3].body.clone(),
+                _ => EventBody::Redis(RedisCommand {
+                    db: if i == 33 { 200 } else { (i % 2) as u32 },
+                    client: Arc::from(client),
+                    server_us: t + (i as i64) * step - 20,
+                    argv,
+                    script: vec![],
+                }),
+            };
+            events.push(Event {
+                seq: 100 + i + 5 * (i >= 17) as u64,
+                source: SourceId((i % 2) as u16),
+                recv_us: t + (i as i64) * step,
+                body,
+            });
+        }
+        let raw = encode_frame(&events);
+        (events, raw)
+    }
+
+    #[test]
+    fn the_short_path_is_taken_and_agrees_with_the_general_one() {
+        let (events, raw) = short_path_frame();
+        let mut cursor = FrameCursor::open(raw.clone()).unwrap();
+        let mut scratch = blank_event();
+        let mut short = 0;
+        for e in &events {
+            if cursor.decode_short() {
+                short += 1;
+                assert_eq!(&cursor.current(Decoded::Redis, &scratch).to_event(), e);
+            } else {
+                let decoded = cursor.decode_ref(&mut scratch).unwrap();
+                assert_eq!(&cursor.current(decoded, &scratch).to_event(), e);
+            }
+        }
+        assert!(short >= 25, "only {short} of {} events took the short path", events.len());
+        let [ok, owned] = both_ways(&raw);
+        assert_eq!(ok, owned);
+        assert_eq!(ok, (events, Ok(())));
+        for cut in 0..raw.len() {
+            let [a, b] = both_ways(&raw[..cut]);
+            assert_eq!(a, b, "cut at {cut}");
+        }
+        for at in 0..raw.len() {
+            for flip in [0x01, 0x02, 0x10, 0x7f, 0x80, 0xff] {
                 let mut damaged = raw.clone();
                 damaged[at] ^= flip;
                 let [a, b] = both_ways(&damaged);
