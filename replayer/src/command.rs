@@ -37,7 +37,12 @@ macro_rules! command_table {
                 if name.len() > MAX_NAME {
                     return Command::Unknown;
                 }
-                let code = name_code_fast(name);
+                Command::by_code(name_code_fast(name))
+            }
+
+            /// The command whose [`name_code`] is `code`.
+            #[inline]
+            fn by_code(code: u128) -> Command {
                 let mut i = name_slot(code);
                 loop {
                     let (c, command) = NAMES[i];
@@ -270,7 +275,11 @@ impl Command {
     /// [`Command::of`] for borrowed arguments.
     #[inline]
     pub fn of_ref(argv: &ArgvRef<'_>) -> Command {
-        Command::parse(argv.name())
+        match argv.name_word() {
+            // A name of up to eight bytes read as one word (`name_code_fast` for such a name).
+            Some((word, n)) => Command::by_code(((n as u128) << 120) | upper8(word) as u128),
+            None => Command::parse(argv.name()),
+        }
     }
 
     /// True when `argc` arguments satisfy the arity.
@@ -653,6 +662,35 @@ mod tests {
         }
         for name in names {
             assert_eq!(name_code_fast(&name), name_code(&name), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn names_read_as_a_word_parse_as_their_bytes_do() {
+        let mut names: Vec<Vec<u8>> = Command::ALL.iter().map(|c| c.name().into()).collect();
+        names.extend(Command::ALL.iter().map(|c| c.upper_name().to_vec()));
+        for n in 0..=10u32 {
+            for seed in 0..64u32 {
+                names.push((0..n).map(|i| (seed * 37 + i * 101) as u8).collect());
+                names.push((0..n).map(|i| b"gEtSdLxaZ\0\xe1"[(seed + i) as usize % 11]).collect());
+            }
+        }
+        for name in &names {
+            // The name followed by other bytes (as in a frame), and at the end of its buffer.
+            for tail in [&b"order:42\xff\xff\xff\xff\xff\xff\xff\xff"[..], b""] {
+                let bytes = [&name[..], tail].concat();
+                let spans = [(0, name.len() as u32), (name.len() as u32, bytes.len() as u32)];
+                let argv = ArgvRef::new(&bytes, &spans).unwrap();
+                assert_eq!(Command::of_ref(&argv), Command::parse(name), "{name:?} + {tail:?}");
+                if name.len() <= 8 && bytes.len() >= 8 {
+                    let (word, n) = argv.name_word().unwrap();
+                    assert_eq!(n, name.len());
+                    assert_eq!(word.to_le_bytes()[..n], name[..]);
+                    assert!(word.to_le_bytes()[n..].iter().all(|&b| b == 0));
+                } else {
+                    assert_eq!(argv.name_word(), None);
+                }
+            }
         }
     }
 

@@ -52,7 +52,7 @@ pub(crate) fn get(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
 }
 
 /// `GET key` with the value borrowed from the store instead of copied into the reply.
-#[inline]
+#[inline(always)]
 pub(crate) fn get_ref<'a>(st: &'a mut Store, cx: &Cx, a: &ArgvRef<'_>) -> ReplyRef<'a> {
     match st.lookup(cx, arg(a, 1)) {
         None => ReplyRef::Owned(Reply::Nil),
@@ -188,6 +188,32 @@ fn expire_at(unit: ExpireUnit, raw: &[u8], now: Millis, command: &str) -> Result
 /// `SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
 /// PXAT unix-time-milliseconds | KEEPTTL]`
 pub(crate) fn set(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
+    // What caches send nearly always, `SET key value` and `SET key value EX|PX n`, without the
+    // general option parsing: the same steps `set_generic` takes for these options.
+    let unit = match a.len() {
+        3 => None,
+        5 => match option_word(arg(a, 3)) {
+            EX => Some(ExpireUnit::Ex),
+            PX => Some(ExpireUnit::Px),
+            _ => return set_with_options(st, cx, a),
+        },
+        _ => return set_with_options(st, cx, a),
+    };
+    let when = match unit.map(|unit| expire_at(unit, arg(a, 4), cx.now, "set")) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => return e,
+        None => None,
+    };
+    let key = arg(a, 1);
+    let found = st.find_live(cx.db, cx.now, key);
+    st.put_string(cx.db, found, key, arg(a, 2), when);
+    st.signal(cx.db, key);
+    Reply::OK
+}
+
+/// `SET` with any other options.
+#[inline(never)]
+fn set_with_options(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let o = match parse_options(a, true) {
         Ok(o) => o,
         Err(e) => return e,
