@@ -27,7 +27,7 @@ use std::process::{Command as Process, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cachetape_replayer::{ReplayOptions, Replayer, Reply};
+use cachetape_replayer::{ReplayOptions, Replayer, Reply, ReplyRef};
 use cachetape_tape::{
     Argv, Capture, EventBody, Header, Reader, RedisCommand, Source, SourceKind, Writer,
     WriterOptions,
@@ -98,62 +98,88 @@ fn write_trace(path: &std::path::Path, commands: &[Vec<Vec<u8>>]) -> u64 {
     std::fs::metadata(path).unwrap().len()
 }
 
+/// What the replies of a replay add up to: every path must give the same, and folding each reply
+/// into it is what keeps the replies computed and used (rather than `black_box`, which forces
+/// every step through memory).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Tally {
+    commands: u64,
+    nils: u64,
+    bulk_bytes: u64,
+    integers: i64,
+}
+
+impl Tally {
+    #[inline(always)]
+    fn add(&mut self, reply: &ReplyRef<'_>) {
+        self.commands += 1;
+        match reply {
+            ReplyRef::Bulk(b) => self.bulk_bytes += b.len() as u64,
+            ReplyRef::Owned(r) => self.add_owned(r),
+        }
+    }
+
+    #[inline(always)]
+    fn add_owned(&mut self, reply: &Reply) {
+        match reply {
+            Reply::Nil => self.nils += 1,
+            Reply::Bulk(b) => self.bulk_bytes += b.len() as u64,
+            Reply::Integer(i) => self.integers = self.integers.wrapping_add(*i),
+            _ => {}
+        }
+    }
+}
+
 /// Decodes the trace and replays every event, each Redis command borrowed from the decompressed
 /// frame (`Reader::next_ref`) and its step borrowed from the replayer
-/// (`Replayer::apply_borrowed`); returns (commands, nil replies).
-fn replay(path: &std::path::Path) -> (u64, u64) {
+/// (`Replayer::apply_borrowed`).
+fn replay(path: &std::path::Path) -> Tally {
     let mut reader = Reader::open(path).unwrap();
     let mut replayer = Replayer::new(reader.header(), ReplayOptions::default());
-    let (mut n, mut nils) = (0u64, 0u64);
+    let mut tally = Tally::default();
     let mut scratch = reader.next().unwrap().unwrap();
     if let Some(step) = replayer.apply_ref(&scratch) {
-        n += 1;
-        nils += step.reply.is_nil() as u64;
+        tally.add(&step.reply);
     }
     while let Some(e) = reader.next_ref(&mut scratch).unwrap() {
         if let Some(step) = replayer.apply_borrowed(e) {
-            n += 1;
-            nils += step.reply.is_nil() as u64;
-            black_box(&step);
+            tally.add(&step.reply);
         }
     }
-    (n, nils)
+    tally
 }
 
 /// [`replay`] with each event decoded into a reused owned `Event` (`Reader::next_event_into`)
 /// and its step borrowed (`Replayer::apply_ref`): the replay rows before borrowed decoding.
-fn replay_event(path: &std::path::Path) -> (u64, u64) {
+fn replay_event(path: &std::path::Path) -> Tally {
     let mut reader = Reader::open(path).unwrap();
     let mut replayer = Replayer::new(reader.header(), ReplayOptions::default());
-    let (mut n, mut nils) = (0u64, 0u64);
+    let mut tally = Tally::default();
     let mut e = reader.next().unwrap().unwrap();
     loop {
         if let Some(step) = replayer.apply_ref(&e) {
-            n += 1;
-            nils += step.reply.is_nil() as u64;
-            black_box(&step);
+            tally.add(&step.reply);
         }
         if !reader.next_event_into(&mut e).unwrap() {
-            return (n, nils);
+            return tally;
         }
     }
 }
 
 /// [`replay`] with an owned `Step` per command (`Replayer::apply`, what `cat --replies` and the
 /// analyzer use).
-fn replay_owned(path: &std::path::Path) -> (u64, u64) {
+fn replay_owned(path: &std::path::Path) -> Tally {
     let mut reader = Reader::open(path).unwrap();
     let mut replayer = Replayer::new(reader.header(), ReplayOptions::default());
-    let (mut n, mut nils) = (0u64, 0u64);
+    let mut tally = Tally::default();
     let mut e = reader.next().unwrap().unwrap();
     loop {
         if let Some(step) = replayer.apply(&e) {
-            n += 1;
-            nils += (step.reply == Reply::Nil) as u64;
-            black_box(&step);
+            tally.commands += 1;
+            tally.add_owned(&step.reply);
         }
         if !reader.next_event_into(&mut e).unwrap() {
-            return (n, nils);
+            return tally;
         }
     }
 }
@@ -275,12 +301,12 @@ fn main() {
         return;
     }
 
-    let (t_replay, (replayed, nils)) = best_of(3, || replay(&path));
-    assert_eq!(replayed as usize, n);
-    let (t_event, (replayed_event, nils_event)) = best_of(3, || replay_event(&path));
-    assert_eq!((replayed_event, nils_event), (replayed, nils));
-    let (t_owned, (replayed_owned, nils_owned)) = best_of(3, || replay_owned(&path));
-    assert_eq!((replayed_owned, nils_owned), (replayed, nils));
+    let (t_replay, tally) = best_of(3, || replay(&path));
+    assert_eq!(tally.commands as usize, n);
+    let (t_event, tally_event) = best_of(3, || replay_event(&path));
+    assert_eq!(tally_event, tally);
+    let (t_owned, tally_owned) = best_of(3, || replay_owned(&path));
+    assert_eq!(tally_owned, tally);
     let (t_decode, decoded) = best_of(3, || decode_ref(&path));
     assert_eq!(decoded as usize, n);
     let t_store = (0..3).map(|_| store_only(&path)).min().unwrap();
@@ -288,8 +314,11 @@ fn main() {
 
     let rate = |t: Duration| n as f64 / t.as_secs_f64();
     println!(
-        "as-recorded replay of {n} GET/SET/DEL/EXPIRE commands ({:.1} MB trace, {nils} nil replies), one thread, best of 3",
-        bytes as f64 / 1e6
+        "as-recorded replay of {n} GET/SET/DEL/EXPIRE commands ({:.1} MB trace; replies: {} nil, {} bulk bytes, integers summing to {}), one thread, best of 3",
+        bytes as f64 / 1e6,
+        tally.nils,
+        tally.bulk_bytes,
+        tally.integers
     );
     println!("{:<46} {:>10} {:>14} {:>9}", "what", "seconds", "commands/s", "vs redis");
     let redis_rate = t_redis.map(rate);
