@@ -5,20 +5,21 @@ and replayed on one thread, against real redis-server executing the same command
 
     cargo bench -p cachetape-replayer --bench replay [-- COMMANDS]      (or bench/replay.sh)
 
-To profile one part alone, `-- COMMANDS --only replay|event|owned|decode|decode-owned|store
-[--runs N]` runs just that part N times (default 10) and prints each time, e.g. under `perf record -g`. `--keys K` changes
-the key space (default 20,000; with a few hundred keys the store runs from L1/L2 cache, which
-separates instruction costs from cache misses).
+To profile one part alone, `-- COMMANDS --only replay|event|owned|decode|decode-owned|store [--runs
+N]` runs just that part N times (default 10) and prints each time, e.g. under `perf record -g`.
+`--keys K` changes the key space (default 20,000; with a few hundred keys the store runs from L1/L2
+cache, which separates instruction costs from cache misses).
 
 The trace: 1,000,000 commands (45% GET, 30% SET — a third with EX —, 15% DEL, 10% EXPIRE) over
-20,000 `order:N` keys, 40-byte values, 64 clients, one command per µs of server time, written
-with the tape crate's default writer options. Each figure is the best of three runs. The replay
-rows read each Redis command borrowed from its decompressed frame (`Reader::next_ref`) and replay
-it through `Replayer::apply_borrowed` (each step borrowed, a GET's value not copied out of the
-store); "store only" replays already-decoded events through `Replayer::apply_ref`. The last two
-rows are the same replay decoding every event into a reused owned `Event`
-(`Reader::next_event_into` + `Replayer::apply_ref`, the replay rows before borrowed decoding) and
-through `Replayer::apply`, an owned `Step` per command.
+20,000 `order:N` keys, 40-byte values, 64 clients, one command per µs of server time, written with
+the tape crate's default writer options. Each figure is the best of five rounds (`--rounds N`); a
+round measures every row once, redis included, so that a busy spell on a shared machine slows a
+round's rows alike. The replay rows read each Redis command borrowed from its decompressed frame
+(`Reader::next_ref`) and replay it through `Replayer::apply_borrowed` (each step borrowed, a GET's
+value not copied out of the store); "store only" replays already-decoded events through
+`Replayer::apply_ref`. The last two rows are the same replay decoding every event into a reused
+owned `Event` (`Reader::next_event_into` + `Replayer::apply_ref`, the replay rows before borrowed
+decoding) and through `Replayer::apply`, an owned `Step` per command.
 */
 
 use std::hint::black_box;
@@ -235,34 +236,34 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     best.unwrap()
 }
 
-fn redis_pipe(commands: &[Vec<Vec<u8>>], dir: &std::path::Path) -> Option<Duration> {
-    let resp = dir.join("commands.resp");
-    {
-        let mut out = BufWriter::new(std::fs::File::create(&resp).unwrap());
-        for argv in commands {
-            write!(out, "*{}\r\n", argv.len()).unwrap();
-            for a in argv {
-                write!(out, "${}\r\n", a.len()).unwrap();
-                out.write_all(a).unwrap();
-                out.write_all(b"\r\n").unwrap();
-            }
+/// Writes `commands` as RESP for `redis-cli --pipe`.
+fn write_resp(commands: &[Vec<Vec<u8>>], resp: &std::path::Path) {
+    let mut out = BufWriter::new(std::fs::File::create(resp).unwrap());
+    for argv in commands {
+        write!(out, "*{}\r\n", argv.len()).unwrap();
+        for a in argv {
+            write!(out, "${}\r\n", a.len()).unwrap();
+            out.write_all(a).unwrap();
+            out.write_all(b"\r\n").unwrap();
         }
     }
-    let mut best: Option<Duration> = None;
-    for _ in 0..3 {
-        let server = cachetape_testkit::RedisServer::start();
-        let start = Instant::now();
-        let status = Process::new("redis-cli")
-            .args(["-p", &server.port.to_string(), "--pipe"])
-            .stdin(std::fs::File::open(&resp).unwrap())
-            .stdout(Stdio::null())
-            .status()
-            .ok()?;
-        let t = start.elapsed();
-        assert!(status.success());
-        best = Some(best.map_or(t, |b| b.min(t)));
-    }
-    best
+    out.flush().unwrap();
+}
+
+/// One run of `redis-cli --pipe` with `resp` into a fresh private redis-server; `None` when
+/// redis-cli cannot be run.
+fn redis_pipe(resp: &std::path::Path) -> Option<Duration> {
+    let server = cachetape_testkit::RedisServer::start();
+    let start = Instant::now();
+    let status = Process::new("redis-cli")
+        .args(["-p", &server.port.to_string(), "--pipe"])
+        .stdin(std::fs::File::open(resp).unwrap())
+        .stdout(Stdio::null())
+        .status()
+        .ok()?;
+    let t = start.elapsed();
+    assert!(status.success());
+    Some(t)
 }
 
 /// The value after `name` on the command line.
@@ -274,7 +275,9 @@ fn flag(name: &str) -> Option<String> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let n: usize = (0..args.len())
-        .filter(|&i| i == 0 || !matches!(args[i - 1].as_str(), "--only" | "--runs" | "--keys"))
+        .filter(|&i| {
+            i == 0 || !matches!(args[i - 1].as_str(), "--only" | "--runs" | "--keys" | "--rounds")
+        })
         .find_map(|i| args[i].parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
@@ -301,20 +304,41 @@ fn main() {
         return;
     }
 
-    let (t_replay, tally) = best_of(3, || replay(&path));
+    // Rounds, each measuring every row once, the best of each row kept: a busy spell on the
+    // machine then slows all rows of a round alike instead of one row's every run.
+    let rounds: usize = flag("--rounds").and_then(|r| r.parse().ok()).unwrap_or(5);
+    let resp = dir.path().join("commands.resp");
+    write_resp(&commands, &resp);
+    let tally = replay(&path);
     assert_eq!(tally.commands as usize, n);
-    let (t_event, tally_event) = best_of(3, || replay_event(&path));
-    assert_eq!(tally_event, tally);
-    let (t_owned, tally_owned) = best_of(3, || replay_owned(&path));
-    assert_eq!(tally_owned, tally);
-    let (t_decode, decoded) = best_of(3, || decode_ref(&path));
-    assert_eq!(decoded as usize, n);
-    let t_store = (0..3).map(|_| store_only(&path)).min().unwrap();
-    let t_redis = redis_pipe(&commands, dir.path());
+    let mut best = [Duration::MAX; 6];
+    let mut redis_found = true;
+    let keep = |best: &mut [Duration; 6], i: usize, t: Duration| best[i] = best[i].min(t);
+    for _ in 0..rounds {
+        let (t, got) = best_of(1, || replay(&path));
+        assert_eq!(got, tally);
+        keep(&mut best, 0, t);
+        let (t, decoded) = best_of(1, || decode_ref(&path));
+        assert_eq!(decoded as usize, n);
+        keep(&mut best, 1, t);
+        keep(&mut best, 2, store_only(&path));
+        let (t, got) = best_of(1, || replay_event(&path));
+        assert_eq!(got, tally);
+        keep(&mut best, 3, t);
+        let (t, got) = best_of(1, || replay_owned(&path));
+        assert_eq!(got, tally);
+        keep(&mut best, 4, t);
+        match redis_pipe(&resp) {
+            Some(t) => keep(&mut best, 5, t),
+            None => redis_found = false,
+        }
+    }
+    let [t_replay, t_decode, t_store, t_event, t_owned, t_redis] = best;
+    let t_redis = redis_found.then_some(t_redis);
 
     let rate = |t: Duration| n as f64 / t.as_secs_f64();
     println!(
-        "as-recorded replay of {n} GET/SET/DEL/EXPIRE commands ({:.1} MB trace; replies: {} nil, {} bulk bytes, integers summing to {}), one thread, best of 3",
+        "as-recorded replay of {n} GET/SET/DEL/EXPIRE commands ({:.1} MB trace; replies: {} nil, {} bulk bytes, integers summing to {}), one thread, best of {rounds} rounds",
         bytes as f64 / 1e6,
         tally.nils,
         tally.bulk_bytes,

@@ -741,12 +741,18 @@ impl FrameCursor {
     /// Decodes the next event (there must be one: `remaining() > 0`): a Redis command without
     /// script lines stays in the cursor, its arguments as spans into the frame (see
     /// [`FrameCursor::current`]); any other event is decoded into `out`.
-    #[inline]
+    #[inline(always)]
     pub fn decode_ref(&mut self, out: &mut Event) -> Result<Decoded, String> {
         debug_assert!(self.remaining > 0);
         if self.decode_short() {
             return Ok(Decoded::Redis);
         }
+        self.decode_ref_general(out)
+    }
+
+    /// [`FrameCursor::decode_ref`] for every event [`FrameCursor::decode_short`] does not take.
+    #[inline(never)]
+    fn decode_ref_general(&mut self, out: &mut Event) -> Result<Decoded, String> {
         let saved = (self.pos, self.remaining, self.next_seq, self.recv);
         let event_seq = self.next_seq;
         let at = |e: String| format!("event {event_seq} does not decode: {e}");
