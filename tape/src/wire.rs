@@ -845,7 +845,7 @@ impl FrameCursor {
         spans.push((a as u32, e as u32));
         for _ in 0..argc {
             let n = match raw.get(p) {
-                Some(&n) if n < 0x80 && n as usize <= raw.len() - p - 1 => n as usize,
+                Some(&n) if n < 0x80 && (n as usize) < raw.len() - p => n as usize,
                 _ => return false,
             };
             p += 1;
