@@ -357,7 +357,9 @@ impl Store {
     }
 
     /// [`Store::call_command`] with a GET's value borrowed from the store rather than copied
-    /// into its reply: the same reply, without an allocation per hit.
+    /// into its reply: the same reply, without an allocation per hit. `GET key`, `SET key value
+    /// [EX|PX n]`, `DEL key` and `EXPIRE key n` go straight to their implementation, the rest
+    /// out of line through [`Store::call_command`].
     #[inline(always)]
     pub fn call_command_ref(
         &mut self,
@@ -367,13 +369,33 @@ impl Store {
         argv: &ArgvRef<'_>,
         now_us: i64,
     ) -> (ReplyRef<'_>, Effect) {
-        if command == Command::Get && argv.len() == 2 && !self.any_unknown {
-            let cx = Cx {
+        if !self.any_unknown {
+            let cx = || Cx {
                 db: (*db as usize).min(self.dbs.len() - 1),
                 now: now_us.div_euclid(1000),
                 client,
             };
-            return (strings::get_ref(self, &cx, argv), Effect::Modelled);
+            // The commands a cache sends most, in their common shapes, straight to their
+            // implementation: what `call_command` does for them, without its checks (they are
+            // known, and their arity holds) and dispatch.
+            match (command, argv.len()) {
+                (Command::Get, 2) => {
+                    return (strings::get_ref(self, &cx(), argv), Effect::Modelled);
+                }
+                (Command::Set, 3 | 5) => {
+                    let reply = strings::set(self, &cx(), argv);
+                    return (ReplyRef::Owned(reply), Effect::Modelled);
+                }
+                (Command::Del, 2) => {
+                    let reply = keys::del(self, &cx(), argv);
+                    return (ReplyRef::Owned(reply), Effect::Modelled);
+                }
+                (Command::Expire, 3) => {
+                    let reply = keys::expire(self, &cx(), argv, true, true);
+                    return (ReplyRef::Owned(reply), Effect::Modelled);
+                }
+                _ => {}
+            }
         }
         let (reply, effect) = self.call_command_outlined(command, client, db, argv, now_us);
         (ReplyRef::Owned(reply), effect)
