@@ -173,11 +173,18 @@ impl Reader<BufReader<File>> {
         let path = path.as_ref();
         let name = path.display().to_string();
         let file = File::open(path).map_err(|e| Error::io("open", &name, e))?;
-        Reader::new(BufReader::with_capacity(1 << 20, file), &name)
+        // Small enough that a frame's payload (hundreds of KiB) is read straight into the
+        // reader's buffer rather than copied through this one; large enough that block heads
+        // and small frames cost few system calls.
+        Reader::new(BufReader::with_capacity(64 << 10, file), &name)
     }
 }
 
 /// Reads until `buf` is full or the input ends; returns how many bytes were read.
+/// Payloads up to this size are read into a buffer sized up front; larger claimed sizes as
+/// their bytes arrive.
+const PAYLOAD_IN_PLACE: usize = 8 << 20;
+
 fn read_full(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
@@ -333,9 +340,21 @@ impl<R: Read> Reader<R> {
             return self.damaged(start, head_bytes.to_vec(), reason, lost);
         }
         let mut payload = std::mem::take(&mut self.reuse.payload);
-        payload.clear();
-        payload.reserve((head.payload_len as usize).min(8 << 20));
-        let got = (&mut self.src).take(head.payload_len as u64).read_to_end(&mut payload);
+        let len = head.payload_len as usize;
+        let got = if len <= PAYLOAD_IN_PLACE {
+            // Straight into the reused buffer (zeroed only where it grows): one large read
+            // that bypasses the BufReader, no zeroing and copying per frame.
+            if payload.len() < len {
+                payload.resize(len, 0);
+            }
+            read_full(&mut self.src, &mut payload[..len])
+        } else {
+            // A claimed length this large is read as it arrives, so that a damaged head
+            // cannot make the reader allocate memory for bytes that are not there.
+            payload.clear();
+            payload.reserve(PAYLOAD_IN_PLACE);
+            (&mut self.src).take(len as u64).read_to_end(&mut payload)
+        };
         let got = match got {
             Ok(got) => got,
             Err(e) => {
@@ -343,7 +362,7 @@ impl<R: Read> Reader<R> {
                 return Err(self.io_err(e));
             }
         };
-        let result = self.open_frame(start, head, lost, &payload, got);
+        let result = self.open_frame(start, head, lost, &payload[..got], got);
         self.reuse.payload = payload;
         result
     }
