@@ -299,6 +299,23 @@ impl KeyMap {
         self.find(key).is_some()
     }
 
+    /// Starts loading the bucket a lookup of `key` would compare first (reading the control
+    /// bytes, which are small enough to stay cached, to find it).
+    #[inline(always)]
+    pub fn prefetch_bucket(&self, key: &[u8]) {
+        if self.len == 0 {
+            return;
+        }
+        let h = hash(key);
+        let mask = self.mask();
+        let pos = h as usize & mask;
+        let m = self.group(pos).matching(tag(h));
+        let id = (pos + m.trailing_zeros() as usize / 8) & mask;
+        let bucket: *const Option<Bucket> = self.buckets.as_ptr().wrapping_add(id);
+        prefetch::line(bucket);
+        prefetch::line(bucket.wrapping_byte_add(size_of::<Option<Bucket>>() - 1));
+    }
+
     /// Starts loading what a lookup of `key` reads at `step` (see [`Prefetch`]).
     #[inline]
     pub fn prefetch(&self, key: &[u8], step: Prefetch) {

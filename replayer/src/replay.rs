@@ -342,6 +342,11 @@ impl Replayer {
             let argv = rc.argv();
             let command = Command::of_ref(&argv);
             if !command.is_transaction() && !command.is_script() {
+                // Start loading the next command's key while this one runs (a hint: a key in
+                // another db or none at all only wastes the load).
+                if let Some(key) = rc.next_key_hint() {
+                    node.store.prefetch_bucket(rc.db(), key);
+                }
                 return Some(self.fast(i, rc.seq(), command, rc.db(), &argv, rc.server_us()));
             }
         }

@@ -175,6 +175,15 @@ impl Store {
         }
     }
 
+    /// Starts loading the bucket where `key` is looked up first in `db` (see
+    /// [`Replayer::apply_borrowed`](crate::Replayer::apply_borrowed)'s read-ahead).
+    #[inline(always)]
+    pub(crate) fn prefetch_bucket(&self, db: u32, key: &[u8]) {
+        if let Some(d) = self.dbs.get(db as usize) {
+            d.keys.prefetch_bucket(key);
+        }
+    }
+
     /// Starts loading what looking `key` up in `db` reads at `step`: a hint, see [`Prefetch`].
     #[inline]
     pub fn prefetch(&self, db: u32, key: &[u8], step: Prefetch) {

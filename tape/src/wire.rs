@@ -653,6 +653,16 @@ impl<'a> RedisRef<'a> {
         self.cursor.borrowed.server_us
     }
 
+    /// A hint for the next event: its first argument (for most commands, its key) when it is
+    /// a Redis command in the frame's short form (see [`FrameCursor::decode_short`]), read at
+    /// fixed offsets without decoding it. For a replayer to start loading that key's memory
+    /// while it works on this command. `None` when the next event is anything else; a hint
+    /// only: the next event is still read and checked in full when its turn comes.
+    #[inline]
+    pub fn next_key_hint(&self) -> Option<&'a [u8]> {
+        self.cursor.next_key_hint()
+    }
+
     /// The arguments, command name first.
     #[inline]
     pub fn argv(&self) -> ArgvRef<'a> {
@@ -869,6 +879,27 @@ impl FrameCursor {
         self.pos = p + 1;
         self.remaining -= 1;
         true
+    }
+
+    /// [`RedisRef::next_key_hint`].
+    #[inline(always)]
+    fn next_key_hint(&self) -> Option<&[u8]> {
+        const HIGH_BITS: u128 = 0x80_8080_8080_8080_8080;
+        if self.remaining == 0 {
+            return None;
+        }
+        let pos = self.pos;
+        let word = self.raw.get(pos..pos + 16)?;
+        let w = u128::from_le_bytes(word.try_into().expect("16 bytes"));
+        // One-byte head fields, a Redis command, at least one argument, a one-byte length.
+        if w & HIGH_BITS != 0 || (w >> 24) as u8 != 0 || (w >> 64) as u8 == 0 {
+            return None;
+        }
+        let n = (w >> 72) as u8;
+        if n >= 0x80 {
+            return None;
+        }
+        self.raw.get(pos + 10..pos + 10 + n as usize)
     }
 
     /// [`FrameCursor::decode_ref`] for an event that is not lent: back to the state before it
@@ -1468,6 +1499,22 @@ mod tests {
             }
         }
         assert!(short >= 25, "only {short} of {} events took the short path", events.len());
+        // The read-ahead hint is the next event's first argument whenever there is one.
+        let mut cursor = FrameCursor::open(raw.clone()).unwrap();
+        let mut hints = 0;
+        for (i, _) in events.iter().enumerate() {
+            cursor.decode_ref(&mut scratch).unwrap();
+            let next = events.get(i + 1).map(|e| &e.body);
+            match (cursor.next_key_hint(), next) {
+                (Some(key), Some(EventBody::Redis(c))) => {
+                    assert_eq!(Some(key), c.argv.get(1), "event {i}");
+                    hints += 1;
+                }
+                (Some(key), next) => panic!("event {i}: hint {key:?} but next is {next:?}"),
+                (None, _) => {}
+            }
+        }
+        assert!(hints >= 15, "only {hints} hints");
         let [ok, owned] = both_ways(&raw);
         assert_eq!(ok, owned);
         assert_eq!(ok, (events, Ok(())));
