@@ -1,9 +1,10 @@
 //! The borrowed decoder (`Reader::next_ref`) against the owned one (`Reader::next_event_into`)
 //! on arbitrary bytes, plain and in salvage mode: the same events in the same order, the same
-//! error (or none), the same loss report — and never a panic.
+//! error (or none), the same loss report — and never a panic. A command's read-ahead hint
+//! (`RedisRef::next_key_hint`) is the next event's first argument whenever it is given.
 #![no_main]
 
-use cachetape_tape::{Event, Reader};
+use cachetape_tape::{Event, EventBody, EventRef, Reader};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -13,13 +14,32 @@ fuzz_target!(|data: &[u8]| {
         };
         let (mut owned, mut lent) = (owned.salvage(salvage), lent.salvage(salvage));
         let (mut a, mut scratch) = (blank(), blank());
+        // The read-ahead hint the previous borrowed command gave for this event.
+        let mut hint: Option<Vec<u8>> = None;
         loop {
             let x = owned.next_event_into(&mut a);
-            let y = lent.next_ref(&mut scratch).map(|e| e.map(|e| e.to_event()));
+            let y = lent.next_ref(&mut scratch).map(|e| {
+                e.map(|e| {
+                    let next = match e {
+                        EventRef::Redis(r) => r.next_key_hint().map(<[u8]>::to_vec),
+                        EventRef::Owned(_) => None,
+                    };
+                    (e.to_event(), next)
+                })
+            });
             match (x, y) {
                 // Compared as text: a float cell may be NaN, which is not equal to itself.
-                (Ok(true), Ok(Some(b))) => {
-                    assert_eq!(format!("{a:?}"), format!("{b:?}"), "borrowed and owned differ")
+                (Ok(true), Ok(Some((b, next)))) => {
+                    assert_eq!(format!("{a:?}"), format!("{b:?}"), "borrowed and owned differ");
+                    // A hint is only ever the event's own first argument (salvage mode may
+                    // skip the rest of a damaged frame, hinted event included).
+                    if let Some(key) = hint.take().filter(|_| !salvage) {
+                        let EventBody::Redis(c) = &a.body else {
+                            panic!("a hint {key:?} for {a:?}")
+                        };
+                        assert_eq!(c.argv.get(1), Some(&key[..]), "a wrong hint");
+                    }
+                    hint = next;
                 }
                 (Ok(false), Ok(None)) => break,
                 (Err(e), Err(f)) => {

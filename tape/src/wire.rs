@@ -1265,6 +1265,26 @@ pub fn encode_frame(events: &[Event]) -> Vec<u8> {
     enc.finish().raw
 }
 
+/// [`decode_frame`] the way replay reads a frame ([`crate::Reader::next_ref`]: Redis commands
+/// lent from the frame, the rest decoded into a reused event), each event with the read-ahead
+/// hint ([`RedisRef::next_key_hint`]) it came with. For fuzzing: the events and the error must be
+/// [`decode_frame`]'s, and a hint the next event's first argument.
+pub fn decode_frame_ref(raw: &[u8]) -> Result<Vec<(Event, Option<Vec<u8>>)>, String> {
+    let mut cursor = FrameCursor::open(raw.to_vec())?;
+    let mut out = Vec::with_capacity(cursor.remaining());
+    let mut scratch = blank_event();
+    while cursor.remaining() > 0 {
+        let decoded = cursor.decode_ref(&mut scratch)?;
+        let hint = match cursor.current(decoded, &scratch) {
+            EventRef::Redis(r) => r.next_key_hint().map(<[u8]>::to_vec),
+            EventRef::Owned(_) => None,
+        };
+        out.push((cursor.current(decoded, &scratch).to_event(), hint));
+    }
+    cursor.next_into(&mut scratch)?;
+    Ok(out)
+}
+
 /// Decodes one frame's raw (decompressed) bytes into events; `Err` says what is wrong with them.
 /// For tools and fuzzing; traces are read with [`crate::Reader`].
 pub fn decode_frame(raw: &[u8]) -> Result<Vec<Event>, String> {
