@@ -1265,11 +1265,14 @@ pub fn encode_frame(events: &[Event]) -> Vec<u8> {
     enc.finish().raw
 }
 
+/// An event and the read-ahead hint it came with (see [`decode_frame_ref`]).
+pub type HintedEvent = (Event, Option<Vec<u8>>);
+
 /// [`decode_frame`] the way replay reads a frame ([`crate::Reader::next_ref`]: Redis commands
 /// lent from the frame, the rest decoded into a reused event), each event with the read-ahead
 /// hint ([`RedisRef::next_key_hint`]) it came with. For fuzzing: the events and the error must be
 /// [`decode_frame`]'s, and a hint the next event's first argument.
-pub fn decode_frame_ref(raw: &[u8]) -> Result<Vec<(Event, Option<Vec<u8>>)>, String> {
+pub fn decode_frame_ref(raw: &[u8]) -> Result<Vec<HintedEvent>, String> {
     let mut cursor = FrameCursor::open(raw.to_vec())?;
     let mut out = Vec::with_capacity(cursor.remaining());
     let mut scratch = blank_event();
