@@ -64,20 +64,35 @@ fn replay_json(dir: &Path, args: &[&str]) -> (serde_json::Value, i32) {
 
 #[test]
 fn a_low_concurrency_workload_clean_by_its_log_has_possible_stale_reads_under_5ms() {
-    let redis = RedisServer::start();
-    let mut workload = Workload::new(redis.port, MariaDb::shared().url(), "ct_replay_workload");
-    workload.readers = 2;
-    workload.writers = 1;
-    workload.stall_per_mille = 0;
-    workload.duration = Duration::from_millis(1500);
-    workload.write_every = Duration::from_millis(15);
-    let dir = tempfile::tempdir().unwrap();
-    let log = record(dir.path(), &redis, &workload, || {});
-
+    // The case tested is a run whose own log shows no stale read. Even at this concurrency a real
+    // race can happen on a loaded machine (it did in CI once): such a run is not this case, so
+    // the workload runs again, up to three times.
+    let mut runs = 0;
+    let (dir, log) = loop {
+        runs += 1;
+        let redis = RedisServer::start();
+        let mut workload = Workload::new(redis.port, MariaDb::shared().url(), "ct_replay_workload");
+        workload.readers = 2;
+        workload.writers = 1;
+        workload.stall_per_mille = 0;
+        workload.duration = Duration::from_millis(1500);
+        workload.write_every = Duration::from_millis(15);
+        let dir = tempfile::tempdir().unwrap();
+        let log = record(dir.path(), &redis, &workload, || {});
+        let hits = log.reads.iter().filter(|r| r.from == From::Cache);
+        let stale_in_log = hits.filter(|r| log.proof(r) == Proof::Stale).count();
+        if stale_in_log == 0 {
+            break (dir, log);
+        }
+        eprintln!("run {runs}: the workload's own log shows {stale_in_log} stale read(s); again");
+        assert!(
+            runs < 3,
+            "three runs of the low-concurrency workload each showed a stale read in its own log \
+             (a real race, the machine being loaded): the case tested needs a run without one"
+        );
+    };
     let hits: Vec<_> = log.reads.iter().filter(|r| r.from == From::Cache).collect();
-    let stale_in_log = hits.iter().filter(|r| log.proof(r) == Proof::Stale).count();
     assert!(!hits.is_empty() && !log.commits.is_empty(), "the workload did nothing");
-    assert_eq!(stale_in_log, 0, "the workload's own log shows a stale read: not the case tested");
 
     let (doc, code) = replay_json(dir.path(), &["--perturb", "5ms", "--jobs", "2"]);
     let findings = doc["findings"].as_array().unwrap();
