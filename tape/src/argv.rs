@@ -102,22 +102,6 @@ impl Argv {
         self.get(0).unwrap_or_default()
     }
 
-    /// The command name of at most eight bytes as one little-endian word (its bytes, zeros
-    /// above them) and its length: one read and a mask where the bytes after the name are in
-    /// the same buffer, as they are in a frame. `None` for a longer name, no name, or a name at
-    /// the very end of its buffer (read it with [`ArgvRef::name`]).
-    #[inline]
-    pub fn name_word(&self) -> Option<(u64, usize)> {
-        let &(start, end) = self.spans.first()?;
-        let n = end.checked_sub(start)? as usize;
-        if n > 8 {
-            return None;
-        }
-        let word = self.bytes.get(start as usize..start as usize + 8)?;
-        let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-        Some((word & u64::MAX.checked_shr(64 - 8 * n as u32).unwrap_or(0), n))
-    }
-
     /// True when the command name equals `name`, ignoring ASCII case (`get` = `GET`).
     pub fn is(&self, name: &str) -> bool {
         self.name().eq_ignore_ascii_case(name.as_bytes())

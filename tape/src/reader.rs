@@ -180,11 +180,11 @@ impl Reader<BufReader<File>> {
     }
 }
 
-/// Reads until `buf` is full or the input ends; returns how many bytes were read.
 /// Payloads up to this size are read into a buffer sized up front; larger claimed sizes as
 /// their bytes arrive.
 const PAYLOAD_IN_PLACE: usize = 8 << 20;
 
+/// Reads until `buf` is full or the input ends; returns how many bytes were read.
 fn read_full(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
