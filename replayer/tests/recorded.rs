@@ -289,7 +289,12 @@ fn recorded_workload_replays_every_reply_the_clients_saw() {
         mismatches.join("\n")
     );
     assert!(gets > 2_000);
-    assert!(expired_misses > 50, "too few keys expired mid-run to test expiry");
+    // Typically 85-90 on a quiet machine; 48 in one loaded CI run (the clients' pace against
+    // TTLs of 5-65 ms decides it). A few dozen are what the check needs.
+    assert!(
+        expired_misses >= 20,
+        "only {expired_misses} GETs missed after the key's TTL ran out: too few to test expiry"
+    );
 }
 
 /// True when the queued command at `i` belongs to a transaction whose EXEC did not run it.
