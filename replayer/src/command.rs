@@ -338,6 +338,13 @@ impl Store {
         self.call_command(Command::of(argv), client, db, &argv.view(), now_us).0
     }
 
+    /// The context a command runs in: its db (clamped to the store's `dbs` databases), the
+    /// virtual time in Redis's milliseconds, its client.
+    #[inline(always)]
+    fn cx(dbs: usize, db: u32, now_us: i64, client: ClientId) -> Cx {
+        Cx { db: (db as usize).min(dbs - 1), now: now_us.div_euclid(1000), client }
+    }
+
     /// [`Store::call`] with the command already parsed; also says how it was handled.
     #[inline]
     pub fn call_command(
@@ -348,8 +355,7 @@ impl Store {
         argv: &ArgvRef<'_>,
         now_us: i64,
     ) -> (Reply, Effect) {
-        let cx =
-            Cx { db: (*db as usize).min(self.dbs.len() - 1), now: now_us.div_euclid(1000), client };
+        let cx = Store::cx(self.dbs.len(), *db, now_us, client);
         if command == Command::Unknown || !command.arity_ok(argv.len()) || self.any_unknown {
             return self.call_rare(command, &cx, db, argv);
         }
@@ -370,11 +376,7 @@ impl Store {
         now_us: i64,
     ) -> (ReplyRef<'_>, Effect) {
         if !self.any_unknown {
-            let cx = || Cx {
-                db: (*db as usize).min(self.dbs.len() - 1),
-                now: now_us.div_euclid(1000),
-                client,
-            };
+            let cx = || Store::cx(self.dbs.len(), *db, now_us, client);
             // The commands a cache sends most, in their common shapes, straight to their
             // implementation: what `call_command` does for them, without its checks (they are
             // known, and their arity holds) and dispatch.

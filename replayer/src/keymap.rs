@@ -306,7 +306,12 @@ impl KeyMap {
         if self.len == 0 {
             return;
         }
-        let h = hash(key);
+        self.prefetch_bucket_of(hash(key));
+    }
+
+    /// [`KeyMap::prefetch_bucket`] for the key whose hash is `h` (the table not empty).
+    #[inline(always)]
+    fn prefetch_bucket_of(&self, h: u64) {
         let mask = self.mask();
         let pos = h as usize & mask;
         let m = self.group(pos).matching(tag(h));
@@ -326,15 +331,7 @@ impl KeyMap {
         let pos = h as usize & self.mask();
         match step {
             Prefetch::Control => prefetch::line(&self.ctrl[pos]),
-            Prefetch::Bucket => {
-                let m = self.group(pos).matching(tag(h));
-                if m != 0 {
-                    let id = (pos + m.trailing_zeros() as usize / 8) & self.mask();
-                    let bucket: *const Option<Bucket> = &self.buckets[id];
-                    prefetch::line(bucket);
-                    prefetch::line(bucket.wrapping_byte_add(size_of::<Option<Bucket>>() - 1));
-                }
-            }
+            Prefetch::Bucket => self.prefetch_bucket_of(h),
             Prefetch::Value => {
                 if let Some(Entry { value: Value::String(s), .. }) = self.get(key)
                     && s.is_shared()

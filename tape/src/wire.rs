@@ -557,6 +557,12 @@ struct WireScriptIn<'a> {
     args: Args<'a>,
 }
 
+/// The top bits of the nine head bytes of an event read as one little-endian word (sequence gap,
+/// source, receive delta, kind, db, client, server delta, name, argument count): all clear when
+/// each is a one-byte varint, the short form [`FrameCursor::decode_short`] and
+/// [`RedisRef::next_key_hint`] read at fixed offsets.
+const SHORT_HEAD_HIGH_BITS: u128 = 0x80_8080_8080_8080_8080;
+
 /// Decodes a frame's events one at a time, straight from its raw bytes, into caller-provided
 /// events whose buffers are reused: in steady state a Redis command decodes without allocating.
 pub(crate) struct FrameCursor {
@@ -829,12 +835,11 @@ impl FrameCursor {
     #[inline(always)]
     fn decode_short(&mut self) -> bool {
         const HEAD: usize = 9;
-        const HIGH_BITS: u128 = 0x80_8080_8080_8080_8080;
         let pos = self.pos;
         let Some(word) = self.raw.get(pos..pos + 16) else { return false };
         let w = u128::from_le_bytes(word.try_into().expect("16 bytes"));
         // Every head byte below 0x80 (a one-byte varint), and the kind is 0 (Redis).
-        if w & HIGH_BITS != 0 || (w >> 24) as u8 != 0 {
+        if w & SHORT_HEAD_HIGH_BITS != 0 || (w >> 24) as u8 != 0 {
             return false;
         }
         let field = |i: u32| (w >> (8 * i)) as u8;
@@ -884,7 +889,6 @@ impl FrameCursor {
     /// [`RedisRef::next_key_hint`].
     #[inline(always)]
     fn next_key_hint(&self) -> Option<&[u8]> {
-        const HIGH_BITS: u128 = 0x80_8080_8080_8080_8080;
         if self.remaining == 0 {
             return None;
         }
@@ -892,7 +896,7 @@ impl FrameCursor {
         let word = self.raw.get(pos..pos + 16)?;
         let w = u128::from_le_bytes(word.try_into().expect("16 bytes"));
         // One-byte head fields, a Redis command, at least one argument, a one-byte length.
-        if w & HIGH_BITS != 0 || (w >> 24) as u8 != 0 || (w >> 64) as u8 == 0 {
+        if w & SHORT_HEAD_HIGH_BITS != 0 || (w >> 24) as u8 != 0 || (w >> 64) as u8 == 0 {
             return None;
         }
         let n = (w >> 72) as u8;
@@ -1450,16 +1454,22 @@ mod tests {
     fn borrowed_and_owned_decoding_agree_on_every_damaged_frame() {
         let events = crate::testdata::sample_events();
         let raw = encode_frame(&events);
-        let [ok, owned] = both_ways(&raw);
+        agree_whole_cut_and_damaged(&raw, &events, &[0x01, 0x80, 0xff]);
+    }
+
+    /// Borrowed and owned decoding give `events` from `raw`, and the same events and error
+    /// from every cut of it and every byte of it flipped by each of `flips`.
+    fn agree_whole_cut_and_damaged(raw: &[u8], events: &[Event], flips: &[u8]) {
+        let [ok, owned] = both_ways(raw);
         assert_eq!(ok, owned);
-        assert_eq!(ok, (events, Ok(())));
+        assert_eq!(ok, (events.to_vec(), Ok(())));
         for cut in 0..raw.len() {
             let [a, b] = both_ways(&raw[..cut]);
             assert_eq!(a, b, "cut at {cut}");
         }
         for at in 0..raw.len() {
-            for flip in [0x01, 0x80, 0xff] {
-                let mut damaged = raw.clone();
+            for &flip in flips {
+                let mut damaged = raw.to_vec();
                 damaged[at] ^= flip;
                 let [a, b] = both_ways(&damaged);
                 assert_eq!(a, b, "byte {at} ^ {flip:#x}");
@@ -1538,21 +1548,7 @@ mod tests {
             }
         }
         assert!(hints >= 15, "only {hints} hints");
-        let [ok, owned] = both_ways(&raw);
-        assert_eq!(ok, owned);
-        assert_eq!(ok, (events, Ok(())));
-        for cut in 0..raw.len() {
-            let [a, b] = both_ways(&raw[..cut]);
-            assert_eq!(a, b, "cut at {cut}");
-        }
-        for at in 0..raw.len() {
-            for flip in [0x01, 0x02, 0x10, 0x7f, 0x80, 0xff] {
-                let mut damaged = raw.clone();
-                damaged[at] ^= flip;
-                let [a, b] = both_ways(&damaged);
-                assert_eq!(a, b, "byte {at} ^ {flip:#x}");
-            }
-        }
+        agree_whole_cut_and_damaged(&raw, &events, &[0x01, 0x02, 0x10, 0x7f, 0x80, 0xff]);
     }
 
     #[test]
