@@ -2015,25 +2015,12 @@ fn value_hash(v: &RValue) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cachetape_tape::{
-        Argv, Capture, Cell, Commit, RedisCommand, RowChange, RowImage, RowOp, Source, SourceKind,
-        Value,
-    };
+    use cachetape_tape::{Argv, Cell, Commit, RedisCommand, RowChange, RowImage, RowOp, Value};
 
     const T0: Micros = 1_795_666_525_000_000;
 
     fn header() -> Header {
-        let mut h = Header::new(T0);
-        for (name, kind) in [("cache", SourceKind::Redis), ("db", SourceKind::MariaDb)] {
-            h.add_source(Source {
-                name: name.into(),
-                kind,
-                address: String::new(),
-                version: None,
-                capture: Capture::Live,
-            });
-        }
-        h
+        crate::testutil::cache_and_db_header(T0)
     }
 
     fn image(id: u64, v: u64) -> RowImage {

@@ -50,6 +50,8 @@ pub mod oracle;
 pub mod perturb;
 mod prefetch;
 pub mod report;
+#[cfg(test)]
+mod testutil;
 pub mod timeline;
 
 pub use analysis::{Analysis, AnalysisError, AnalysisOptions};

@@ -235,20 +235,9 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cachetape_tape::Source;
 
     fn header() -> Header {
-        let mut h = Header::new(0);
-        for (name, kind) in [("cache", SourceKind::Redis), ("db", SourceKind::MariaDb)] {
-            h.add_source(Source {
-                name: name.into(),
-                kind,
-                address: String::new(),
-                version: None,
-                capture: Capture::Live,
-            });
-        }
-        h
+        crate::testutil::cache_and_db_header(0)
     }
 
     #[test]

@@ -1733,9 +1733,7 @@ fn expiry_of(command: Command, argv: &cachetape_tape::Argv, now_ms: i64) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cachetape_tape::{
-        Argv, Capture, Cell, Commit, RedisCommand, RowChange, RowImage, RowOp, Source, Value,
-    };
+    use cachetape_tape::{Argv, Cell, Commit, RedisCommand, RowChange, RowImage, RowOp, Value};
 
     const T0: Micros = 1_795_666_525_000_000;
     const MS: Micros = 1_000;
@@ -1746,17 +1744,7 @@ mod tests {
     }
 
     fn header() -> Header {
-        let mut h = Header::new(T0);
-        for (name, kind) in [("cache", SourceKind::Redis), ("db", SourceKind::MariaDb)] {
-            h.add_source(Source {
-                name: name.into(),
-                kind,
-                address: String::new(),
-                version: None,
-                capture: Capture::Live,
-            });
-        }
-        h
+        crate::testutil::cache_and_db_header(T0)
     }
 
     fn image(id: i64, status: &str) -> RowImage {
