@@ -58,7 +58,20 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
     let stale = !report.is_clean();
-    let code = match args.expect {
+    Ok(exit_code(stale, args.expect, || {
+        report.summary.stale_definite + report.summary.stale_possible
+    }))
+}
+
+/// The exit code of `analyze` and `replay`: 1 when stale reads were found, 0 when clean; with
+/// `--expect`, 0 when the expectation holds and 1 (saying why on stderr) when it does not.
+/// `count` gives the number of stale reads for that message.
+pub(super) fn exit_code(
+    stale: bool,
+    expect: Option<Expectation>,
+    count: impl Fn() -> u64,
+) -> ExitCode {
+    let code = match expect {
         None => u8::from(stale),
         Some(Expectation::Stale) => {
             if !stale {
@@ -68,15 +81,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         }
         Some(Expectation::Clean) => {
             if stale {
-                eprintln!(
-                    "expected a clean trace, found {} stale read(s)",
-                    report.summary.stale_definite + report.summary.stale_possible
-                );
+                eprintln!("expected a clean trace, found {} stale read(s)", count());
             }
             u8::from(stale)
         }
     };
-    Ok(ExitCode::from(code))
+    ExitCode::from(code)
 }
 
 /// The mapping to use and where it came from.

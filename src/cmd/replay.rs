@@ -20,7 +20,8 @@ use cachetape::replay::{Replay, ReplayReport};
 use cachetape_analyzer::{AnalysisOptions, TimelineOptions};
 use cachetape_tape::{format_duration, format_time};
 
-use crate::cli::{Expectation, ReplayArgs, ReportFormat as Format};
+use super::analyze::exit_code;
+use crate::cli::{ReplayArgs, ReportFormat as Format};
 use crate::report::{HtmlReport, JsonReport, ReportFormat, TextReport};
 use crate::units::parse_duration_us;
 
@@ -70,7 +71,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             out = JsonReport.render(&replayed.report, &name);
         }
         print(&out)?;
-        return Ok(exit(!replayed.report.is_clean(), args.expect, || {
+        return Ok(exit_code(!replayed.report.is_clean(), args.expect, || {
             let s = &replayed.report.summary;
             s.stale_definite + s.stale_possible
         }));
@@ -110,7 +111,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         Format::Json => report.to_json(),
     };
     print(&out)?;
-    Ok(exit(!report.is_clean(), args.expect, || report.findings.len() as u64))
+    Ok(exit_code(!report.is_clean(), args.expect, || report.findings.len() as u64))
 }
 
 fn print(out: &str) -> anyhow::Result<()> {
@@ -118,25 +119,6 @@ fn print(out: &str) -> anyhow::Result<()> {
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
     Ok(())
-}
-
-fn exit(stale: bool, expect: Option<Expectation>, count: impl Fn() -> u64) -> ExitCode {
-    let code = match expect {
-        None => u8::from(stale),
-        Some(Expectation::Stale) => {
-            if !stale {
-                eprintln!("expected stale reads, found none");
-            }
-            u8::from(!stale)
-        }
-        Some(Expectation::Clean) => {
-            if stale {
-                eprintln!("expected a clean trace, found {} stale read(s)", count());
-            }
-            u8::from(stale)
-        }
-    };
-    ExitCode::from(code)
 }
 
 fn esc(s: &str) -> String {
