@@ -13,7 +13,8 @@ The rules (DESIGN, "Stale reads"):
 - The versions the DB can have held at a read are those whose commit may precede the read and
   whose successor's commit may follow it. Value causality narrows them: a cached value that is DB
   version *j* was read from the DB after *j* committed, so every read of it sees version *j* or
-  later (the episode's *basis*).
+  later (the episode's *basis*) — also when *j*'s binlog event arrived after the write, later
+  than the allowed lag (a loaded server), up to [`LATE_BINLOG_US`].
 - **fresh** when every candidate version agrees with the served value, **stale-definite** when
   none does, **stale-possible** when some do, **unverifiable** when the row is unknown.
 - Age: time since the version the served value matches was superseded.
@@ -200,15 +201,24 @@ pub struct Episode {
 
 impl Episode {
     /// The version the value was derived from: the latest version agreeing with it whose commit
-    /// may precede the write. `None` when none does (or the value is not a value).
+    /// may precede the write; failing that, the first agreeing version recorded at most
+    /// [`LATE_BINLOG_US`] after the write (value causality: the value was read from the DB after
+    /// that commit, whose binlog event arrived later than the allowed lag). `None` when none
+    /// does (or the value is not a value).
     pub fn basis(&mut self, versions: &Versions, values: &ValueTable) -> Option<usize> {
         if let Some(b) = self.basis {
             return b;
         }
         let b = match self.value {
             Cached::Value(v) => {
-                let until = versions.changes.partition_point(|c| c.stamp.lo <= self.start.stamp.hi);
-                (0..=until).rev().find(|&i| agrees(values, v, versions.value(i)))
+                let write = self.start.stamp.hi;
+                let until = versions.changes.partition_point(|c| c.stamp.lo <= write);
+                let late =
+                    versions.changes.partition_point(|c| c.stamp.lo <= write + LATE_BINLOG_US);
+                (0..=until)
+                    .rev()
+                    .chain(until + 1..=late)
+                    .find(|&i| agrees(values, v, versions.value(i)))
             }
             _ => None,
         };
@@ -216,6 +226,11 @@ impl Episode {
         b
     }
 }
+
+/// How long after a cache write a commit whose value the write holds may be recorded and still
+/// be taken as its source ([`Episode::basis`]): a binlog event that late means a stalled stream,
+/// not a coincidence of values.
+pub const LATE_BINLOG_US: Micros = 1_000_000;
 
 fn agrees(values: &ValueTable, served: ValueId, db: RowValue) -> bool {
     match db {
