@@ -15,6 +15,7 @@ per second of trace time, so 10M events span about 8 minutes.
 use std::time::Instant;
 
 use cachetape_analyzer::{Analysis, AnalysisOptions, Mapping, feed};
+use cachetape_base::Rng;
 use cachetape_tape::{
     Argv, Capture, Cell, ClockProbe, Commit, EventBody, Header, Reader, RedisCommand, RowChange,
     RowImage, RowOp, Source, SourceId, SourceKind, Value, Writer, WriterOptions,
@@ -22,19 +23,6 @@ use cachetape_tape::{
 
 const MAPPING: &str = "[[rule]]\nkey = \"order:{id}\"\ntable = \"shop.orders\"\njson = [\"id\", \"status\", \"total\"]\n";
 const STATUSES: [&str; 5] = ["NEW", "PAID", "SHIPPED", "CANCELLED", "REFUNDED"];
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
-    }
-}
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -81,7 +69,7 @@ fn generate(path: &str, n: u64) {
         });
     }
     let mut w = Writer::create(path, &header, WriterOptions::default()).unwrap();
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     const ORDERS: u64 = 100_000;
     let mut rows: Vec<(u8, u64)> = (0..ORDERS).map(|i| (0, 1_000 + i)).collect();
     let mut cached = vec![false; ORDERS as usize];

@@ -13,24 +13,12 @@ of 10,000 (every component exhaustive). A schedule evaluation is one distinct cl
 evaluated: `Coverage::Exhaustive { schedules }` summed (or `tried` when sampled).
 */
 
+use cachetape_base::Rng;
 use std::time::Instant;
 
 use cachetape_analyzer::perturb::{
     CacheVal, Component, Coverage, DbVal, ExploreOptions, Lane, Op, ReadInfo, Unit, Us, explore_all,
 };
-
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
-    }
-}
 
 /// One cache-aside race: values 0 (the row before) and 1 (after the writer's commit).
 fn race(rng: &mut Rng, index: u32) -> Component {
@@ -155,7 +143,7 @@ fn main() {
     if jobs.is_empty() {
         jobs = vec![1, 2];
     }
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     let components: Vec<Component> = (0..n).map(|i| race(&mut rng, i)).collect();
     for j in jobs {
         let options = ExploreOptions { window_us: 5_000, budget: 10_000, seed: 1, jobs: j };

@@ -22,9 +22,9 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::Hasher;
 use std::sync::Arc;
 
+use cachetape_base::{FxBuild, FxHasher, InlineKey, prefetch};
 use cachetape_replayer::{
-    Command, FxBuild, FxHasher, KeyState, KeyView, Prefetch, ReplayOptions, Replayer, Reply, Step,
-    Value as RValue,
+    Command, KeyState, KeyView, Prefetch, ReplayOptions, Replayer, Reply, Step, Value as RValue,
 };
 use cachetape_tape::{Event, EventBody, Header, Micros, Name, SourceId, StoredValue};
 
@@ -32,12 +32,11 @@ use crate::dbstate::Tail;
 use crate::dbstate::{DbState, RowValue, SubjectId, Versions};
 use crate::exposure::{Exposure, ExposureEnd, ExposureStart, exposures};
 use crate::feed::{Brief, ReadReply, UNMAPPED_KEY};
-use crate::keyindex::{self, KeyIndex, KeyName};
+use crate::keyindex::{self, KeyIndex};
 use crate::mapping::{Mapping, MappingError, ValueId, ValueShape, ValueTable};
 use crate::oracle::{
     self, CACHE_UNKNOWN, Cached, End, Episode, Judgement, Mark, Origin, ROW_UNKNOWN, Verdict,
 };
-use crate::prefetch::prefetch;
 use crate::report::{
     ExposureReport, KeyReport, KeyTimeline, Link, Report, StaleRead, Summary, TimelineMark,
 };
@@ -117,7 +116,7 @@ const NO_SLOT: u32 = u32::MAX;
 /// One mapped key: what a read needs sits in its first bytes (the name the index compares, the
 /// live episode, the counters), the rarely used parts behind pointers.
 struct KeyTrack {
-    name: KeyName,
+    name: InlineKey,
     source: SourceId,
     rule: u16,
     db: u32,
@@ -642,7 +641,7 @@ impl Analysis {
             && self.options.detail_keys.iter().any(|d| *d == String::from_utf8_lossy(key)))
         .then(|| Box::new(Detail::default()));
         self.keys.push(KeyTrack {
-            name: KeyName::new(key),
+            name: InlineKey::new(key),
             source,
             db,
             rule: rule as u16,
@@ -2040,13 +2039,8 @@ mod tests {
             let seq = out.len() as u64;
             out.push(Event { seq, source: SourceId(source), recv_us, body });
         };
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut rnd = |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rng = cachetape_base::Rng::new(0x9E37_79B9_7F4A_7C15);
+        let mut rnd = |n: u64| rng.below(n);
         let mut rows = [0u64; 40];
         let mut t = T0;
         for txn in 0..3_000u64 {

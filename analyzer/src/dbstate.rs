@@ -15,7 +15,7 @@ with several changes of one row yields one version, its last after image.
 
 use std::collections::HashMap;
 
-use cachetape_replayer::FxBuild;
+use cachetape_base::FxBuild;
 use cachetape_tape::{Commit, Micros, RowChange, RowOp, SourceId};
 
 use crate::keyindex::Interner;

@@ -22,11 +22,12 @@ path, so every id it reports is the one it would have assigned anyway.
 use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
 
-use cachetape_replayer::{Command, FxBuild, KeyView, Prefetch, Reply, ReplyRef, Step, StepRef};
+use cachetape_base::{FxBuild, InlineKey};
+use cachetape_replayer::{Command, KeyView, Prefetch, Reply, ReplyRef, Step, StepRef};
 use cachetape_tape::{Argv, Event, EventBody, Micros, Name, RedisCommand, SourceId};
 
 use crate::analysis::{Analysis, AnalysisError, observe};
-use crate::keyindex::{self, KeyIndex, KeyName};
+use crate::keyindex::{self, KeyIndex};
 use crate::mapping::Mapping;
 
 /// Events per batch.
@@ -100,7 +101,7 @@ struct Names {
     /// Each source's name, as the mapping's node patterns see it.
     nodes: Vec<String>,
     index: KeyIndex,
-    keys: Vec<(SourceId, u32, KeyName)>,
+    keys: Vec<(SourceId, u32, InlineKey)>,
     clients: std::collections::HashMap<Name, u32, FxBuild>,
     /// Recent clients by address (the reader shares one `Arc` per name within a frame; the
     /// cached clone keeps the address from being reused by another name).
@@ -143,7 +144,7 @@ impl Names {
         } else if let Some(id) = self.index.candidate(h)
             && let Some(entry) = self.keys.get(id as usize)
         {
-            crate::prefetch::prefetch(entry);
+            cachetape_base::prefetch(entry);
         }
     }
 
@@ -159,7 +160,7 @@ impl Names {
                 return UNMAPPED_KEY;
             }
             let id = self.keys.len() as u32;
-            self.keys.push((source, db, KeyName::new(key)));
+            self.keys.push((source, db, InlineKey::new(key)));
             self.index.insert(h, id);
             id
         })

@@ -13,7 +13,8 @@ its counts, so a person can check it before trusting it.
 
 use std::collections::{BTreeMap, HashMap};
 
-use cachetape_replayer::{Command, FxBuild};
+use cachetape_base::FxBuild;
+use cachetape_replayer::Command;
 use cachetape_tape::{Argv, Event, EventBody, RowImage};
 
 use crate::mapping::{KeyPart, Mapping, Rule, ValueShape};

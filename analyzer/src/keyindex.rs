@@ -6,40 +6,11 @@ data set, so the cost is cache misses, not instructions. `std`'s map with boxed 
 on the bucket, another on the key's own allocation, and with the Fx hash of `order:N`-like keys
 long probe runs. Here a bucket is one `u64` (the hash's top 32 bits beside the id), the table
 stays at most half full, and the key itself is compared where the caller keeps it inline
-([`KeyName`], in the track the lookup is about to touch anyway): one miss on the bucket, one on
+([`InlineKey`], in the track the lookup is about to touch anyway): one miss on the bucket, one on
 the track. Entries are never removed (a track lives as long as the analysis).
 
 The hash has no seed, so everything is deterministic; nothing iterates the table.
 */
-
-/// Keys up to this many bytes are stored inline.
-const INLINE: usize = 22;
-
-/// A key's bytes: inline when short (no allocation, no pointer to chase), else on the heap.
-#[derive(Clone)]
-pub(crate) enum KeyName {
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Heap(Box<[u8]>),
-}
-
-impl KeyName {
-    pub(crate) fn new(key: &[u8]) -> KeyName {
-        if key.len() > INLINE {
-            return KeyName::Heap(key.into());
-        }
-        let mut bytes = [0; INLINE];
-        bytes[..key.len()].copy_from_slice(key);
-        KeyName::Inline { len: key.len() as u8, bytes }
-    }
-
-    #[inline]
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        match self {
-            KeyName::Inline { len, bytes } => &bytes[..*len as usize],
-            KeyName::Heap(b) => b,
-        }
-    }
-}
 
 /// A fixed (unseeded) hash of a key on a node and db: the fake store's key hash with the node and
 /// db mixed in.
@@ -90,7 +61,7 @@ impl KeyIndex {
     #[inline]
     pub(crate) fn prefetch(&self, h: u64) {
         if !self.slots.is_empty() {
-            crate::prefetch::prefetch(&self.slots[self.home(h >> 32)]);
+            cachetape_base::prefetch(&self.slots[self.home(h >> 32)]);
         }
     }
 
@@ -169,6 +140,7 @@ impl Interner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cachetape_base::InlineKey;
 
     #[test]
     fn finds_what_was_inserted_and_nothing_else() {
@@ -189,8 +161,8 @@ mod tests {
             assert_eq!(index.find(hash(0, 1, k), |id| keys[id as usize] == *k), None);
             assert_eq!(index.find(hash(1, 0, k), |id| keys[id as usize] == *k), None);
         }
-        assert_eq!(KeyName::new(&keys[7]).as_bytes(), &keys[7][..]);
-        assert_eq!(KeyName::new(&[b'y'; 40]).as_bytes(), &[b'y'; 40][..]);
+        assert_eq!(InlineKey::new(&keys[7]).as_bytes(), &keys[7][..]);
+        assert_eq!(InlineKey::new(&[b'y'; 40]).as_bytes(), &[b'y'; 40][..]);
     }
 
     #[test]

@@ -48,7 +48,6 @@ pub mod mapping;
 pub mod normalize;
 pub mod oracle;
 pub mod perturb;
-mod prefetch;
 pub mod report;
 #[cfg(test)]
 mod testutil;

@@ -30,7 +30,6 @@ This crate does network I/O (the shop's own connections) and starts processes; i
 */
 #![deny(missing_docs)]
 
-mod rng;
 pub mod servers;
 mod shop;
 

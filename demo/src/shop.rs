@@ -18,9 +18,9 @@ use cachetape_tape::{KeyPattern, strip_credentials};
 use mysql_async::prelude::Queryable;
 use tokio::sync::{RwLock, oneshot};
 
-use crate::rng::Rng;
 use crate::servers::{PrivateMariaDb, PrivateRedis};
 use crate::{DemoConfig, DemoError, DemoSummary, INCIDENT_ORDER, Protocol};
+use cachetape_base::Rng;
 
 /// Statuses the writers move orders between.
 const STATUSES: [&str; 5] = ["NEW", "PAID", "SHIPPED", "CANCELLED", "REFUNDED"];
@@ -366,7 +366,7 @@ async fn setup(shop: &Shop) -> Result<(), DemoError> {
             )));
         }
     }
-    let mut rng = Rng::new(config.seed, 0);
+    let mut rng = Rng::stream(config.seed, 0);
     let mut rows = Vec::with_capacity(config.orders as usize);
     for id in 1..=config.orders {
         let status = if config.incident && id == INCIDENT_ORDER {
@@ -449,11 +449,11 @@ async fn traffic(shop: Arc<Shop>) -> Result<Option<IncidentLog>, DemoError> {
     };
     let started = Instant::now();
     for (i, (cache, db)) in readers.into_iter().enumerate() {
-        let rng = Rng::new(config.seed, 100 + i as u64);
+        let rng = Rng::stream(config.seed, 100 + i as u64);
         tasks.spawn(reader(shop.clone(), cache, db, rng));
     }
     for (i, (cache, db)) in writers.into_iter().enumerate() {
-        let rng = Rng::new(config.seed, 200 + i as u64);
+        let rng = Rng::stream(config.seed, 200 + i as u64);
         tasks.spawn(writer(shop.clone(), cache, db, rng));
     }
     if let Some(pause) = config.turns {

@@ -505,13 +505,8 @@ fn damaged_files_are_errors_naming_the_position_never_panics() {
     assert!(message.contains("CRC32") || message.contains("corrupt"), "{message}");
 
     // Without checksums, damage reaches the decoder: errors, never panics.
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = cachetape_base::Rng::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = || rng.next_u64();
     let options = BinlogOptions { verify_checksums: false, ..Default::default() };
     let mut errors = 0;
     for _ in 0..400 {

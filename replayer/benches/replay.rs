@@ -28,35 +28,25 @@ use std::process::{Command as Process, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cachetape_base::Rng;
 use cachetape_replayer::{ReplayOptions, Replayer, Reply, ReplyRef};
 use cachetape_tape::{
     Argv, Capture, EventBody, Header, Reader, RedisCommand, Source, SourceKind, Writer,
     WriterOptions,
 };
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 fn workload(n: usize, keys: u64) -> Vec<Vec<Vec<u8>>> {
-    let mut rng = Rng(0x5eed);
+    let mut rng = Rng::new(0x5eed);
     (0..n)
         .map(|i| {
-            let key = format!("order:{}", rng.next() % keys).into_bytes();
-            let r = rng.next() % 100;
+            let key = format!("order:{}", rng.next_u64() % keys).into_bytes();
+            let r = rng.next_u64() % 100;
             match r {
                 0..=44 => vec![b"GET".to_vec(), key],
                 45..=74 => {
                     let value = format!(
                         "{{\"id\":{i},\"status\":\"PAID\",\"v\":{:08}}}",
-                        rng.next() % 100_000_000
+                        rng.next_u64() % 100_000_000
                     );
                     let mut v = vec![b"SET".to_vec(), key, value.into_bytes()];
                     if r < 55 {

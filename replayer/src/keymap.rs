@@ -19,80 +19,10 @@ operations, and callers sort where order would show.
 
 use std::fmt;
 
-use crate::prefetch::{self, Prefetch};
+use cachetape_base::{InlineKey as Key, prefetch};
+
+use crate::prefetch::Prefetch;
 use crate::value::{Entry, Value};
-
-/// Keys up to this many bytes live in the bucket itself.
-const INLINE: usize = 22;
-
-/// A key's bytes: inline when short (no allocation, no pointer to chase), else on the heap.
-#[derive(Clone)]
-enum Key {
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Heap(Box<[u8]>),
-}
-
-impl Key {
-    #[inline]
-    fn new(key: &[u8]) -> Key {
-        let n = key.len();
-        if n > INLINE {
-            return Key::Heap(key.into());
-        }
-        let mut bytes = [0; INLINE];
-        // Overlapping word copies instead of a variable-length `memcpy` call.
-        if n >= 8 {
-            bytes[..8].copy_from_slice(&key[..8]);
-            if n > 16 {
-                bytes[8..16].copy_from_slice(&key[8..16]);
-            }
-            bytes[n - 8..n].copy_from_slice(&key[n - 8..]);
-        } else if n >= 4 {
-            bytes[..4].copy_from_slice(&key[..4]);
-            bytes[n - 4..n].copy_from_slice(&key[n - 4..]);
-        } else {
-            for (b, k) in bytes.iter_mut().zip(key) {
-                *b = *k;
-            }
-        }
-        Key::Inline { len: n as u8, bytes }
-    }
-
-    #[inline]
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            Key::Inline { len, bytes } => &bytes[..*len as usize],
-            Key::Heap(b) => b,
-        }
-    }
-
-    /// True when the key is `key`.
-    #[inline]
-    fn is(&self, key: &[u8]) -> bool {
-        match self {
-            Key::Inline { len, bytes } => {
-                *len as usize == key.len() && short_eq(&bytes[..key.len()], key)
-            }
-            Key::Heap(b) => **b == *key,
-        }
-    }
-}
-
-/// `a == b` for equally long slices of at most 24 bytes, by overlapping word compares.
-#[inline]
-fn short_eq(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    debug_assert!(n == b.len() && n <= 24);
-    if n >= 8 {
-        word(a, 0) == word(b, 0)
-            && word(a, n - 8) == word(b, n - 8)
-            && (n <= 16 || word(a, 8) == word(b, 8))
-    } else if n >= 4 {
-        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
-    } else {
-        a == b
-    }
-}
 
 #[derive(Clone)]
 struct Bucket {
@@ -317,8 +247,8 @@ impl KeyMap {
         let m = self.group(pos).matching(tag(h));
         let id = (pos + m.trailing_zeros() as usize / 8) & mask;
         let bucket: *const Option<Bucket> = self.buckets.as_ptr().wrapping_add(id);
-        prefetch::line(bucket);
-        prefetch::line(bucket.wrapping_byte_add(size_of::<Option<Bucket>>() - 1));
+        prefetch(bucket);
+        prefetch(bucket.wrapping_byte_add(size_of::<Option<Bucket>>() - 1));
     }
 
     /// Starts loading what a lookup of `key` reads at `step` (see [`Prefetch`]).
@@ -330,7 +260,7 @@ impl KeyMap {
         let h = hash(key);
         let pos = h as usize & self.mask();
         match step {
-            Prefetch::Control => prefetch::line(&self.ctrl[pos]),
+            Prefetch::Control => prefetch(&self.ctrl[pos]),
             Prefetch::Bucket => self.prefetch_bucket_of(h),
             Prefetch::Value => {
                 if let Some(Entry { value: Value::String(s), .. }) = self.get(key)
@@ -338,8 +268,8 @@ impl KeyMap {
                 {
                     // The reference counts sit just before the bytes.
                     let bytes = s.as_bytes().as_ptr();
-                    prefetch::line(bytes.wrapping_sub(2 * size_of::<usize>()));
-                    prefetch::line(bytes);
+                    prefetch(bytes.wrapping_sub(2 * size_of::<usize>()));
+                    prefetch(bytes);
                 }
             }
         }
@@ -523,11 +453,9 @@ mod tests {
         // order that leaves tombstones everywhere.
         let mut m = KeyMap::default();
         let mut model: HashMap<Vec<u8>, Entry> = HashMap::new();
-        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rng = cachetape_base::Rng::new(0x2545_f491_4f6c_dd1d);
         for i in 0..60_000i64 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng.next_u64();
             let k = format!("key:{}", x % 3000).into_bytes();
             if x % 5 < 2 {
                 assert_eq!(m.remove(&k), model.remove(&k));

@@ -35,7 +35,6 @@ no I/O beyond reading the trace it is given, no hash-map order in its output.
 mod command;
 mod error;
 pub mod float;
-mod fxhash;
 mod hashes;
 mod keymap;
 mod keys;
@@ -56,7 +55,6 @@ use std::path::Path;
 
 pub use command::{Command, Effect};
 pub use error::Error;
-pub use fxhash::{FxBuild, FxHashMap, FxHashSet, FxHasher};
 pub use keymap::key_hash;
 pub use number::parse_i64;
 pub use prefetch::Prefetch;

@@ -18,16 +18,3 @@ pub enum Prefetch {
     /// A long string value's shared bytes (their reference count, which a GET's reply bumps).
     Value,
 }
-
-/// Starts loading the cache line at `p` (any address: a prefetch never faults).
-#[inline(always)]
-pub(crate) fn line<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` only hints the cache: it never faults, whatever the address, and
-    // changes nothing the program can observe. `sse` is part of the x86_64 baseline.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}

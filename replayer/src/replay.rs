@@ -27,12 +27,12 @@ use cachetape_tape::{
 };
 
 use crate::command::{Command, Effect};
-use crate::fxhash::FxHashMap;
 use crate::prefetch::Prefetch;
 use crate::reply::{Bytes, Reply, ReplyRef};
 use crate::scripts;
 use crate::store::{ClientId, KeyState, Store};
 use crate::value::{Entry, HashValue, Millis, SetValue, StringValue, Value, ZSetValue};
+use cachetape_base::FxHashMap;
 
 /// How to replay.
 #[derive(Clone, Debug)]

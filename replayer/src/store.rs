@@ -17,12 +17,12 @@ strings inline — because replay is bound by cache misses on random keys. Cloni
 its maps; long values share their bytes.
 */
 
-use crate::fxhash::FxHashSet;
 use crate::keymap::{Found, KeyMap};
 use crate::prefetch::Prefetch;
 use crate::reply::Bytes;
 use crate::reply::Reply;
 use crate::value::{Entry, Members, Millis, StringValue, Value};
+use cachetape_base::FxHashSet;
 
 /// Argument `i`, or empty when the command has fewer (arity is checked before commands run).
 #[inline]

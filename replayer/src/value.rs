@@ -16,9 +16,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::ops::Deref;
 
-use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::number::parse_i64;
 use crate::reply::Bytes;
+use cachetape_base::{FxHashMap, FxHashSet};
 
 /// Milliseconds since the Unix epoch (Redis's expiry resolution).
 pub type Millis = i64;

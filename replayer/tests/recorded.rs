@@ -29,6 +29,7 @@ use cachetape_tape::{Capture, EventBody, Header, Source, SourceKind, Writer, Wri
 use cachetape_testkit::{RedisServer, read_resp, resp_command};
 
 use crate::resp;
+use cachetape_base::Rng;
 
 /// A replayed line: its arguments, the reply the client got, and whether it ran a script.
 type Replayed = (Vec<Vec<u8>>, Reply, bool);
@@ -39,20 +40,6 @@ struct Logged {
     reply: Vec<u8>,
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 fn run_client(port: u16, seed: u64, commands: usize) -> (String, Vec<Logged>) {
     let conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
     conn.set_nodelay(true).unwrap();
@@ -60,7 +47,7 @@ fn run_client(port: u16, seed: u64, commands: usize) -> (String, Vec<Logged>) {
     let mut out = conn.try_clone().unwrap();
     let mut input = BufReader::new(conn);
     let mut log = Vec::new();
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::new(seed);
     let mut send = |argv: Vec<String>, log: &mut Vec<Logged>| {
         let args: Vec<&[u8]> = argv.iter().map(|s| s.as_bytes()).collect();
         out.write_all(&resp_command(&args)).unwrap();

@@ -23,11 +23,9 @@ fn trace() -> Vec<u8> {
     let clients: Vec<Name> =
         (0..64).map(|i| Arc::from(format!("10.0.0.{}:{}", i % 8, 40_000 + i))).collect();
     let mut w = Writer::new(Vec::new(), "mem", &header, WriterOptions::default()).unwrap();
-    let mut x = 0x5eedu64;
+    let mut rng = cachetape_base::Rng::new(0x5eed);
     for i in 0..EVENTS {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
+        let x = rng.next_u64();
         let key = format!("order:{}", x % 20_000);
         let argv = match x % 10 {
             0..=4 => Argv::from_parts(["GET", &key]),

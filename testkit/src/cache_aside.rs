@@ -21,8 +21,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mysql_async::prelude::Queryable;
 
-use crate::synthetic::Rng;
 use crate::{read_resp, resp_command};
+use cachetape_base::Rng;
 
 const STATUSES: [&str; 5] = ["NEW", "PAID", "SHIPPED", "CANCELLED", "REFUNDED"];
 

@@ -4,36 +4,12 @@ Synthetic but realistic cache-aside MONITOR text, for size and speed measurement
 Readers `GET order:N`; on a miss (about one read in five) they `SET order:N <json> EX 300`;
 writers `DEL order:N`; now and then an `EXPIRE` or `MGET`. Clients are a pool of `10.0.x.y:port`
 addresses, keys follow a skewed distribution (hot orders), values are JSON renderings of an
-order row. Deterministic for a given seed: a small xorshift generator, no external randomness.
+order row. Deterministic for a given seed: the shared seeded generator, no external randomness.
 */
 
 use std::fmt::Write;
 
-/// A tiny deterministic PRNG (xorshift64*).
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// Seeded generator (seed 0 is replaced by a fixed constant).
-    pub fn new(seed: u64) -> Rng {
-        Rng(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
-    }
-
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in `0..n`.
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-}
+pub use cachetape_base::Rng;
 
 const STATUSES: [&str; 5] = ["NEW", "PAID", "SHIPPED", "CANCELLED", "REFUNDED"];
 

@@ -42,6 +42,8 @@ fewer inversions. Such findings are good, not proven minimal; their margins are 
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 
+use cachetape_base::{Rng, mix64};
+
 use super::closest::{Solver, measure};
 use super::eval::{self, Judged, ReadOutcome, State, Walked};
 use super::model::{Component, Coverage, Found, Move, Outcome, Us};
@@ -150,26 +152,8 @@ pub fn check_schedule(
     Space::new(component, window_us).violation(schedule).map_or(Ok(()), Err)
 }
 
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 fn component_seed(seed: u64, index: u32) -> u64 {
-    mix(seed ^ mix(0x6361_6368_6574_6170 ^ index as u64))
-}
-
-/// A seeded generator (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let z = mix(self.0);
-        ((z as u128 * n as u128) >> 64) as usize
-    }
+    mix64(seed ^ mix64(0x6361_6368_6574_6170 ^ index as u64))
 }
 
 /// The best schedule found for one read.
@@ -499,7 +483,7 @@ impl<'s, 'c> Search<'s, 'c> {
     /// the number of orders (an upper bound on the classes).
     fn sample(&mut self, budget: u64, seed: u64) -> Coverage {
         let n = self.space.n;
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         self.exact = false;
         let mut seen: HashSet<(u64, u64)> = HashSet::new();
         let mut tried = 0u64;
@@ -526,7 +510,7 @@ impl<'s, 'c> Search<'s, 'c> {
                 let pick = if attempt == 0 {
                     *self.cand.iter().min().expect("not empty")
                 } else {
-                    self.cand[rng.below(self.cand.len())]
+                    self.cand[rng.below_usize(self.cand.len())]
                 };
                 self.push(pick);
                 steps += 1;
@@ -590,7 +574,7 @@ impl<'s, 'c> Search<'s, 'c> {
                 break; // cannot happen: the space is acyclic
             }
             estimate *= ready.len() as f64;
-            let u = ready[rng.below(ready.len())];
+            let u = ready[rng.below_usize(ready.len())];
             scheduled[u as usize] = true;
             order.push(u);
         }
@@ -889,8 +873,8 @@ impl<'s, 'c> Search<'s, 'c> {
 fn fingerprint(schedule: &[u32]) -> (u64, u64) {
     let (mut a, mut b) = (0x243F_6A88_85A3_08D3u64, 0x1319_8A2E_0370_7344u64);
     for &u in schedule {
-        a = mix(a ^ u as u64);
-        b = mix(b.rotate_left(17) ^ (u as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+        a = mix64(a ^ u as u64);
+        b = mix64(b.rotate_left(17) ^ (u as u64).wrapping_mul(0xA24B_AED4_963E_E407));
     }
     (a, b)
 }

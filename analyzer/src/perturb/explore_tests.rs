@@ -8,6 +8,7 @@ use crate::oracle::Cause;
 use crate::perturb::closest::Solver;
 use crate::perturb::model::{CacheVal, DbVal, Lane, Op, ReadInfo, Unit};
 use crate::perturb::space::Mode;
+use cachetape_base::Rng;
 
 const MS: Us = 1000;
 
@@ -232,14 +233,13 @@ fn ref_shift(c: &Component, perm: &[u32]) -> Us {
     m
 }
 
-struct Rng(u64);
+/// Test draws: a chance given in percent.
+trait Draw {
+    fn percent(&mut self, percent: u64) -> bool;
+}
 
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        mix(self.0) % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
+impl Draw for Rng {
+    fn percent(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 }
@@ -250,10 +250,10 @@ impl Rng {
 fn random_component(rng: &mut Rng, max_units: u64) -> Component {
     let keys = 1 + rng.below(2) as usize;
     let mut c = component(keys, 3);
-    if rng.chance(10) {
+    if rng.percent(10) {
         c.initial_cache[0] = (CacheVal::Known(rng.below(3) as u32), None);
     }
-    if rng.chance(10) {
+    if rng.percent(10) {
         c.initial_db[keys - 1] = DbVal::Unknown;
     }
     let n = 2 + rng.below(max_units - 1);
@@ -281,13 +281,13 @@ fn random_component(rng: &mut Rng, max_units: u64) -> Component {
                     Lane::Db(0),
                     vec![Op::Commit {
                         subject: key,
-                        value: if rng.chance(10) { DbVal::Absent } else { DbVal::Known(v) },
+                        value: if rng.percent(10) { DbVal::Absent } else { DbVal::Known(v) },
                     }],
                 )
             }
             2..=4 => (Lane::Client(rng.below(4) as u32), vec![read(key)]),
             5 | 6 => {
-                let expires_at = rng.chance(25).then(|| now + rng.below(4 * MS as u64) as Us);
+                let expires_at = rng.percent(25).then(|| now + rng.below(4 * MS as u64) as Us);
                 (
                     Lane::Client(rng.below(4) as u32),
                     vec![Op::Set { key, value: value(rng), expires_at }],
@@ -295,7 +295,7 @@ fn random_component(rng: &mut Rng, max_units: u64) -> Component {
             }
             7 => (
                 Lane::Client(rng.below(4) as u32),
-                vec![if rng.chance(70) {
+                vec![if rng.percent(70) {
                     Op::Del { key }
                 } else {
                     Op::Expire { key, expires_at: Some(now + rng.below(3 * MS as u64) as Us) }
@@ -309,7 +309,7 @@ fn random_component(rng: &mut Rng, max_units: u64) -> Component {
         // Client clocks jitter; now and then the DB clock runs 2 ms early (times then go
         // backwards across lanes, and the window as written may contradict a lane).
         let jitter = match lane {
-            Lane::Db(_) if rng.chance(10) => -2 * MS,
+            Lane::Db(_) if rng.percent(10) => -2 * MS,
             Lane::Db(_) => 0,
             _ => rng.below(MS as u64) as Us,
         };
@@ -317,11 +317,11 @@ fn random_component(rng: &mut Rng, max_units: u64) -> Component {
         lane_t.insert(lane, t);
         unit(&mut c, t, lane, ops);
     }
-    if rng.chance(30) && n >= 2 {
+    if rng.percent(30) && n >= 2 {
         let a = rng.below(n - 1) as u32;
         let b = a + 1 + rng.below(n - 1 - a as u64) as u32;
         // Now and then against the recorded order (a constraint set that may be cyclic).
-        c.before.push(if rng.chance(15) { (b, a) } else { (a, b) });
+        c.before.push(if rng.percent(15) { (b, a) } else { (a, b) });
     }
     c
 }
@@ -441,7 +441,7 @@ fn cross_check(c: &Component, w: Us, case: &str) {
 
 #[test]
 fn brute_force_agrees_on_small_random_components() {
-    let mut rng = Rng(0xC0FFEE);
+    let mut rng = Rng::new(0xC0FFEE);
     let mut stale_cases = 0;
     for case in 0..400 {
         let c = random_component(&mut rng, 7);
@@ -623,7 +623,7 @@ fn too_many_classes_are_sampled_with_a_plausible_estimate() {
 
 #[test]
 fn outcomes_do_not_depend_on_jobs() {
-    let mut rng = Rng(42);
+    let mut rng = Rng::new(42);
     let mut components: Vec<Component> = (0..40).map(|_| random_component(&mut rng, 7)).collect();
     components.push(crowded());
     components.push(late_invalidation());
