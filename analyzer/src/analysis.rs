@@ -669,7 +669,7 @@ impl Analysis {
     ) {
         let EventBody::Redis(rc) = &event.body else { return };
         let command = step.command;
-        let is_read = is_judged_read(command);
+        let is_read = command.is_judged_read();
         if is_read && !step.reply.is_error() {
             let db = rc.db;
             match command {
@@ -697,8 +697,8 @@ impl Analysis {
         }
         let now_ms = server_us.div_euclid(1000);
         let mut views = views.iter();
-        if !is_pure_read(command) {
-            let unconditional = overwrites(command, &rc.argv);
+        if !command.is_read_only() {
+            let unconditional = command.overwrites(&rc.argv);
             let (db, argv) = (rc.db, &rc.argv);
             self.after_write(
                 event,
@@ -713,8 +713,8 @@ impl Analysis {
             );
         }
         for (s, call) in step.script.iter().zip(&rc.script) {
-            if !is_pure_read(s.command) {
-                let unconditional = overwrites(s.command, &call.argv);
+            if !s.command.is_read_only() {
+                let unconditional = s.command.overwrites(&call.argv);
                 self.after_write(
                     event,
                     client,
@@ -745,7 +745,7 @@ impl Analysis {
         now_ms: i64,
         views: &mut std::slice::Iter<'_, KeyView>,
     ) {
-        for_written_keys(command, argv, |key| {
+        command.for_written_keys(argv, |key| {
             let view = views.next().expect("one view per written key");
             if let Some(k) = self.track(event.source, db, key) {
                 self.view(
@@ -873,7 +873,7 @@ impl Analysis {
         now_ms: i64,
     ) {
         let c = self.client(client);
-        let what = command.name();
+        let what = command.upper_name_str();
         match view {
             KeyView::Missing => {
                 let kt = &mut self.keys[k as usize];
@@ -887,7 +887,7 @@ impl Analysis {
                         kind: "del",
                         seq: Some(seq),
                         verdict: None,
-                        label: format!("{} (nothing to delete)", upper(what)),
+                        label: format!("{} (nothing to delete)", what),
                     });
                     if !d.clients.contains(&c) {
                         d.clients.push(c);
@@ -897,7 +897,7 @@ impl Analysis {
                     match expires_ms {
                         Some(e) if e <= now_ms => self.expire(k, e),
                         _ => {
-                            let mark = Mark { seq: Some(seq), stamp, client: c, what: upper(what) };
+                            let mark = Mark { seq: Some(seq), stamp, client: c, what: what };
                             self.end_live(k, End::Del, mark);
                         }
                     }
@@ -929,7 +929,7 @@ impl Analysis {
                     }
                     return;
                 }
-                let mark = Mark { seq: Some(seq), stamp, client: c, what: upper(what) };
+                let mark = Mark { seq: Some(seq), stamp, client: c, what: what };
                 if let Now::Present { expires_ms, .. } = old {
                     match expires_ms {
                         Some(e) if e <= now_ms => self.expire(k, e),
@@ -1782,7 +1782,7 @@ pub(crate) fn observe(replayer: &Replayer, event: &Event, step: &Step, out: &mut
     let store = replayer.store(event.source);
     let now_ms = rc.server_us.div_euclid(1000);
     let mut written = |command: Command, db: u32, argv: &cachetape_tape::Argv| {
-        for_written_keys(command, argv, |key| {
+        command.for_written_keys(argv, |key| {
             out.push(match store.map(|s| s.key(db, key, now_ms)) {
                 Some(KeyState::Present(e)) => {
                     KeyView::Present { value: e.value.clone(), expires_at: e.expires_at }
@@ -1792,196 +1792,13 @@ pub(crate) fn observe(replayer: &Replayer, event: &Event, step: &Step, out: &mut
             })
         })
     };
-    if !is_pure_read(step.command) {
+    if !step.command.is_read_only() {
         written(step.command, rc.db, &rc.argv);
     }
     for (s, call) in step.script.iter().zip(&rc.script) {
-        if !is_pure_read(s.command) {
+        if !s.command.is_read_only() {
             written(s.command, call.db, &call.argv);
         }
-    }
-}
-
-/// Calls `f` with each key `command` may write, once each (`DEL k k`), in key-spec order.
-#[inline]
-pub(crate) fn for_written_keys<'a>(
-    command: Command,
-    argv: &'a cachetape_tape::Argv,
-    mut f: impl FnMut(&'a [u8]),
-) {
-    let spec;
-    let positions = match write_key_positions(command, argv) {
-        Some(range) => KeyPositions::Range(range),
-        None => {
-            spec = cachetape_tape::commands::keys(argv);
-            KeyPositions::Spec(&spec.positions)
-        }
-    };
-    for (n, i) in positions.iter().enumerate() {
-        let Some(key) = argv.get(i) else { continue };
-        if positions.iter().take(n).any(|j| argv.get(j) == Some(key)) {
-            continue;
-        }
-        f(key);
-    }
-}
-
-/// Where a command's keys are: a range of arguments, or Redis's key specs.
-enum KeyPositions<'a> {
-    Range(std::ops::Range<usize>),
-    Spec(&'a [(usize, u16)]),
-}
-
-impl KeyPositions<'_> {
-    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        let (range, spec) = match self {
-            KeyPositions::Range(r) => (r.clone(), &[][..]),
-            KeyPositions::Spec(s) => (0..0, *s),
-        };
-        range.chain(spec.iter().map(|&(i, _)| i))
-    }
-}
-
-/// The key arguments of the commonest writes, as Redis's key specs place them (the first
-/// argument; every argument of DEL and UNLINK), without searching the command table; `None`
-/// for other commands.
-fn write_key_positions(
-    command: Command,
-    argv: &cachetape_tape::Argv,
-) -> Option<std::ops::Range<usize>> {
-    let n = argv.len();
-    let range = match command {
-        Command::Set
-        | Command::SetEx
-        | Command::PSetEx
-        | Command::SetNx
-        | Command::GetSet
-        | Command::GetDel
-        | Command::GetEx
-        | Command::Append
-        | Command::Incr
-        | Command::IncrBy
-        | Command::Decr
-        | Command::DecrBy
-        | Command::Expire
-        | Command::PExpire
-        | Command::Persist
-        | Command::HSet
-        | Command::HMSet
-        | Command::HDel => 1..n.min(2),
-        Command::Del | Command::Unlink => 1..n.max(1),
-        _ => return None,
-    };
-    debug_assert_eq!(
-        range.clone().collect::<Vec<_>>(),
-        cachetape_tape::commands::keys(argv).positions.iter().map(|&(i, _)| i).collect::<Vec<_>>(),
-        "{command:?}"
-    );
-    Some(range)
-}
-
-/// Reads the oracle judges: what they return is the cached value of a mapped key (the
-/// perturbation extraction models the same set).
-pub(crate) fn is_judged_read(command: Command) -> bool {
-    matches!(
-        command,
-        Command::Get
-            | Command::GetEx
-            | Command::GetDel
-            | Command::GetSet
-            | Command::MGet
-            | Command::HGet
-            | Command::HMGet
-            | Command::HGetAll
-    )
-}
-
-/// Commands that never change their keys (so the store need not be asked after them).
-pub(crate) fn is_pure_read(command: Command) -> bool {
-    matches!(
-        command,
-        Command::Get
-            | Command::MGet
-            | Command::HGet
-            | Command::HMGet
-            | Command::HGetAll
-            | Command::Exists
-            | Command::Ttl
-            | Command::PTtl
-            | Command::Type
-            | Command::StrLen
-            | Command::GetRange
-            | Command::HExists
-            | Command::HLen
-            | Command::HKeys
-            | Command::HVals
-            | Command::HStrLen
-            | Command::ExpireTime
-            | Command::PExpireTime
-            | Command::Ping
-            | Command::Echo
-            | Command::DbSize
-            | Command::SMembers
-            | Command::SIsMember
-            | Command::SCard
-            | Command::LRange
-            | Command::LLen
-            | Command::LIndex
-            | Command::ZRange
-            | Command::ZScore
-            | Command::ZCard
-            | Command::Multi
-            | Command::Watch
-            | Command::Unwatch
-            | Command::Discard
-            | Command::Exec
-    )
-}
-
-/// True when `command` writes its key whatever it held (so writing the same value again is a
-/// new write).
-pub(crate) fn overwrites(command: Command, argv: &cachetape_tape::Argv) -> bool {
-    match command {
-        Command::Set => !argv
-            .iter()
-            .skip(3)
-            .any(|a| a.eq_ignore_ascii_case(b"NX") || a.eq_ignore_ascii_case(b"XX")),
-        Command::SetEx
-        | Command::PSetEx
-        | Command::MSet
-        | Command::GetSet
-        | Command::HSet
-        | Command::HMSet => true,
-        _ => false,
-    }
-}
-
-fn upper(name: &'static str) -> &'static str {
-    // Command names come lower-case from the replayer; the report shows them as Redis does.
-    match name {
-        "set" => "SET",
-        "setex" => "SETEX",
-        "psetex" => "PSETEX",
-        "setnx" => "SETNX",
-        "getset" => "GETSET",
-        "getdel" => "GETDEL",
-        "getex" => "GETEX",
-        "mset" => "MSET",
-        "msetnx" => "MSETNX",
-        "del" => "DEL",
-        "unlink" => "UNLINK",
-        "hset" => "HSET",
-        "hmset" => "HMSET",
-        "hdel" => "HDEL",
-        "expire" => "EXPIRE",
-        "pexpire" => "PEXPIRE",
-        "rename" => "RENAME",
-        "flushdb" => "FLUSHDB",
-        "flushall" => "FLUSHALL",
-        "append" => "APPEND",
-        "incr" => "INCR",
-        "incrby" => "INCRBY",
-        other => other,
     }
 }
 

@@ -55,7 +55,7 @@ macro_rules! command_table {
             }
 
             /// Redis's upper-case name.
-            const fn upper_name(self) -> &'static [u8] {
+            pub(crate) const fn upper_name(self) -> &'static [u8] {
                 match self {
                     $( Command::$variant => $upper, )*
                     Command::Unknown => b"",

@@ -44,6 +44,7 @@ mod prefetch;
 mod replay;
 mod reply;
 mod scripts;
+mod semantics;
 mod sets;
 mod store;
 mod strings;

@@ -74,7 +74,6 @@ use cachetape_replayer::{Command, KeyState, ReplayOptions, Replayer, Value as RV
 use cachetape_tape::{Event, EventBody, Header, Micros, Name, SourceId, SourceKind, StoredValue};
 
 use super::model::{CacheVal, Component, DbVal, Lane, Op, ReadInfo, Unit, Us};
-use crate::analysis::{for_written_keys, is_pure_read, overwrites};
 use crate::dbstate::{DbState, RowValue, SubjectId};
 use crate::mapping::{KeyPart, Mapping, MappingError, ValueId, ValueTable};
 use crate::timeline::{Timeline, TimelineOptions};
@@ -590,7 +589,7 @@ impl Extractor {
     ) {
         let source = event.source;
         let command = step.command;
-        let is_read = crate::analysis::is_judged_read(command);
+        let is_read = command.is_judged_read();
         let name = upper_name(&rc.argv);
         if is_read && !step.reply.is_error() {
             let keys: Vec<&[u8]> = match command {
@@ -606,11 +605,11 @@ impl Extractor {
                     }
                 }
             }
-            if tell && !read_keys.is_empty() && is_pure_read(command) {
+            if tell && !read_keys.is_empty() && command.is_read_only() {
                 whats.push(format!("{name} {}", short_list(&read_keys)));
             }
         }
-        if !is_pure_read(command) && !command.is_script() {
+        if !command.is_read_only() && !command.is_script() {
             let before = ops.len();
             self.write_ops(source, rc.db, rc.server_us, command, &rc.argv, ops, approximate);
             if tell && (ops.len() > before || (is_read && !ops.is_empty())) {
@@ -619,7 +618,7 @@ impl Extractor {
         }
         if command.is_script() {
             for (s, call) in step.script.iter().zip(&rc.script) {
-                if is_pure_read(s.command) {
+                if s.command.is_read_only() {
                     continue;
                 }
                 let before = ops.len();
@@ -682,7 +681,7 @@ impl Extractor {
     ) {
         let now_ms = server_us.div_euclid(1000);
         let mut written: Vec<&[u8]> = Vec::new();
-        for_written_keys(command, argv, |key| written.push(key));
+        command.for_written_keys(argv, |key| written.push(key));
         for key in written {
             let Some(k) = self.key(source, db, key) else { continue };
             let state = match self.replayer.store(source).map(|s| s.key(db, key, now_ms)) {
@@ -727,7 +726,7 @@ impl Extractor {
                 _ => {
                     let partial_hash = matches!(command, Command::HSet | Command::HMSet)
                         && !whole_hash(argv, &state, self.replayer.store(source), db, key, now_ms);
-                    let unconditional = overwrites(command, argv) && !partial_hash;
+                    let unconditional = command.overwrites(argv) && !partial_hash;
                     match state {
                         None => {
                             if !unconditional {
@@ -871,7 +870,7 @@ impl Extractor {
             return raw.what.clone();
         }
         if let Some(command) = raw.command {
-            return self.describe(&command.name().to_ascii_uppercase(), &raw.ops, 0, true);
+            return self.describe(command.upper_name_str(), &raw.ops, 0, true);
         }
         let rows: Vec<String> = raw
             .ops
