@@ -120,7 +120,7 @@ impl Command {
     }
 
     /// The keys the command may write, once each, in key-spec order.
-    pub fn written_keys<'a>(self, argv: &'a Argv) -> Vec<&'a [u8]> {
+    pub fn written_keys(self, argv: &Argv) -> Vec<&[u8]> {
         let mut keys = Vec::new();
         self.for_written_keys(argv, |k| keys.push(k));
         keys
