@@ -897,7 +897,7 @@ impl Analysis {
                     match expires_ms {
                         Some(e) if e <= now_ms => self.expire(k, e),
                         _ => {
-                            let mark = Mark { seq: Some(seq), stamp, client: c, what: what };
+                            let mark = Mark { seq: Some(seq), stamp, client: c, what };
                             self.end_live(k, End::Del, mark);
                         }
                     }
@@ -929,7 +929,7 @@ impl Analysis {
                     }
                     return;
                 }
-                let mark = Mark { seq: Some(seq), stamp, client: c, what: what };
+                let mark = Mark { seq: Some(seq), stamp, client: c, what };
                 if let Now::Present { expires_ms, .. } = old {
                     match expires_ms {
                         Some(e) if e <= now_ms => self.expire(k, e),
