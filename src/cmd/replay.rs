@@ -99,6 +99,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     Ok(exit_code(!report.is_clean(), args.expect, || report.stale_reads().len() as u64))
 }
 
+/// Writes `out` to stdout; a closed pipe is an error, which `main` treats as success.
 fn print(out: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
