@@ -1,6 +1,6 @@
 /*!
 Defines cachetape's command line: clap structs that mirror the flags one to one. Each subcommand
-module in [`crate::cmd`] turns its struct into the library's own types; library crates never see
+module in `src/cmd/` turns its struct into the library's own types; library crates never see
 clap.
 */
 

@@ -9,7 +9,6 @@ mod cli;
 mod cmd;
 mod filter;
 mod format;
-mod report;
 mod units;
 
 use std::io;

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use cachetape::report::{ReportFormat, TextReport};
 use cachetape_tape::{
     Argv, Capture, Cell, Commit, EventBody, Header, RedisCommand, RowChange, RowImage, RowOp,
     Source, SourceId, SourceKind, Value, Writer, WriterOptions,
@@ -375,14 +376,14 @@ fn the_regression_api_reports_what_the_cli_prints() {
     assert!(!report.is_clean());
     let stale = report.stale_reads();
     assert_eq!(stale.len(), 1);
-    assert_eq!(stale[0].key, "order:42");
-    assert_eq!(stale[0].cause, cachetape::analyzer::Cause::StaleSet);
-    assert_eq!(stale[0].verdict, cachetape::analyzer::Verdict::StalePossible);
+    assert_eq!(stale[0].read.key, "order:42");
+    assert_eq!(stale[0].read.cause, cachetape::analyzer::Cause::StaleSet);
+    assert_eq!(stale[0].read.verdict, cachetape::analyzer::Verdict::StalePossible);
     assert!(stale[0].story[0].starts_with("SETEX order:42 → CANCELLED"), "{:?}", stale[0].story);
     let (text, _) = replay(&trace, &["--perturb", "5ms", "--budget", "1000"]);
-    assert_eq!(report.to_string(), text);
+    assert_eq!(TextReport.render(&report, &trace.display().to_string()), text);
     let clean = cachetape::Replay::open(&trace).unwrap().run().unwrap();
-    assert!(clean.is_clean() && clean.is_exhaustive(), "{clean}");
+    assert!(clean.is_clean() && clean.is_exhaustive(), "{}", clean.verdict());
     assert_eq!(clean.verdict(), "clean under ±0 (exhaustive)");
     // A mapping given explicitly; a missing one is an error that says so.
     let err = cachetape::Replay::open(&trace).unwrap().map("/nonexistent.toml").run().unwrap_err();
@@ -423,7 +424,7 @@ fn every_finding_on_the_shipped_incident_replays_stale_through_the_analyzer() {
         report
             .stale_reads()
             .iter()
-            .any(|r| r.verdict == cachetape::analyzer::Verdict::StalePossible)
+            .any(|r| r.read.verdict == cachetape::analyzer::Verdict::StalePossible)
     );
     let mut checked = std::collections::BTreeMap::new();
     for read in report.stale_reads() {
@@ -432,12 +433,12 @@ fn every_finding_on_the_shipped_incident_replays_stale_through_the_analyzer() {
             replayed.report.findings.iter().map(|f| f.seq).collect::<Vec<u64>>()
         });
         assert!(
-            flagged.contains(&read.seq),
+            flagged.contains(&read.read.seq),
             "schedule {} does not flag #{} ({} {})",
             read.schedule,
-            read.seq,
-            read.key,
-            read.cause
+            read.read.seq,
+            read.read.key,
+            read.read.cause
         );
     }
 }

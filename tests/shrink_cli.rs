@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use cachetape::report::{ReportFormat, TextReport};
 use cachetape_tape::{EventBody, Reader};
 
 use crate::util::cachetape;
@@ -71,8 +72,12 @@ fn shrink_keeps_at_most_5_percent_of_the_incident_and_reproduces_its_finding() {
         .seed(1)
         .run()
         .unwrap();
-    assert!(!report.is_clean(), "{report}");
-    assert!(report.stale_reads().iter().any(|r| r.key == "order:42" && r.seq == seq), "{report}");
+    let text = TextReport.render(&report, &small.display().to_string());
+    assert!(!report.is_clean(), "{text}");
+    assert!(
+        report.stale_reads().iter().any(|r| r.read.key == "order:42" && r.read.seq == seq),
+        "{text}"
+    );
 }
 
 #[test]

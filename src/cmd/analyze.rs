@@ -8,17 +8,18 @@ whole timeline of the flagged keys. Exit codes: 0 clean, 1 stale reads found, 2 
 `--expect`, 0 when the expectation holds, 1 when not.
 */
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use cachetape::report::{HtmlReport, JsonReport, ReportFormat, TextReport};
 use cachetape_analyzer::{
     Analysis, AnalysisOptions, FeedError, Mapping, Report, TimelineOptions, feed,
 };
 use cachetape_tape::Reader;
 
+use super::mapping::load_mapping;
 use crate::cli::{AnalyzeArgs, Expectation, ReportFormat as Format};
-use crate::report::{HtmlReport, JsonReport, ReportFormat, TextReport};
 use crate::units::parse_duration_us;
 
 /// Flagged keys the HTML page shows at most.
@@ -87,32 +88,6 @@ pub(super) fn exit_code(
         }
     };
     ExitCode::from(code)
-}
-
-/// The mapping to use and where it came from.
-pub fn load_mapping(trace: &Path, explicit: Option<&Path>) -> anyhow::Result<(Mapping, String)> {
-    let beside: PathBuf = trace.with_extension("toml");
-    let path = explicit.map_or(beside.clone(), Path::to_path_buf);
-    if path.exists() {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read the mapping {}", path.display()))?;
-        let mapping =
-            Mapping::parse(&text).with_context(|| format!("in the mapping {}", path.display()))?;
-        return Ok((mapping, path.display().to_string()));
-    }
-    if explicit.is_some() {
-        bail!("the mapping {} does not exist", path.display());
-    }
-    let inferred = super::map::infer(trace)?;
-    eprintln!(
-        "note: no mapping file {}: using the mapping inferred from the trace ({} rule(s)); \
-         `cachetape map --infer {} > {}` writes it out to review and edit",
-        beside.display(),
-        inferred.mapping.rules.len(),
-        trace.display(),
-        beside.display()
-    );
-    Ok((inferred.mapping, format!("inferred from the trace (no {})", beside.display())))
 }
 
 /// One analysis pass over the trace.

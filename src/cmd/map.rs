@@ -1,19 +1,17 @@
 /*!
-`cachetape map --infer TRACE`: streams the trace through the analyzer's [`Inference`] and prints
-the proposed mapping as TOML, each rule preceded by its evidence.
+`cachetape map --infer TRACE`: the mapping the library infers from the trace (one pass,
+[`cachetape::replay::infer_mapping`]) as TOML, each rule preceded by its evidence.
 */
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use cachetape_analyzer::{Inference, InferredMapping};
-use cachetape_tape::Reader;
+use cachetape::replay::infer_mapping;
 
 use crate::cli::MapArgs;
 
 pub fn run(args: MapArgs) -> anyhow::Result<ExitCode> {
-    let inferred = infer(&args.trace)?;
+    let inferred = infer_mapping(&args.trace)?;
     let name = args
         .trace
         .file_name()
@@ -31,18 +29,4 @@ pub fn run(args: MapArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The mapping inferred from the trace at `path` (one pass over it).
-pub fn infer(path: &Path) -> anyhow::Result<InferredMapping> {
-    let mut reader = Reader::open(path)?;
-    let mut inference = Inference::default();
-    let Some(mut event) = reader.next().transpose()? else { return Ok(inference.finish()) };
-    loop {
-        inference.push(&event);
-        if !reader.next_event_into(&mut event)? {
-            break;
-        }
-    }
-    Ok(inference.finish())
 }

@@ -8,6 +8,7 @@ mod demo;
 mod import;
 mod info;
 mod map;
+mod mapping;
 mod record;
 mod replay;
 mod shrink;

@@ -9,7 +9,6 @@ Exit codes: 0 clean, 1 stale reads found (as recorded or in some order), 2 error
 terminal and the exploration takes more than a moment.
 */
 
-use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -17,12 +16,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use cachetape::replay::{Replay, ReplayReport};
-use cachetape_analyzer::{AnalysisOptions, TimelineOptions};
-use cachetape_tape::{format_duration, format_time};
+use cachetape::report::{HtmlReport, JsonReport, ReportFormat, TextReport};
+use cachetape_analyzer::{AnalysisOptions, Mapping, TimelineOptions};
 
-use super::analyze::exit_code;
+use super::analyze::{analyze, exit_code};
+use super::mapping::load_mapping;
 use crate::cli::{ReplayArgs, ReportFormat as Format};
-use crate::report::{HtmlReport, JsonReport, ReportFormat, TextReport};
 use crate::units::parse_duration_us;
 
 /// Flagged keys the HTML page shows timelines of at most.
@@ -39,7 +38,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     anyhow::ensure!(window_us >= 0, "--perturb {}: the window cannot be negative", args.perturb);
     let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
-    let (mapping, origin) = super::analyze::load_mapping(&args.trace, args.map.as_deref())?;
+    let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref())?;
     let mut replay = Replay::open(&args.trace)?
         .mapping(mapping.clone(), origin.clone())
         .perturb(Duration::from_micros(window_us as u64))
@@ -52,24 +51,10 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let name = args.trace.display().to_string();
     if let Some(id) = &args.schedule {
         let replayed = replay.replay_schedule(id)?;
-        let mut out = String::new();
-        if args.format == Format::Text {
-            let _ = writeln!(
-                out,
-                "schedule {} of component {} ({}), replayed through the analyzer with commits \
-                 placed exactly where it puts them:",
-                replayed.id,
-                replayed.component,
-                replayed.keys.join(", ")
-            );
-            for (i, s) in replayed.steps.iter().enumerate() {
-                let _ = writeln!(out, "  {:>3}. {s}", i + 1);
-            }
-            let _ = writeln!(out);
-            out.push_str(&TextReport.render(&replayed.report, &name));
-        } else {
-            out = JsonReport.render(&replayed.report, &name);
-        }
+        let out = match args.format {
+            Format::Text => TextReport.render(&replayed, &name),
+            Format::Json => JsonReport.render(&replayed, &name),
+        };
         print(&out)?;
         return Ok(exit_code(!replayed.report.is_clean(), args.expect, || {
             let s = &replayed.report.summary;
@@ -107,13 +92,14 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(html, page).with_context(|| format!("cannot write {}", html.display()))?;
     }
     let out = match args.format {
-        Format::Text => report.to_string(),
-        Format::Json => report.to_json(),
+        Format::Text => TextReport.render(&report, &name),
+        Format::Json => JsonReport.render(&report, &name),
     };
     print(&out)?;
-    Ok(exit_code(!report.is_clean(), args.expect, || report.findings.len() as u64))
+    Ok(exit_code(!report.is_clean(), args.expect, || report.stale_reads().len() as u64))
 }
 
+/// Writes `out` to stdout; a closed pipe is an error, which `main` treats as success.
 fn print(out: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
@@ -121,21 +107,18 @@ fn print(out: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// The analyzer's page for the recorded order (with the flagged keys' timelines), then a
-/// section with the perturbation's verdict and a table of its findings.
+/// The page: the recorded order's analysis with the flagged keys' timelines (a second analysis
+/// pass that keeps them), and the perturbation's verdict and findings.
 fn html_page(
     report: &ReplayReport,
     args: &ReplayArgs,
-    mapping: &cachetape_analyzer::Mapping,
+    mapping: &Mapping,
     origin: &str,
     db_lag_us: i64,
     name: &str,
 ) -> anyhow::Result<String> {
-    let mut recorded = report.recorded.clone();
+    let mut report = report.clone();
+    let recorded = &mut report.recorded;
     let keys: Vec<String> = recorded.keys.iter().take(HTML_KEYS).map(|k| k.key.clone()).collect();
     if !keys.is_empty() {
         let options = AnalysisOptions {
@@ -144,50 +127,7 @@ fn html_page(
             detail_keys: keys,
             ..AnalysisOptions::default()
         };
-        recorded.timelines = super::analyze::analyze(&args.trace, mapping, options)?.timelines;
+        recorded.timelines = analyze(&args.trace, mapping, options)?.timelines;
     }
-    let page = HtmlReport.render(&recorded, name);
-    let mut section = String::new();
-    let _ = writeln!(
-        section,
-        r#"<section class="perturbation"><h2>Perturbation ±{}</h2>"#,
-        esc(&cachetape::replay::format_window(report.window_us))
-    );
-    let class = if report.is_clean() { "clean" } else { "stale" };
-    let _ = writeln!(
-        section,
-        r#"<p class="verdict {class}">{}: {} component(s), {} schedule(s) evaluated.</p>"#,
-        esc(&report.verdict()),
-        report.components.len(),
-        report.schedules()
-    );
-    if !report.findings.is_empty() {
-        section.push_str(
-            "<table class=\"findings\"><tr><th>read</th><th>key</th><th>client</th>\
-             <th>served</th><th>db</th><th>verdict</th><th>cause</th><th>margin</th>\
-             <th>how</th><th>schedule</th></tr>\n",
-        );
-        for f in &report.findings {
-            let _ = writeln!(
-                section,
-                "<tr><td>#{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                f.seq,
-                esc(&format_time(f.t_us)),
-                esc(&f.key),
-                esc(&f.client),
-                esc(&f.served),
-                esc(&f.db),
-                f.verdict,
-                f.cause,
-                esc(&format_duration(f.margin_us)),
-                esc(&f.story.join("; ")),
-                esc(&f.schedule)
-            );
-        }
-        section.push_str("</table>\n");
-    }
-    section.push_str("</section>\n");
-    let at = page.rfind("</body>").unwrap_or(page.len());
-    Ok(format!("{}{section}{}", &page[..at], &page[at..]))
+    Ok(HtmlReport.render(&report, name))
 }

@@ -4,25 +4,28 @@
 the events' sequence numbers kept), then reads the written file back and analyzes it to prove the
 finding is still there.
 
-Each candidate is checked by re-running the as-recorded analysis in process — or, with
-`--perturb W`, the perturbation search with the same window and seed (`cachetape::Replay`, which
-reads traces from files: each candidate is written to a scratch file) — and the same key, cause,
-served and DB value and verdict must appear. Exit codes: 0 when the small trace reproduces the
+Each candidate is checked in process by re-running the as-recorded analysis — or, with
+`--perturb W`, the perturbation search with the same window and seed on the candidate's events
+(`cachetape::Replay::from_events`) — and the same key, cause, served and DB value and verdict must
+appear. Exit codes: 0 when the small trace reproduces the
 finding, 2 on any error (no such finding, the read-back check failing).
 */
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use cachetape::shrink::{Target, analyze_events, shrink};
-use cachetape::{PerturbedRead, Replay, ReplayReport};
+use cachetape::replay::{PerturbedRead, Replay};
+use cachetape::shrink::{
+    Perturbation, Target, analysis_test, analyze_events, perturbation_test, shrink,
+};
 use cachetape_analyzer::report::StaleRead;
 use cachetape_analyzer::{AnalysisOptions, Mapping, TimelineOptions};
 use cachetape_tape::{Event, Header, Reader, Writer, WriterOptions, format_duration};
 
+use super::mapping::load_mapping;
 use super::{bytes, thousands};
 use crate::cli::ShrinkArgs;
 use crate::units::parse_duration_us;
@@ -42,6 +45,7 @@ fn finding_number(text: &str) -> anyhow::Result<u64> {
     })
 }
 
+/// A stale read of the as-recorded analysis in one line.
 fn describe(f: &StaleRead) -> String {
     format!(
         "#{} {} read by {}: served {}, db {} ({} {})",
@@ -49,8 +53,22 @@ fn describe(f: &StaleRead) -> String {
     )
 }
 
+/// A finding of the search in one line, with its margin.
+fn describe_perturbed(r: &PerturbedRead) -> String {
+    let margin = if r.margin_us == 0 {
+        "stale as recorded".to_string()
+    } else {
+        format!("stale from ±{}", format_duration(r.margin_us))
+    };
+    let f = &r.read;
+    format!(
+        "#{} {} read by {}: served {}, db {} ({} {}; {margin})",
+        f.seq, f.key, f.client, f.served, f.db, f.verdict, f.cause
+    )
+}
+
 /// Every event of the trace, in order; stderr says what a damaged trace lost.
-pub fn read_all(path: &Path) -> anyhow::Result<(cachetape_tape::Header, Vec<Event>)> {
+pub fn read_all(path: &Path) -> anyhow::Result<(Header, Vec<Event>)> {
     let mut reader = Reader::open(path)?;
     let header = reader.header().clone();
     let mut events = Vec::new();
@@ -64,25 +82,23 @@ pub fn read_all(path: &Path) -> anyhow::Result<(cachetape_tape::Header, Vec<Even
     Ok((header, events))
 }
 
-/// How each candidate is checked: the as-recorded analysis, or the perturbation search.
+/// How the trace and every candidate are checked: the as-recorded analysis, or the
+/// perturbation search.
 enum Check {
     Recorded,
-    Perturbed { window: Duration, seed: u64 },
+    Perturbed(Perturbation),
 }
 
 /// What the checks share.
 struct Checker<'a> {
     check: &'a Check,
-    header: &'a Header,
     mapping: &'a Mapping,
     origin: &'a str,
     options: &'a AnalysisOptions,
-    db_lag: Duration,
-    scratch: PathBuf,
 }
 
 impl Checker<'_> {
-    /// Every finding of the events, as (seq, described, target).
+    /// Every finding of the trace file at `path`, as (seq, described, target).
     fn findings(&self, path: &Path) -> anyhow::Result<Vec<(u64, String, Target)>> {
         match self.check {
             Check::Recorded => {
@@ -91,67 +107,25 @@ impl Checker<'_> {
                     .with_context(|| format!("analyzing {}", path.display()))?;
                 Ok(report.findings.iter().map(|f| (f.seq, describe(f), Target::of(f))).collect())
             }
-            Check::Perturbed { window, seed } => {
-                let report = self.replay(path, *window, *seed)?;
+            Check::Perturbed(perturbation) => {
+                let replay = Replay::open(path)?.mapping(self.mapping.clone(), self.origin);
+                let report = perturbation
+                    .configure(replay)
+                    .run()
+                    .with_context(|| format!("replaying {}", path.display()))?;
                 Ok(report
                     .stale_reads()
                     .iter()
-                    .map(|r| (r.seq, describe_perturbed(r), Target::of_perturbed(r)))
+                    .map(|r| (r.read.seq, describe_perturbed(r), Target::of(&r.read)))
                     .collect())
             }
         }
     }
-
-    fn replay(&self, path: &Path, window: Duration, seed: u64) -> anyhow::Result<ReplayReport> {
-        Replay::open(path)?
-            .mapping(self.mapping.clone(), self.origin)
-            .perturb(window)
-            .seed(seed)
-            .db_lag(self.db_lag)
-            .run()
-            .with_context(|| format!("replaying {}", path.display()))
-    }
-
-    /// Whether `events` still show `target`.
-    fn holds(&self, target: &Target, events: &[Event]) -> bool {
-        match self.check {
-            Check::Recorded => analyze_events(self.header, self.mapping, self.options, events)
-                .is_ok_and(|r| target.find_in(&r.findings).is_some()),
-            Check::Perturbed { window, seed } => {
-                // The search reads traces from files: each candidate is written to scratch.
-                let written = (|| -> anyhow::Result<()> {
-                    let mut w =
-                        Writer::create(&self.scratch, self.header, WriterOptions::default())?;
-                    for e in events {
-                        w.append_event(e)?;
-                    }
-                    w.finish()?;
-                    Ok(())
-                })();
-                written.is_ok()
-                    && self
-                        .replay(&self.scratch, *window, *seed)
-                        .is_ok_and(|r| target.find_in_perturbed(r.stale_reads()).is_some())
-            }
-        }
-    }
-}
-
-fn describe_perturbed(r: &PerturbedRead) -> String {
-    let margin = if r.margin_us == 0 {
-        "stale as recorded".to_string()
-    } else {
-        format!("stale from ±{}", format_duration(r.margin_us))
-    };
-    format!(
-        "#{} {} read by {}: served {}, db {} ({} {}; {margin})",
-        r.seq, r.key, r.client, r.served, r.db, r.verdict, r.cause
-    )
 }
 
 pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
     let seq = finding_number(&args.finding)?;
-    let (mapping, origin) = super::analyze::load_mapping(&args.trace, args.map.as_deref())?;
+    let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref())?;
     let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
     let options = AnalysisOptions {
         timeline: TimelineOptions { db_lag_us },
@@ -165,21 +139,16 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
             if us < 0 {
                 bail!("--perturb {w}: a window cannot be negative");
             }
-            Check::Perturbed { window: Duration::from_micros(us as u64), seed: args.seed }
+            Check::Perturbed(Perturbation {
+                window: Duration::from_micros(us as u64),
+                seed: args.seed,
+                db_lag: Duration::from_micros(db_lag_us.max(0) as u64),
+            })
         }
     };
-    let scratch_dir = tempfile::tempdir().context("cannot make a scratch directory")?;
     let name = args.trace.display().to_string();
     let (header, events) = read_all(&args.trace)?;
-    let checker = Checker {
-        check: &check,
-        header: &header,
-        mapping: &mapping,
-        origin: &origin,
-        options: &options,
-        db_lag: Duration::from_micros(db_lag_us.max(0) as u64),
-        scratch: scratch_dir.path().join("candidate.bin"),
-    };
+    let checker = Checker { check: &check, mapping: &mapping, origin: &origin, options: &options };
     let how = match &args.perturb {
         None => "as recorded".to_string(),
         Some(w) => format!("under --perturb {w} (seed {})", args.seed),
@@ -208,8 +177,18 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
     let target = target.clone();
     say!("finding    {described}");
     let original = events.len();
-    let mut test = |events: &[Event]| checker.holds(&target, events);
-    let shrunk = shrink(&header, &mapping, &target, events, args.max_tests, &mut test)
+    let (mut recorded, mut perturbed);
+    let test: &mut dyn FnMut(&[Event]) -> bool = match &check {
+        Check::Recorded => {
+            recorded = analysis_test(&header, &mapping, &options, &target);
+            &mut recorded
+        }
+        Check::Perturbed(perturbation) => {
+            perturbed = perturbation_test(&header, &mapping, *perturbation, &target);
+            &mut perturbed
+        }
+    };
+    let shrunk = shrink(&header, &mapping, &target, events, args.max_tests, test)
         .with_context(|| format!("shrinking {name} towards finding #{seq} {how}"))?;
     let mut before = original;
     for stage in &shrunk.stages {

@@ -1,8 +1,10 @@
 /*!
-`analyze --html FILE`: one self-contained page (inline CSS and SVG, no script, no network) with
-the verdict, the figures, and a timeline per flagged key: one lane per client that touched the
-key and one for the database, the cached value against the database's value over time, and the
-windows in which they disagreed shaded.
+`analyze --html FILE` and `replay --html FILE`: one self-contained page (inline CSS and SVG, no
+script, no network) with the verdict, the figures, and a timeline per flagged key: one lane per
+client that touched the key and one for the database, the cached value against the database's
+value over time, and the windows in which they disagreed shaded. `replay`'s page is the
+as-recorded analysis' page (the timelines are those its `recorded` report carries) with a
+section for the perturbation: its verdict and a table of its findings.
 */
 
 use std::fmt::Write;
@@ -10,6 +12,8 @@ use std::fmt::Write;
 use cachetape_analyzer::Report;
 use cachetape_analyzer::Verdict;
 use cachetape_analyzer::report::KeyTimeline;
+use cachetape_perturb::ReplayReport;
+use cachetape_perturb::replay::format_window;
 use cachetape_tape::{format_duration, format_time};
 
 use super::ReportFormat;
@@ -17,6 +21,7 @@ use super::ReportFormat;
 /// The HTML page.
 pub struct HtmlReport;
 
+/// `s` as HTML text or attribute value.
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
@@ -128,7 +133,7 @@ fn timeline_svg(t: &KeyTimeline, out: &mut String) {
     out.push_str("</svg>\n");
 }
 
-impl ReportFormat for HtmlReport {
+impl ReportFormat<Report> for HtmlReport {
     fn render(&self, report: &Report, trace: &str) -> String {
         let s = &report.summary;
         let mut out = String::new();
@@ -230,4 +235,59 @@ pre {{ background: #f6f6f6; padding: 0.5em; overflow-x: auto; }}
         out.push_str("</body></html>\n");
         out
     }
+}
+
+impl ReportFormat<ReplayReport> for HtmlReport {
+    fn render(&self, report: &ReplayReport, trace: &str) -> String {
+        let page = HtmlReport.render(&report.recorded, trace);
+        let at = page.rfind("</body>").unwrap_or(page.len());
+        format!("{}{}{}", &page[..at], perturbation_section(report), &page[at..])
+    }
+}
+
+/// The perturbation's verdict and a table of its findings.
+fn perturbation_section(report: &ReplayReport) -> String {
+    let mut section = String::new();
+    let _ = writeln!(
+        section,
+        r#"<section class="perturbation"><h2>Perturbation ±{}</h2>"#,
+        esc(&format_window(report.window_us))
+    );
+    let class = if report.is_clean() { "clean" } else { "stale" };
+    let _ = writeln!(
+        section,
+        r#"<p class="verdict {class}">{}: {} component(s), {} schedule(s) evaluated.</p>"#,
+        esc(&report.verdict()),
+        report.components.len(),
+        report.schedules()
+    );
+    if !report.findings.is_empty() {
+        section.push_str(
+            "<table class=\"findings\"><tr><th>read</th><th>key</th><th>client</th>\
+             <th>served</th><th>db</th><th>verdict</th><th>cause</th><th>margin</th>\
+             <th>how</th><th>schedule</th></tr>\n",
+        );
+        for f in &report.findings {
+            let r = &f.read;
+            let _ = writeln!(
+                section,
+                "<tr><td>#{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                r.seq,
+                esc(&format_time(r.t_us)),
+                esc(&r.key),
+                esc(&r.client),
+                esc(&r.served),
+                esc(&r.db),
+                r.verdict,
+                r.cause,
+                esc(&format_duration(f.margin_us)),
+                esc(&f.story.join("; ")),
+                esc(&f.schedule)
+            );
+        }
+        section.push_str("</table>\n");
+    }
+    section.push_str("</section>\n");
+    section
 }

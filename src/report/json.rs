@@ -1,17 +1,24 @@
 /*!
-`analyze --format json`: one document, `{"summary": {...}, "findings": [...], "keys": [...]}`.
-The schema is documented in the README ("analyze --format json"); keys keep a fixed order.
+The JSON documents, their schemas documented in the README; keys keep a fixed order.
+- `analyze --format json` (and `replay --schedule ID --format json`, the analysis of the
+  reordered trace): `{"summary": {...}, "findings": [...], "keys": [...]}`;
+- `replay --format json`: `{"summary": {...}, "findings": [...], "recorded": [...]}`, where a
+  finding is written as `analyze` writes a stale read plus what the search adds.
 */
 
 use cachetape_analyzer::Report;
-use serde_json::{Value, json};
+use cachetape_analyzer::perturb::Coverage;
+use cachetape_analyzer::report::{Link, StaleRead};
+use cachetape_perturb::ReplayReport;
+use cachetape_perturb::replay::{PerturbedRead, ScheduleReplay};
+use serde_json::{Map, Value, json};
 
 use super::ReportFormat;
 
 /// The JSON report.
 pub struct JsonReport;
 
-impl ReportFormat for JsonReport {
+impl ReportFormat<Report> for JsonReport {
     fn render(&self, report: &Report, trace: &str) -> String {
         let s = &report.summary;
         let by_cause: serde_json::Map<String, Value> =
@@ -55,29 +62,8 @@ impl ReportFormat for JsonReport {
             "db_lag_us": s.db_lag_us,
             "notes": s.notes,
         });
-        let findings: Vec<Value> = report
-            .findings
-            .iter()
-            .map(|f| {
-                json!({
-                    "key": f.key,
-                    "node": f.node,
-                    "redis_db": f.redis_db,
-                    "client": f.client,
-                    "seq": f.seq,
-                    "t_us": f.t_us,
-                    "uncertainty_us": f.uncertainty_us,
-                    "served": f.served,
-                    "db": f.db,
-                    "verdict": f.verdict.name(),
-                    "cause": f.cause.name(),
-                    "age_us": f.age_us,
-                    "chain": f.chain.iter().map(|l| json!({
-                        "role": l.role, "seq": l.seq, "t_us": l.t_us, "what": l.what,
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
+        let findings: Vec<Value> =
+            report.findings.iter().map(|f| stale_read(f, Uncertainty::Written).into()).collect();
         let keys: Vec<Value> = report
             .keys
             .iter()
@@ -106,11 +92,126 @@ impl ReportFormat for JsonReport {
                 })
             })
             .collect();
-        let doc = json!({ "summary": summary, "findings": findings, "keys": keys });
-        let mut out = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
-        out.push('\n');
-        out
+        document(json!({ "summary": summary, "findings": findings, "keys": keys }))
     }
+}
+
+impl ReportFormat<ScheduleReplay> for JsonReport {
+    fn render(&self, replayed: &ScheduleReplay, trace: &str) -> String {
+        JsonReport.render(&replayed.report, trace)
+    }
+}
+
+impl ReportFormat<ReplayReport> for JsonReport {
+    fn render(&self, report: &ReplayReport, trace: &str) -> String {
+        let (exhaustive, sampled) = report.by_coverage();
+        let sampled: Vec<Value> = sampled
+            .iter()
+            .filter_map(|c| match c.coverage {
+                Coverage::Sampled { tried, about } => Some(json!({
+                    "component": c.index, "keys": c.keys, "units": c.units,
+                    "tried": tried, "about": about,
+                })),
+                Coverage::Exhaustive { .. } => None,
+            })
+            .collect();
+        let r = &report.recorded.summary;
+        let summary = json!({
+            "trace": trace,
+            "window_us": report.window_us,
+            "seed": report.seed,
+            "budget": report.budget,
+            "verdict": if report.is_clean() { "clean" } else { "stale" },
+            "verdict_text": report.verdict(),
+            "exhaustive": report.is_exhaustive(),
+            "components": report.components.len(),
+            "components_exhaustive": exhaustive.len() as u64,
+            "components_sampled": sampled.len(),
+            "components_quiet": report.quiet,
+            "schedules": report.schedules(),
+            "sampled": sampled,
+            "stale_reads": report.findings.len(),
+            "stale_as_recorded": report.stale_as_recorded(),
+            "mapping": { "origin": r.mapping_origin, "rules": r.rules },
+            "recorded": {
+                "verdict": if report.recorded.is_clean() { "clean" } else { "stale" },
+                "reads": r.reads,
+                "hits": r.hits,
+                "stale_definite": r.stale_definite,
+                "stale_possible": r.stale_possible,
+                "unverifiable": r.unverifiable,
+                "exposure_total_us": r.exposure_total_us,
+                "longest_exposure_us": r.longest_exposure.as_ref().map(|(_, l)| *l),
+                "longest_exposure_key": r.longest_exposure.as_ref().map(|(k, _)| k.clone()),
+            },
+            "notes": report.notes.iter().chain(&r.notes).collect::<Vec<_>>(),
+        });
+        let findings: Vec<Value> = report.findings.iter().map(perturbed_read).collect();
+        let recorded: Vec<Value> = report
+            .recorded
+            .findings
+            .iter()
+            .map(|f| stale_read(f, Uncertainty::Written).into())
+            .collect();
+        document(json!({ "summary": summary, "findings": findings, "recorded": recorded }))
+    }
+}
+
+/// Whether a stale read's `uncertainty_us` is written: the as-recorded analysis places a read
+/// in an interval; a finding of the search is at a point, and `replay`'s schema leaves it out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Uncertainty {
+    Written,
+    Omitted,
+}
+
+/// A stale read as both `analyze` and `replay` write it: `key`, `node`, `redis_db`, `client`,
+/// `seq`, `t_us`, (`uncertainty_us`), `served`, `db`, `verdict`, `cause`, `age_us`, `chain`.
+fn stale_read(f: &StaleRead, uncertainty: Uncertainty) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("key".into(), json!(f.key));
+    out.insert("node".into(), json!(f.node));
+    out.insert("redis_db".into(), json!(f.redis_db));
+    out.insert("client".into(), json!(f.client));
+    out.insert("seq".into(), json!(f.seq));
+    out.insert("t_us".into(), json!(f.t_us));
+    if uncertainty == Uncertainty::Written {
+        out.insert("uncertainty_us".into(), json!(f.uncertainty_us));
+    }
+    out.insert("served".into(), json!(f.served));
+    out.insert("db".into(), json!(f.db));
+    out.insert("verdict".into(), json!(f.verdict.name()));
+    out.insert("cause".into(), json!(f.cause.name()));
+    out.insert("age_us".into(), json!(f.age_us));
+    out.insert("chain".into(), f.chain.iter().map(link).collect());
+    out
+}
+
+/// A finding of the search: its stale read, then `schedule`, `margin_us`, `moves`,
+/// `component`, `approximate`.
+fn perturbed_read(f: &PerturbedRead) -> Value {
+    let mut out = stale_read(&f.read, Uncertainty::Omitted);
+    out.insert("schedule".into(), json!(f.schedule));
+    out.insert("margin_us".into(), json!(f.margin_us));
+    let moves = f.moves.iter().map(
+        |m| json!({ "moved": m.moved, "past": m.past, "shift_us": m.shift_us, "story": m.story }),
+    );
+    out.insert("moves".into(), moves.collect());
+    out.insert("component".into(), json!(f.component));
+    out.insert("approximate".into(), json!(f.approximate));
+    out.into()
+}
+
+/// One link of a chain.
+fn link(l: &Link) -> Value {
+    json!({ "role": l.role, "seq": l.seq, "t_us": l.t_us, "what": l.what })
+}
+
+/// The document, pretty-printed, with a final newline.
+fn document(doc: Value) -> String {
+    let mut out = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
+    out.push('\n');
+    out
 }
 
 fn round4(x: f64) -> f64 {

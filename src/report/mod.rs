@@ -1,6 +1,9 @@
 /*!
-Output formats of `analyze`, behind one trait: each format turns a [`Report`] into one document.
-One file per format (text, JSON, HTML); the command picks one.
+The reports' output formats, behind one trait: each format turns a report — `analyze`'s
+[`Report`](cachetape_analyzer::Report), `replay`'s [`ReplayReport`](cachetape_perturb::ReplayReport),
+or one schedule replayed ([`ScheduleReplay`](cachetape_perturb::replay::ScheduleReplay)) — into one
+document. One module per format (text, JSON, HTML); the command picks one. The libraries hand
+over plain data; only this module knows how a report reads.
 */
 
 mod html;
@@ -11,10 +14,8 @@ pub use html::HtmlReport;
 pub use json::JsonReport;
 pub use text::TextReport;
 
-use cachetape_analyzer::Report;
-
-/// Renders an analysis report.
-pub trait ReportFormat {
+/// Renders a report of type `R`.
+pub trait ReportFormat<R: ?Sized> {
     /// The whole document for `report` of the trace named `trace`.
-    fn render(&self, report: &Report, trace: &str) -> String;
+    fn render(&self, report: &R, trace: &str) -> String;
 }

@@ -1,0 +1,3 @@
+//! cachetape-perturb's integration tests, as one binary.
+
+mod replay;

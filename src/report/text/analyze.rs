@@ -1,0 +1,275 @@
+/*!
+`analyze` for people: the verdict first, then the flagged keys worst first — each with how long
+the cache disagreed with the database and why, each stale read in one line, and the story behind
+it (the write, the commit that superseded the value, what ended it) — then the figures.
+*/
+
+use std::fmt::Write;
+
+use cachetape_analyzer::report::{KeyReport, StaleRead};
+use cachetape_analyzer::{Cause, Report, Summary};
+use cachetape_tape::{format_duration, format_time};
+
+use cachetape_perturb::replay::thousands;
+
+use super::{TextReport, age};
+use crate::report::ReportFormat;
+
+/// A share as a percentage: `45.7%`, `100%`.
+fn pct(x: f64) -> String {
+    let p = x * 100.0;
+    if p == 100.0 || p == 0.0 { format!("{p:.0}%") } else { format!("{p:.1}%") }
+}
+
+/// `+2.1ms` / `-300us` from `base` to `t`.
+fn offset(t: i64, base: i64) -> String {
+    let d = t - base;
+    if d >= 0 { format!("+{}", format_duration(d)) } else { format_duration(d) }
+}
+
+/// One line of headline for a key: how long, and the main cause in words.
+fn headline(k: &KeyReport, findings: &[&StaleRead]) -> String {
+    let longest = k.exposure.iter().map(|e| e.to_us - e.from_us).max();
+    let mut causes: Vec<(Cause, usize)> = Vec::new();
+    for f in findings {
+        match causes.iter_mut().find(|(c, _)| *c == f.cause) {
+            Some((_, n)) => *n += 1,
+            None => causes.push((f.cause, 1)),
+        }
+    }
+    causes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    if findings.is_empty() {
+        return match longest {
+            Some(l) => format!(
+                "the cache disagreed with the database for {} (no read saw it)",
+                format_duration(l)
+            ),
+            None => "no stale read".to_string(),
+        };
+    }
+    let mut out = match longest {
+        Some(l) => format!("stale for {}", format_duration(l)),
+        None => "stale".to_string(),
+    };
+    if let Some((cause, _)) = causes.first() {
+        let _ = write!(out, ": {}", cause.words());
+        if let Some(f) = findings.iter().find(|f| f.cause == *cause) {
+            let write = f.chain.iter().find(|l| l.role == "write");
+            let commit = f.chain.iter().find(|l| l.role == "superseded-by");
+            match (cause, write, commit) {
+                (Cause::StaleSet, Some(w), Some(c)) => {
+                    let _ = write!(
+                        out,
+                        " ({} landed {} after the commit",
+                        w.what.split(" from ").next().unwrap_or(&w.what),
+                        format_duration(w.t_us - c.t_us)
+                    );
+                    if let Some(e) = k.exposure.iter().find(|e| e.started_by == "write") {
+                        let _ = write!(out, "; ended by {}", e.ended_by);
+                    }
+                    out.push(')');
+                }
+                (Cause::LateInvalidation, _, Some(c)) => {
+                    if let Some(inv) = f.chain.iter().find(|l| l.role == "invalidation") {
+                        let _ = write!(
+                            out,
+                            " ({} came {} after the commit)",
+                            inv.what.split(" from ").next().unwrap_or(&inv.what),
+                            format_duration(inv.t_us - c.t_us)
+                        );
+                    }
+                }
+                (Cause::MissingInvalidation, _, Some(_)) => {
+                    out.push_str(" (no DEL followed the commit)");
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+impl ReportFormat<Report> for TextReport {
+    fn render(&self, report: &Report, trace: &str) -> String {
+        let mut out = String::new();
+        verdict(&mut out, report, trace);
+        for k in &report.keys {
+            key_section(&mut out, report, k);
+        }
+        figures(&mut out, &report.summary);
+        out
+    }
+}
+
+/// The command, the mapping and the verdict.
+fn verdict(out: &mut String, report: &Report, trace: &str) {
+    let s = &report.summary;
+    let _ = writeln!(out, "cachetape analyze {trace}");
+    let _ = writeln!(out, "mapping: {}", s.mapping_origin);
+    for r in &s.rules {
+        let _ = writeln!(out, "  {r}");
+    }
+    let stale = s.stale_definite + s.stale_possible;
+    let _ = writeln!(out);
+    if stale == 0 {
+        let _ = writeln!(
+            out,
+            "CLEAN: no stale read among {} hits of mapped keys ({} verifiable)",
+            thousands(s.hits),
+            pct(s.share_verifiable())
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "STALE: {} read(s) stale for certain and {} possibly, on {} key(s), of {} hits of \
+             mapped keys ({} verifiable)",
+            thousands(s.stale_definite),
+            thousands(s.stale_possible),
+            report.keys.iter().filter(|k| k.stale_definite + k.stale_possible > 0).count(),
+            thousands(s.hits),
+            pct(s.share_verifiable())
+        );
+    }
+}
+
+/// One flagged key: its headline, each stale read with the story behind it (told once per
+/// chain), and its exposure intervals.
+fn key_section(out: &mut String, report: &Report, k: &KeyReport) {
+    let findings: Vec<&StaleRead> = report
+        .findings
+        .iter()
+        .filter(|f| f.key == k.key && f.node == k.node && f.redis_db == k.db)
+        .collect();
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{} ({} db {}) — {}", k.key, k.node, k.db, headline(k, &findings));
+    let _ = writeln!(
+        out,
+        "  {} read(s), {} hit(s): {} stale for certain, {} possibly",
+        k.reads, k.hits, k.stale_definite, k.stale_possible
+    );
+    let mut told: Vec<Vec<Option<u64>>> = Vec::new();
+    for f in &findings {
+        let _ = writeln!(
+            out,
+            "  #{} {} {}  served {}, db {}  {} {} age {}",
+            f.seq,
+            format_time(f.t_us),
+            f.client,
+            f.served,
+            f.db,
+            f.verdict,
+            f.cause,
+            age(f.age_us)
+        );
+        let chain_id: Vec<Option<u64>> = f.chain.iter().map(|l| l.seq).collect();
+        if told.contains(&chain_id) {
+            continue;
+        }
+        told.push(chain_id);
+        for l in &f.chain {
+            let seq = l.seq.map_or_else(|| "    ".to_string(), |s| format!("#{s}"));
+            let _ = writeln!(
+                out,
+                "      {:<14} {seq:>6} {:>10}  {}",
+                l.role,
+                offset(l.t_us, f.t_us),
+                l.what
+            );
+        }
+    }
+    for e in &k.exposure {
+        let started = e.start_seq.map_or(String::new(), |s| format!(" #{s}"));
+        let ended = e.end_seq.map_or(String::new(), |s| format!(" #{s}"));
+        let ttl =
+            e.ttl_left_us.map_or(String::new(), |t| format!(", {} TTL left", format_duration(t)));
+        let _ = writeln!(
+            out,
+            "  exposure {} → {} ({}): cache held {}; started by {}{started}, ended by {}{ended}{ttl}",
+            format_time(e.from_us),
+            format_time(e.to_us),
+            format_duration(e.to_us - e.from_us),
+            e.cached,
+            e.started_by,
+            e.ended_by
+        );
+    }
+}
+
+/// The trace's figures and the notes.
+fn figures(out: &mut String, s: &Summary) {
+    let _ = writeln!(out);
+    let _ = writeln!(out, "summary");
+    let _ = writeln!(
+        out,
+        "  events {} ({} Redis commands, {} row changes, {} commits), {} → {}",
+        thousands(s.events),
+        thousands(s.redis_commands),
+        thousands(s.row_changes),
+        thousands(s.commits),
+        format_time(s.first_us),
+        format_time(s.last_us)
+    );
+    let _ = writeln!(
+        out,
+        "  reads of mapped keys {} ({} hits, {} misses)",
+        thousands(s.reads),
+        thousands(s.hits),
+        thousands(s.misses)
+    );
+    let _ = writeln!(out, "  fresh {}", thousands(s.fresh));
+    let causes: Vec<String> =
+        s.stale_by_cause.iter().map(|(c, n)| format!("{} {}", c.name(), thousands(*n))).collect();
+    let _ = writeln!(
+        out,
+        "  stale {} definite, {} possible ({})",
+        thousands(s.stale_definite),
+        thousands(s.stale_possible),
+        causes.join(", ")
+    );
+    let reasons: Vec<String> =
+        s.unverifiable_by_reason.iter().map(|(r, n)| format!("{r}: {}", thousands(*n))).collect();
+    let _ = writeln!(
+        out,
+        "  unverifiable {}{}",
+        thousands(s.unverifiable),
+        if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join("; ")) }
+    );
+    let within: Vec<String> = s
+        .fresh_within
+        .iter()
+        .map(|(a, share)| {
+            let a = if *a == 0 { "0".to_string() } else { format_duration(*a) };
+            format!("{a}: {}", pct(*share))
+        })
+        .collect();
+    let _ = writeln!(out, "  fresh within {}", within.join(", "));
+    match &s.longest_exposure {
+        Some((key, l)) => {
+            let _ = writeln!(
+                out,
+                "  exposure {} interval(s), {} in all; longest {} on {key}",
+                s.exposure_intervals,
+                format_duration(s.exposure_total_us),
+                format_duration(*l)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  exposure none");
+        }
+    }
+    for c in &s.clocks {
+        let _ = writeln!(
+            out,
+            "  clock {} ({}): offset {}us ± {}us from {} probe(s)",
+            c.source, c.kind, c.offset_us, c.uncertainty_us, c.probes
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  database commits placed up to {} before their receipt (--db-lag)",
+        format_duration(s.db_lag_us)
+    );
+    for n in &s.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+}
