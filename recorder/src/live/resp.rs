@@ -4,8 +4,10 @@ A minimal RESP2 client over a plain socket: the MONITOR connection's.
 MONITOR is read raw, in large chunks split at `\n` and parsed where they lie (`redis_tap.rs`);
 this client only logs that connection in and sends `MONITOR`, handing over the socket and the
 bytes already read past `+OK` (`monitor_conn.rs`). The recorder's other Redis connections go
-through the `redis` crate (`redis_client.rs`).
-TODO-MEASUREMENT
+through the `redis` crate (`redis_client.rs`). MONITOR stays raw because it is the recorder's
+hot path: the crate would decode every line into a `Value` and a `String` first, several times
+the cost of splitting the chunk in place (ARCHITECTURE.md, "Decisions";
+`benches/monitor_stream.rs` measures both).
 */
 
 use std::fmt;
