@@ -5,8 +5,9 @@
 #
 #   [PIPELINE=16] [CLIENTS=50] bench/record-load.sh [REQUESTS]     (default 1,000,000 per test)
 #
-# Builds cachetape in release mode first. Each capture runs alone against a fresh private
-# redis-server; redis-benchmark runs SET and GET (REQUESTS each) while it is attached.
+# Builds cachetape in release mode first (into $CARGO_TARGET_DIR when set). Each capture runs
+# alone against a fresh private redis-server; redis-benchmark runs SET and GET (REQUESTS each)
+# while it is attached.
 set -euo pipefail
 n=${1:-1000000}
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ for b in redis-server redis-cli redis-benchmark; do
   command -v $b >/dev/null || { echo "needs $b (apt-get install redis-server redis-tools)"; exit 2; }
 done
 cargo build --release -q --bin cachetape
-ct=$PWD/target/release/cachetape
+ct=${CARGO_TARGET_DIR:-$PWD/target}/release/cachetape
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 start_redis() {

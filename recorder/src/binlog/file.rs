@@ -29,10 +29,8 @@ use cachetape_tape::SourceKind;
 use mysql_async::binlog::events::FormatDescriptionEvent;
 use mysql_async::binlog::{BinlogChecksumAlg, BinlogVersion, EventFlags, EventType};
 
-use super::decoder::{
-    BinlogDecoder, DecodeError, DecodeReport, EVENT_HEADER_LEN, TimedBody, declared_size,
-    event_type_name, parse_event,
-};
+use super::decoder::{BinlogDecoder, DecodeError, DecodeReport, TimedBody};
+use super::event::{EVENT_HEADER_LEN, declared_size, event_type_name, parse_event};
 use crate::schema::Schema;
 
 /// The four bytes every binlog file starts with.

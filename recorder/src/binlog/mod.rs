@@ -9,7 +9,9 @@ MySQL/MariaDB binlogs → tape row changes and commits.
   saw (server version, DDL, statement-format DML, skipped events);
 - [`file`](mod@file): binlog files → that stream, with checksums verified and files cut short kept up to
   their last complete event;
-- [`statement`] and [`mariadb`]: query-event classification and MariaDB's own event types.
+- [`statement`] and [`mariadb`]: query-event classification and MariaDB's own event types;
+- `event.rs`: one event's bytes (header length, declared size, parsing without panics, type
+  names), shared by the file reader and the decoder.
 
 The file reader and the live recorder (which streams with `mysql_async`'s `binlog` feature) both
 use mysql_common's binlog types through `mysql_async::binlog`, so they share one mysql_common
@@ -41,6 +43,7 @@ for path in ["binlog.000001", "binlog.000002"] {
 */
 
 pub mod decoder;
+mod event;
 pub mod file;
 pub mod mariadb;
 pub mod rows;

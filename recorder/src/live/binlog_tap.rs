@@ -33,8 +33,11 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStream, BinlogStreamRequest, Conn};
 use tokio::sync::oneshot;
 
-use super::preflight::{self, CheckedMysql, Problem};
-use super::{TapContext, now_us};
+use super::mysql_client::{master_status, mysql_connect};
+use super::now_us;
+use super::preflight::CheckedMysql;
+use super::problem::Problem;
+use super::tap::TapContext;
 use crate::binlog::BinlogDecoder;
 use crate::schema::Schema;
 
@@ -161,7 +164,7 @@ async fn open_stream(
     from: &Position,
 ) -> Result<BinlogStream, Problem> {
     let source = format!("mysql://{}", db.name);
-    let mut conn = preflight::mysql_connect(&db.opts, &source).await?;
+    let mut conn = mysql_connect(&db.opts, &source).await?;
     let setup = async {
         if db.kind == SourceKind::MariaDb {
             // GTID events instead of fake BEGINs, and annotated rows are fine.
@@ -220,7 +223,7 @@ pub(crate) async fn run(
         what,
         fix: "check that the server is reachable and the user's privileges".into(),
     };
-    let mut query = match preflight::mysql_connect(&db.opts, &source).await {
+    let mut query = match mysql_connect(&db.opts, &source).await {
         Ok(c) => c,
         Err(p) => {
             let _ = ready.send(Err(p));
@@ -235,7 +238,7 @@ pub(crate) async fn run(
             return;
         }
     };
-    let start = match preflight::master_status(&mut query).await {
+    let start = match master_status(&mut query).await {
         Ok(Some(p)) => p,
         Ok(None) => {
             let _ = ready.send(Err(fail("SHOW MASTER STATUS is empty: the binlog is off".into())));
@@ -315,7 +318,7 @@ pub(crate) async fn run(
     let mut deadline: Option<tokio::time::Instant> = None;
     loop {
         if ctx.stopping() && barrier.is_none() {
-            barrier = match preflight::master_status(&mut query).await {
+            barrier = match master_status(&mut query).await {
                 Ok(Some(p)) => Some(p),
                 _ => Some(tap.position.clone()),
             };

@@ -19,45 +19,18 @@ No message ever shows a password: URLs are printed through
 [`strip_credentials`](cachetape_tape::strip_credentials).
 */
 
-use std::fmt;
-use std::time::Duration;
-
 use cachetape_tape::{SourceKind, strip_credentials};
 use mysql_async::prelude::Queryable;
+use redis::Value;
+use redis::aio::MultiplexedConnection;
 
-use super::resp::{RedisUrl, Reply, RespConn, RespError};
-use super::{RecordConfig, RecordError};
-
-/// One thing that stops a recording, with its fix.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    /// The source (`redis://host:port`, `mysql://host:port`), never with a password.
-    pub source: String,
-    /// What is wrong.
-    pub what: String,
-    /// What to do about it.
-    pub fix: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}.\n  fix: {}", self.source, self.what, self.fix)
-    }
-}
-
-/// All problems, one paragraph each.
-pub fn format_problems(problems: &[Problem]) -> String {
-    let mut out = format!(
-        "cannot record: {} problem{} found",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
-    );
-    for p in problems {
-        out.push_str("\n- ");
-        out.push_str(&p.to_string());
-    }
-    out
-}
+use super::RecordError;
+use super::config::RecordConfig;
+use super::monitor_conn::{self, MonitorError};
+use super::mysql_client::{master_status, mysql_connect, mysql_name, mysql_opts};
+pub use super::problem::{Problem, format_problems};
+use super::redis_client::{self, is_noperm, lost, server_error};
+use super::redis_url::RedisUrl;
 
 /// A Redis node that passed its checks.
 #[derive(Clone, Debug)]
@@ -140,74 +113,19 @@ fn redis_problem(report: &mut PreflightReport, source: &str, what: String, fix: 
     report.problems.push(Problem { source: source.to_string(), what, fix });
 }
 
-/// Connects and logs in; problems name the fix. With `own`, the connection's address is
-/// registered among the recorder's own before its first command.
-pub(crate) async fn redis_login(
-    url: &RedisUrl,
-    own: Option<&super::probes::OwnConnections>,
-) -> Result<RespConn, Problem> {
-    let source = url.to_string();
-    let mut conn = RespConn::connect(url).await.map_err(|e| Problem {
-        source: source.clone(),
-        what: format!("cannot reach Redis at {}: {e}", url.host_port()),
-        fix: "check the host and port, that redis-server runs there and that no firewall blocks \
-              this machine"
-            .into(),
-    })?;
-    if let Some(own) = own
-        && let Ok(local) = conn.stream.local_addr()
-    {
-        own.add(local.to_string());
-    }
-    if let Some(password) = &url.password {
-        let mut args: Vec<&[u8]> = vec![b"AUTH"];
-        if let Some(user) = &url.user {
-            args.push(user.as_bytes());
-        }
-        args.push(password.as_bytes());
-        match conn.call(&args).await {
-            Ok(Reply::Error(e)) => {
-                let user = url.user.as_deref().unwrap_or("default");
-                let (what, fix) = if e.contains("without any password configured") {
-                    (
-                        "the URL has a password but the server has none configured".to_string(),
-                        "drop the password from the URL (redis://host:port)".to_string(),
-                    )
-                } else {
-                    (
-                        format!("Redis refused the password of user `{user}` ({})", first_word(&e)),
-                        "check the password in the URL (redis://USER:PASSWORD@host:port; \
-                         percent-encode `@` `:` `/` in it)"
-                            .to_string(),
-                    )
-                };
-                return Err(Problem { source, what, fix });
-            }
-            Ok(_) => {}
-            Err(e) => return Err(lost(&source, "logging in", e)),
-        }
-    }
-    Ok(conn)
-}
-
-fn lost(source: &str, doing: &str, e: RespError) -> Problem {
-    Problem {
-        source: source.to_string(),
-        what: format!("the connection failed while {doing}: {e}"),
-        fix: "check that the node is up and reachable, then try again".into(),
-    }
-}
-
-fn first_word(e: &str) -> &str {
-    e.split_whitespace().next().unwrap_or(e)
-}
-
 fn acl_fix(url: &RedisUrl, perm: &str) -> String {
     let user = url.user.as_deref().unwrap_or("default");
     format!(
         "allow it on the server: `ACL SETUSER {user} {perm}` (and add `{perm}` to the user's line \
          in the ACL file or redis.conf to keep it)"
     )
+}
+
+/// A command the recorder will need, the ACL permission it takes, and why.
+struct Needed {
+    command: &'static [&'static str],
+    perm: &'static str,
+    why: &'static str,
 }
 
 async fn check_redis(
@@ -229,7 +147,7 @@ async fn check_redis(
         }
     };
     let source = parsed.to_string();
-    let mut conn = match redis_login(&parsed, None).await {
+    let mut conn = match redis_client::connect(&parsed, None).await {
         Ok(c) => c,
         Err(p) => {
             report.problems.push(p);
@@ -237,8 +155,8 @@ async fn check_redis(
         }
     };
     let before = report.problems.len();
-    let version = match conn.call(&[b"INFO", b"server"]).await {
-        Ok(Reply::Error(e)) if e.starts_with("NOAUTH") => {
+    let version = match redis::cmd("INFO").arg("server").query_async::<String>(&mut conn).await {
+        Err(e) if e.code() == Some("NOAUTH") => {
             redis_problem(
                 report,
                 &source,
@@ -249,156 +167,66 @@ async fn check_redis(
             );
             return None;
         }
-        Ok(reply) => reply.text().and_then(|info| {
-            info.lines()
-                .find_map(|l| l.strip_prefix("redis_version:").map(|v| v.trim().to_string()))
-        }),
+        Ok(info) => info
+            .lines()
+            .find_map(|l| l.strip_prefix("redis_version:").map(|v| v.trim().to_string())),
+        Err(e) if server_error(&e).is_some() => None,
         Err(e) => {
             report.problems.push(lost(&source, "asking INFO", e));
             return None;
         }
     };
-    let probe =
-        |cmd: &'static [&'static [u8]], perm: &'static str, why: &'static str| (cmd, perm, why);
     let mut wanted = vec![
-        probe(&[b"TIME"], "+time", "clock probes need TIME"),
-        probe(
-            &[b"CLIENT", b"INFO"],
-            "+client|info",
-            "the recorder finds its own commands by CLIENT INFO",
-        ),
+        Needed { command: &["TIME"], perm: "+time", why: "clock probes need TIME" },
+        Needed {
+            command: &["CLIENT", "INFO"],
+            perm: "+client|info",
+            why: "the recorder finds its own commands by CLIENT INFO",
+        },
     ];
     if !config.keys.is_empty() {
-        wanted.push(probe(
-            &[b"EVAL", b"return 1", b"0"],
-            "+eval",
-            "snapshot probes (--keys) read a key's value and TTL atomically with EVAL",
-        ));
-        wanted.push(probe(&[b"SELECT", b"0"], "+select", "snapshot probes switch db with SELECT"));
+        wanted.push(Needed {
+            command: &["EVAL", "return 1", "0"],
+            perm: "+eval",
+            why: "snapshot probes (--keys) read a key's value and TTL atomically with EVAL",
+        });
+        wanted.push(Needed {
+            command: &["SELECT", "0"],
+            perm: "+select",
+            why: "snapshot probes switch db with SELECT",
+        });
     }
     if config.snapshot {
-        wanted.push(probe(
-            &[b"SCAN", b"0", b"COUNT", b"1"],
-            "+scan",
-            "--snapshot finds keys with SCAN",
-        ));
+        wanted.push(Needed {
+            command: &["SCAN", "0", "COUNT", "1"],
+            perm: "+scan",
+            why: "--snapshot finds keys with SCAN",
+        });
     }
-    for (cmd, perm, why) in wanted {
-        match conn.call(cmd).await {
-            Ok(Reply::Error(e)) if e.starts_with("NOPERM") => {
-                let name = String::from_utf8_lossy(cmd[0]).into_owned();
-                redis_problem(
-                    report,
-                    &source,
-                    format!("the ACL user may not run {name}: {why}"),
-                    acl_fix(&parsed, perm),
-                );
-            }
+    for needed in wanted {
+        let mut cmd = redis::cmd(needed.command[0]);
+        for arg in &needed.command[1..] {
+            cmd.arg(*arg);
+        }
+        match cmd.query_async::<Value>(&mut conn).await {
+            Err(e) if is_noperm(&e) => redis_problem(
+                report,
+                &source,
+                format!("the ACL user may not run {}: {}", needed.command[0], needed.why),
+                acl_fix(&parsed, needed.perm),
+            ),
             Ok(_) => {}
+            Err(e) if server_error(&e).is_some() => {}
             Err(e) => {
                 report.problems.push(lost(&source, "probing permissions", e));
                 return None;
             }
         }
     }
-    // MONITOR itself, on a connection of its own.
-    match redis_login(&parsed, None).await {
-        Ok(mut m) => match m.call(&[b"MONITOR"]).await {
-            Ok(Reply::Error(e)) => {
-                let (what, fix) = if e.starts_with("NOPERM") {
-                    (
-                        format!("the ACL user may not run MONITOR ({})", e.trim()),
-                        acl_fix(&parsed, "+monitor"),
-                    )
-                } else {
-                    (
-                        format!("the server refused MONITOR: {e}"),
-                        "MONITOR must be allowed (it is renamed or disabled in some managed \
-                         services: `rename-command MONITOR \"\"` in redis.conf turns it off)"
-                            .into(),
-                    )
-                };
-                redis_problem(report, &source, what, fix);
-            }
-            Ok(_) => report.passed.push(format!("{source}: MONITOR allowed")),
-            Err(e) => report.problems.push(lost(&source, "trying MONITOR", e)),
-        },
-        Err(p) => report.problems.push(p),
-    }
+    check_monitor(&parsed, report).await;
     let mut notifications = false;
     if config.notifications {
-        match conn.call(&[b"CONFIG", b"GET", b"notify-keyspace-events"]).await {
-            Ok(Reply::Array(Some(items))) if items.len() == 2 => {
-                let flags = items[1].text().unwrap_or_default();
-                let has = |c: char| flags.contains(c);
-                let enough = has('E') && (has('A') || (has('x') && has('e')));
-                if enough {
-                    notifications = true;
-                    report.passed.push(format!("{source}: keyspace notifications on ({flags})"));
-                } else if config.enable_notifications {
-                    let mut new_flags = flags.clone();
-                    for c in ['E', 'x', 'e'] {
-                        if !new_flags.contains(c) {
-                            new_flags.push(c);
-                        }
-                    }
-                    if for_real {
-                        match conn
-                            .call(&[
-                                b"CONFIG",
-                                b"SET",
-                                b"notify-keyspace-events",
-                                new_flags.as_bytes(),
-                            ])
-                            .await
-                        {
-                            Ok(Reply::Error(e)) => redis_problem(
-                                report,
-                                &source,
-                                format!("cannot turn keyspace notifications on: {e}"),
-                                acl_fix(&parsed, "+config|set"),
-                            ),
-                            Ok(_) => {
-                                notifications = true;
-                                report.notes.push(format!(
-                                    "{source}: keyspace notifications turned on \
-                                     (notify-keyspace-events was `{flags}`, now `{new_flags}`); \
-                                     set it back with CONFIG SET notify-keyspace-events \"{flags}\""
-                                ));
-                            }
-                            Err(e) => report.problems.push(lost(&source, "CONFIG SET", e)),
-                        }
-                    } else {
-                        notifications = true;
-                        report.passed.push(format!(
-                            "{source}: keyspace notifications are off (`{flags}`); recording would \
-                             turn them on (CONFIG SET notify-keyspace-events {new_flags})"
-                        ));
-                    }
-                } else {
-                    redis_problem(
-                        report,
-                        &source,
-                        format!(
-                            "--notifications: keyspace notifications are off on the server \
-                             (notify-keyspace-events is `{flags}`)"
-                        ),
-                        "add --enable-notifications to let the recorder run `CONFIG SET \
-                         notify-keyspace-events Exe`, or set `notify-keyspace-events Exe` in \
-                         redis.conf"
-                            .into(),
-                    );
-                }
-            }
-            Ok(Reply::Error(e)) => redis_problem(
-                report,
-                &source,
-                format!("--notifications: cannot read notify-keyspace-events ({e})"),
-                acl_fix(&parsed, "+config|get"),
-            ),
-            Ok(_) => {}
-            Err(e) => report.problems.push(lost(&source, "CONFIG GET", e)),
-        }
+        notifications = check_notifications(config, &parsed, &mut conn, for_real, report).await;
     }
     if report.problems.len() > before {
         return None;
@@ -416,84 +244,130 @@ async fn check_redis(
     })
 }
 
-/// Connects to MySQL/MariaDB with a timeout; failures name the fix.
-pub(crate) async fn mysql_connect(
-    opts: &mysql_async::Opts,
-    source: &str,
-) -> Result<mysql_async::Conn, Problem> {
-    let connect = mysql_async::Conn::new(opts.clone());
-    let user = opts.user().unwrap_or("");
-    let result = tokio::time::timeout(Duration::from_secs(10), connect).await;
-    let problem = |what: String, fix: &str| Problem {
-        source: source.to_string(),
-        what,
-        fix: fix.to_string(),
-    };
-    match result {
-        Err(_) => Err(problem(
-            format!("no answer from {source} within 10 s"),
-            "check the host and port and that no firewall drops the connection",
-        )),
-        Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(mysql_async::Error::Server(e))) if e.code == 1045 => Err(problem(
-            format!("the server refused the login of user `{user}` (Access denied)"),
-            "check the user and password in the --mysql URL (mysql://USER:PASSWORD@host:port; \
-             percent-encode `@` `:` `/` in the password)",
-        )),
-        Ok(Err(mysql_async::Error::Server(e))) => Err(problem(
-            format!("the server refused the connection: {} (error {})", e.message, e.code),
-            "check the user's account on the server",
-        )),
-        Ok(Err(mysql_async::Error::Io(e))) => Err(problem(
-            format!("cannot reach MySQL at {source}: {e}"),
-            "check the host and port, that the server runs there and that no firewall blocks this \
-             machine",
-        )),
-        Ok(Err(e)) => Err(problem(
-            format!("cannot connect: {e}"),
-            "check the --mysql URL and that the server is a MySQL or MariaDB",
-        )),
-    }
-}
-
-/// Parses a `mysql://` URL into options (TCP only, no socket switching).
-pub(crate) fn mysql_opts(url: &str) -> Result<mysql_async::Opts, Problem> {
-    let source = strip_credentials(url);
-    let opts = mysql_async::Opts::from_url(url).map_err(|e| Problem {
-        source: source.clone(),
-        what: format!("not a usable MySQL URL ({e})"),
-        fix: "write mysql://USER:PASSWORD@host:port".into(),
-    })?;
-    Ok(mysql_async::OptsBuilder::from_opts(opts).prefer_socket(false).into())
-}
-
-/// `host:port` of a MySQL URL.
-pub(crate) fn mysql_name(opts: &mysql_async::Opts) -> String {
-    let host = opts.ip_or_hostname();
-    if host.contains(':') {
-        format!("[{host}]:{}", opts.tcp_port())
-    } else {
-        format!("{host}:{}", opts.tcp_port())
-    }
-}
-
-/// The current binlog file and position: `SHOW MASTER STATUS`, or `SHOW BINARY LOG STATUS` on
-/// MySQL 8.4+. `Ok(None)` when the binlog is off.
-pub(crate) async fn master_status(
-    conn: &mut mysql_async::Conn,
-) -> Result<Option<(String, u64)>, mysql_async::Error> {
-    let row = match conn.query_first::<mysql_async::Row, _>("SHOW MASTER STATUS").await {
-        Ok(row) => row,
-        Err(mysql_async::Error::Server(e)) if e.code == 1064 => {
-            conn.query_first::<mysql_async::Row, _>("SHOW BINARY LOG STATUS").await?
+/// MONITOR itself, opened as the tap opens it (a connection of its own) and closed at once.
+async fn check_monitor(url: &RedisUrl, report: &mut PreflightReport) {
+    let source = url.to_string();
+    match monitor_conn::open(url, None).await {
+        Ok(_) => report.passed.push(format!("{source}: MONITOR allowed")),
+        Err(MonitorError::Login(p)) => report.problems.push(p),
+        Err(MonitorError::Refused(e)) => {
+            let (what, fix) = if e.starts_with("NOPERM") {
+                (
+                    format!("the ACL user may not run MONITOR ({})", e.trim()),
+                    acl_fix(url, "+monitor"),
+                )
+            } else {
+                (
+                    format!("the server refused MONITOR: {e}"),
+                    "MONITOR must be allowed (it is renamed or disabled in some managed \
+                     services: `rename-command MONITOR \"\"` in redis.conf turns it off)"
+                        .into(),
+                )
+            };
+            redis_problem(report, &source, what, fix);
         }
-        Err(e) => return Err(e),
+        Err(MonitorError::Unexpected(_)) => {
+            report.passed.push(format!("{source}: MONITOR allowed"))
+        }
+        Err(MonitorError::Lost(e)) => report.problems.push(lost(&source, "trying MONITOR", e)),
+    }
+}
+
+/// `--notifications`: keyspace notifications must be on (or, with `--enable-notifications`,
+/// are turned on when recording for real). True when they will be recorded.
+async fn check_notifications(
+    config: &RecordConfig,
+    url: &RedisUrl,
+    conn: &mut MultiplexedConnection,
+    for_real: bool,
+    report: &mut PreflightReport,
+) -> bool {
+    let source = url.to_string();
+    let reply = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("notify-keyspace-events")
+        .query_async::<Value>(conn)
+        .await;
+    let flags = match reply {
+        Ok(Value::Array(items)) if items.len() == 2 => match &items[1] {
+            Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+            Value::SimpleString(s) => s.clone(),
+            _ => String::new(),
+        },
+        Ok(_) => return false,
+        Err(e) => {
+            match server_error(&e) {
+                Some(e) => redis_problem(
+                    report,
+                    &source,
+                    format!("--notifications: cannot read notify-keyspace-events ({e})"),
+                    acl_fix(url, "+config|get"),
+                ),
+                None => report.problems.push(lost(&source, "CONFIG GET", e)),
+            }
+            return false;
+        }
     };
-    Ok(row.and_then(|r| {
-        let file: Option<String> = r.get(0);
-        let pos: Option<String> = r.get(1);
-        Some((file?, pos?.parse().ok()?))
-    }))
+    let has = |c: char| flags.contains(c);
+    if has('E') && (has('A') || (has('x') && has('e'))) {
+        report.passed.push(format!("{source}: keyspace notifications on ({flags})"));
+        return true;
+    }
+    if !config.enable_notifications {
+        redis_problem(
+            report,
+            &source,
+            format!(
+                "--notifications: keyspace notifications are off on the server \
+                 (notify-keyspace-events is `{flags}`)"
+            ),
+            "add --enable-notifications to let the recorder run `CONFIG SET \
+             notify-keyspace-events Exe`, or set `notify-keyspace-events Exe` in redis.conf"
+                .into(),
+        );
+        return false;
+    }
+    let mut new_flags = flags.clone();
+    for c in ['E', 'x', 'e'] {
+        if !new_flags.contains(c) {
+            new_flags.push(c);
+        }
+    }
+    if !for_real {
+        report.passed.push(format!(
+            "{source}: keyspace notifications are off (`{flags}`); recording would turn them on \
+             (CONFIG SET notify-keyspace-events {new_flags})"
+        ));
+        return true;
+    }
+    let set = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("notify-keyspace-events")
+        .arg(&new_flags)
+        .query_async::<Value>(conn)
+        .await;
+    match set {
+        Ok(_) => {
+            report.notes.push(format!(
+                "{source}: keyspace notifications turned on (notify-keyspace-events was \
+                 `{flags}`, now `{new_flags}`); set it back with CONFIG SET \
+                 notify-keyspace-events \"{flags}\""
+            ));
+            true
+        }
+        Err(e) => {
+            match server_error(&e) {
+                Some(e) => redis_problem(
+                    report,
+                    &source,
+                    format!("cannot turn keyspace notifications on: {e}"),
+                    acl_fix(url, "+config|set"),
+                ),
+                None => report.problems.push(lost(&source, "CONFIG SET", e)),
+            }
+            false
+        }
+    }
 }
 
 async fn check_mysql(
@@ -660,18 +534,5 @@ mod tests {
         assert!(version_at_least("10.11.6-MariaDB-log", 10, 5));
         assert!(!version_at_least("10.4.2-MariaDB", 10, 5));
         assert!(version_at_least("8.4.0", 8, 4));
-    }
-
-    #[test]
-    fn problems_read_as_paragraphs() {
-        let text = format_problems(&[Problem {
-            source: "mysql://db:3306".into(),
-            what: "binary logging is off".into(),
-            fix: "turn it on".into(),
-        }]);
-        assert_eq!(
-            text,
-            "cannot record: 1 problem found\n- mysql://db:3306: binary logging is off.\n  fix: turn it on"
-        );
     }
 }

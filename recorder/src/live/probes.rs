@@ -14,6 +14,7 @@ barrier.
 
 Every command of this connection shows up in MONITOR under its address: the MONITOR reader drops
 them all (see [`OwnConnections`]), except the snapshot `EVAL`, which it replaces by its Snapshot.
+The connection is the `redis` crate's ([`redis_client`]).
 */
 
 use std::collections::{HashMap, HashSet};
@@ -22,10 +23,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use cachetape_tape::{ClockProbe, EventBody, Snapshot, StoredValue};
+use redis::Value;
+use redis::aio::MultiplexedConnection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::resp::{RedisUrl, Reply, RespConn};
-use super::{TapContext, now_us, preflight};
+use super::now_us;
+use super::redis_client::{self, OwnConnections, server_error};
+use super::redis_url::RedisUrl;
+use super::tap::TapContext;
 
 /// The snapshot script: TYPE, PTTL and the value of `KEYS[1]`, atomically. `ARGV[1]` is the
 /// probe's id (unused by the script; it identifies the probe's MONITOR line).
@@ -43,34 +48,6 @@ return {t, p}";
 /// The prefix of the barrier `ECHO`.
 pub const BARRIER: &[u8] = b"cachetape-barrier-";
 
-/// The addresses of the recorder's own connections to one node, as MONITOR names clients.
-#[derive(Debug, Default)]
-pub struct OwnConnections {
-    addrs: Mutex<Vec<String>>,
-    generation: AtomicU64,
-}
-
-impl OwnConnections {
-    /// Adds an address (`127.0.0.1:5000`, `[::1]:5000`).
-    pub fn add(&self, addr: String) {
-        let mut a = self.addrs.lock().unwrap_or_else(|e| e.into_inner());
-        if !a.contains(&addr) {
-            a.push(addr);
-            self.generation.fetch_add(1, Ordering::Release);
-        }
-    }
-
-    /// A counter that changes whenever the set does.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    /// The addresses now.
-    pub fn list(&self) -> Vec<String> {
-        self.addrs.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-}
-
 /// What the probe task and the MONITOR reader of one node share.
 #[derive(Debug, Default)]
 pub(crate) struct ProbeShared {
@@ -87,44 +64,20 @@ pub(crate) struct ProbeShared {
     pub snapshots_taken: AtomicU64,
 }
 
-/// Registers the connection's address, as the server sees it, among the recorder's own.
-pub(crate) async fn learn_own_address(conn: &mut RespConn, own: &OwnConnections) {
-    if let Ok(local) = conn.stream.local_addr() {
-        own.add(local.to_string());
-    }
-    if let Ok(reply) = conn.call(&[b"CLIENT", b"INFO"]).await
-        && let Some(info) = reply.text()
-        && let Some(addr) = info.split_whitespace().find_map(|f| f.strip_prefix("addr="))
-    {
-        // IPv6 addresses come without brackets from older servers.
-        if addr.matches(':').count() > 1 && !addr.starts_with('[') {
-            if let Some((host, port)) = addr.rsplit_once(':') {
-                own.add(format!("[{host}]:{port}"));
-            }
-        } else {
-            own.add(addr.to_string());
-        }
-    }
-}
-
 /// Opens the probe connection: logs in and registers its address. Called before MONITOR starts,
 /// so none of its commands can be mistaken for the application's.
-pub(crate) async fn connect(url: &RedisUrl, shared: &ProbeShared) -> Result<RespConn, String> {
-    let mut conn = preflight::redis_login(url, Some(&shared.own))
-        .await
-        .map_err(|p| format!("{}: {}", p.what, p.fix))?;
-    learn_own_address(&mut conn, &shared.own).await;
-    Ok(conn)
+pub(crate) async fn connect(
+    url: &RedisUrl,
+    shared: &ProbeShared,
+) -> Result<MultiplexedConnection, String> {
+    redis_client::connect_own(url, &shared.own).await.map_err(|p| format!("{}: {}", p.what, p.fix))
 }
 
 /// One `TIME` round trip.
-async fn clock_probe(conn: &mut RespConn) -> Option<ClockProbe> {
+async fn clock_probe(conn: &mut MultiplexedConnection) -> Option<ClockProbe> {
     let send = now_us();
-    let reply = conn.call(&[b"TIME"]).await.ok()?;
+    let (secs, micros) = redis::cmd("TIME").query_async::<(i64, i64)>(conn).await.ok()?;
     let recv = now_us();
-    let items = reply.array()?;
-    let secs = items.first()?.int()?;
-    let micros = items.get(1)?.int()?;
     Some(ClockProbe {
         local_send_us: send,
         remote_us: secs * 1_000_000 + micros,
@@ -132,19 +85,45 @@ async fn clock_probe(conn: &mut RespConn) -> Option<ClockProbe> {
     })
 }
 
+/// The bytes of a bulk or status reply.
+fn bytes(value: &Value) -> Option<&[u8]> {
+    match value {
+        Value::BulkString(b) => Some(b),
+        Value::SimpleString(s) => Some(s.as_bytes()),
+        Value::Okay => Some(b"OK"),
+        _ => None,
+    }
+}
+
+/// An integer reply, or a bulk holding an integer.
+fn int(value: &Value) -> Option<i64> {
+    match value {
+        Value::Int(n) => Some(*n),
+        _ => std::str::from_utf8(bytes(value)?).ok()?.trim().parse().ok(),
+    }
+}
+
+/// The elements of an array reply.
+fn array(value: &Value) -> Option<&[Value]> {
+    match value {
+        Value::Array(items) => Some(items),
+        _ => None,
+    }
+}
+
 /// Reads the snapshot script's reply.
-fn snapshot_value(db: u32, key: Vec<u8>, reply: &Reply) -> Option<Snapshot> {
-    let items = reply.array()?;
-    let kind = items.first()?.text()?;
-    let pttl = items.get(1)?.int()?;
-    let list = |r: Option<&Reply>| -> Vec<Vec<u8>> {
-        r.and_then(Reply::array)
-            .map(|a| a.iter().filter_map(|x| x.bytes().map(<[u8]>::to_vec)).collect())
+fn snapshot_value(db: u32, key: Vec<u8>, reply: &Value) -> Option<Snapshot> {
+    let items = array(reply)?;
+    let kind = String::from_utf8_lossy(bytes(items.first()?)?).into_owned();
+    let pttl = int(items.get(1)?)?;
+    let list = |r: Option<&Value>| -> Vec<Vec<u8>> {
+        r.and_then(array)
+            .map(|a| a.iter().filter_map(|x| bytes(x).map(<[u8]>::to_vec)).collect())
             .unwrap_or_default()
     };
     let value = match kind.as_str() {
         "none" => StoredValue::Missing,
-        "string" => StoredValue::String(items.get(2)?.bytes()?.to_vec()),
+        "string" => StoredValue::String(bytes(items.get(2)?)?.to_vec()),
         "hash" => {
             let flat = list(items.get(2));
             StoredValue::Hash(
@@ -173,36 +152,58 @@ fn snapshot_value(db: u32, key: Vec<u8>, reply: &Reply) -> Option<Snapshot> {
     Some(Snapshot { db, key, value, pttl_ms: pttl })
 }
 
+/// `SELECT db`: `Ok(false)` when the server refused it, `Err` when the connection failed.
+async fn select(conn: &mut MultiplexedConnection, db: u32) -> Result<bool, redis::RedisError> {
+    match redis::cmd("SELECT").arg(db).query_async::<()>(conn).await {
+        Ok(()) => Ok(true),
+        Err(e) if server_error(&e).is_some() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Finds keys matching `--keys` with SCAN in every db that has keys.
-async fn scan_keys(conn: &mut RespConn, ctx: &TapContext, queue: &mut Vec<(u32, Vec<u8>)>) {
-    let dbs: Vec<u32> = match conn.call(&[b"INFO", b"keyspace"]).await {
-        Ok(reply) => reply
-            .text()
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.strip_prefix("db")?.split(':').next()?.parse().ok())
-            .collect(),
+async fn scan_keys(
+    conn: &mut MultiplexedConnection,
+    ctx: &TapContext,
+    queue: &mut Vec<(u32, Vec<u8>)>,
+) {
+    let keyspace = match redis::cmd("INFO").arg("keyspace").query_async::<Value>(conn).await {
+        Ok(reply) => bytes(&reply).map(|b| String::from_utf8_lossy(b).into_owned()),
+        Err(e) if server_error(&e).is_some() => None,
         Err(_) => return,
     };
+    let dbs: Vec<u32> = keyspace
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.strip_prefix("db")?.split(':').next()?.parse().ok())
+        .collect();
     for db in dbs {
-        if !matches!(conn.call(&[b"SELECT", db.to_string().as_bytes()]).await, Ok(Reply::Status(_)))
-        {
+        if !matches!(select(conn, db).await, Ok(true)) {
             continue;
         }
         for pattern in &ctx.config.keys {
             let mut cursor = b"0".to_vec();
             loop {
-                let reply = conn
-                    .call(&[b"SCAN", &cursor, b"MATCH", pattern.as_bytes(), b"COUNT", b"1000"])
+                let reply = redis::cmd("SCAN")
+                    .arg(cursor.as_slice())
+                    .arg("MATCH")
+                    .arg(pattern.as_bytes())
+                    .arg("COUNT")
+                    .arg(1000)
+                    .query_async::<Value>(conn)
                     .await;
-                let Ok(reply) = reply else { return };
-                let Some(items) = reply.array() else { break };
+                let reply = match reply {
+                    Ok(reply) => reply,
+                    Err(e) if server_error(&e).is_some() => break,
+                    Err(_) => return,
+                };
+                let Some(items) = array(&reply) else { break };
                 let (Some(next), Some(keys)) =
-                    (items.first().and_then(Reply::bytes), items.get(1).and_then(Reply::array))
+                    (items.first().and_then(bytes), items.get(1).and_then(array))
                 else {
                     break;
                 };
-                for k in keys.iter().filter_map(Reply::bytes) {
+                for k in keys.iter().filter_map(bytes) {
                     queue.push((db, k.to_vec()));
                 }
                 cursor = next.to_vec();
@@ -219,7 +220,7 @@ async fn scan_keys(conn: &mut RespConn, ctx: &TapContext, queue: &mut Vec<(u32, 
 pub(crate) async fn run(
     ctx: TapContext,
     url: RedisUrl,
-    mut conn: RespConn,
+    mut conn: MultiplexedConnection,
     shared: std::sync::Arc<ProbeShared>,
     mut requests: mpsc::Receiver<(u32, Vec<u8>)>,
 ) {
@@ -277,9 +278,9 @@ pub(crate) async fn run(
             _ = tokio::time::sleep(spacing), if snapshot_ready => {
                 let Some((db, key)) = queue.pop() else { continue };
                 if current_db != Some(db) {
-                    match conn.call(&[b"SELECT", db.to_string().as_bytes()]).await {
-                        Ok(Reply::Status(_)) => current_db = Some(db),
-                        Ok(_) => continue,
+                    match select(&mut conn, db).await {
+                        Ok(true) => current_db = Some(db),
+                        Ok(false) => continue,
                         Err(_) => { connected = false; continue; }
                     }
                 }
@@ -287,23 +288,31 @@ pub(crate) async fn run(
                 next_id += 1;
                 let (tx, rx) = oneshot::channel();
                 shared.snapshots.lock().unwrap_or_else(|e| e.into_inner()).insert(id, rx);
-                let id_text = id.to_string();
-                match conn.call(&[b"EVAL", SNAPSHOT_SCRIPT.as_bytes(), b"1", &key, id_text.as_bytes()]).await {
-                    Ok(reply @ Reply::Array(_)) => {
+                let eval = redis::cmd("EVAL")
+                    .arg(SNAPSHOT_SCRIPT)
+                    .arg(1)
+                    .arg(key.as_slice())
+                    .arg(id)
+                    .query_async::<Value>(&mut conn)
+                    .await;
+                match eval {
+                    Ok(reply @ Value::Array(_)) => {
                         if let Some(s) = snapshot_value(db, key, &reply) {
                             shared.snapshots_taken.fetch_add(1, Ordering::Relaxed);
                             let _ = tx.send(s);
                         }
                     }
-                    Ok(Reply::Error(e)) => {
-                        shared.snapshots.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
-                        if !warned_eval {
-                            warned_eval = true;
-                            ctx.warn(format!("snapshot probe refused ({e}); initial values of --keys are not recorded"));
-                        }
-                    }
                     Ok(_) => {}
-                    Err(_) => connected = false,
+                    Err(e) => match server_error(&e) {
+                        Some(e) => {
+                            shared.snapshots.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+                            if !warned_eval {
+                                warned_eval = true;
+                                ctx.warn(format!("snapshot probe refused ({e}); initial values of --keys are not recorded"));
+                            }
+                        }
+                        None => connected = false,
+                    },
                 }
             }
         }
@@ -320,56 +329,6 @@ pub(crate) async fn run(
         shared.barrier.store(token, Ordering::Release);
         let mut echo = BARRIER.to_vec();
         echo.extend_from_slice(token.to_string().as_bytes());
-        let _ = conn.call(&[b"ECHO", &echo]).await;
-    }
-}
-
-/// The keyspace notification listener of one node (`--notifications`).
-pub(crate) async fn notifications(
-    ctx: TapContext,
-    url: RedisUrl,
-    mut conn: RespConn,
-    shared: std::sync::Arc<ProbeShared>,
-) {
-    let mut stop = ctx.stop.clone();
-    let _ = conn.send(&[b"PSUBSCRIBE", b"__keyevent@*__:expired", b"__keyevent@*__:evicted"]).await;
-    loop {
-        let reply = tokio::select! {
-            _ = stop.changed() => break,
-            r = conn.read_reply_no_timeout() => r,
-        };
-        let Ok(reply) = reply else {
-            // Lost: reconnect (the MONITOR reader records the Gap for the node).
-            if ctx.stopping() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            match preflight::redis_login(&url, Some(&shared.own)).await {
-                Ok(c) => {
-                    conn = c;
-                    let _ = conn
-                        .send(&[
-                            b"PSUBSCRIBE",
-                            b"__keyevent@*__:expired",
-                            b"__keyevent@*__:evicted",
-                        ])
-                        .await;
-                }
-                Err(_) => continue,
-            }
-            continue;
-        };
-        let Some(items) = reply.array() else { continue };
-        if items.len() != 4 || items[0].bytes() != Some(b"pmessage") {
-            continue;
-        }
-        let (Some(channel), Some(key)) = (items[2].text(), items[3].bytes()) else { continue };
-        let Some(rest) = channel.strip_prefix("__keyevent@") else { continue };
-        let Some((db, event)) = rest.split_once("__:") else { continue };
-        let Ok(db) = db.parse::<u32>() else { continue };
-        let mut notice =
-            cachetape_tape::KeyspaceNotice { db, key: key.to_vec(), event: event.into() };
-        ctx.redactor.keyspace(&mut notice);
-        ctx.send_one(now_us(), EventBody::Keyspace(notice));
+        let _ = redis::cmd("ECHO").arg(echo).query_async::<Value>(&mut conn).await;
     }
 }

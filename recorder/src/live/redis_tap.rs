@@ -1,17 +1,18 @@
 /*!
 One Redis node's MONITOR stream → RedisCommand and Snapshot events.
 
-The tap opens the probe connection first (so its address is known before any of its commands can
-appear), then a connection of its own that sends `MONITOR` and reads `+…\r\n` status lines, in
-chunks of up to 256 KiB; every line goes through the foundation parser
-([`parse_line`](crate::monitor::parse_line)). All lines of one chunk share one receive time and
-go to the writer as one batch.
+The tap opens the probe connection first (so its address is known before any of its commands
+can appear), then a connection of its own that sends `MONITOR` (`monitor_conn.rs`) and reads the
+raw `+…\r\n` status lines off the socket, in chunks of up to 256 KiB; every line goes through
+the foundation parser ([`parse_line`](crate::monitor::parse_line)). All lines of one chunk share
+one receive time and go to the writer as one batch.
 
 - `[db lua]` lines are attached to the EVAL/EVALSHA/FCALL before them; a script command waits for
   them until the next non-`lua` line or 20 ms of silence.
-- Lines of the recorder's own connections ([`OwnConnections`](super::probes::OwnConnections)) are
-  dropped, except a snapshot probe's `EVAL`, which becomes its [`Snapshot`] at exactly that
-  position, and the barrier `ECHO`, which ends the tap once stopping.
+- Lines of the recorder's own connections
+  ([`OwnConnections`](super::redis_client::OwnConnections)) are dropped, except a snapshot
+  probe's `EVAL`, which becomes its [`Snapshot`] at exactly that position, and the barrier
+  `ECHO`, which ends the tap once stopping.
 - With `--keys`, every key (located with Redis's own key specs) matching a pattern is queued for a
   snapshot probe the first time it is seen.
 - A lost connection writes a [`Gap`] from the last line read to the moment MONITOR is back, and
@@ -28,19 +29,22 @@ use cachetape_tape::{
 use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::preflight::{CheckedRedis, Problem};
+use super::monitor_conn::{self, MonitorError};
+use super::preflight::CheckedRedis;
 use super::probes::{self, BARRIER, ProbeShared};
-use super::resp::{RedisUrl, Reply, RespConn};
-use super::{TapContext, now_us, preflight};
+use super::problem::Problem;
+use super::redis_url::RedisUrl;
+use super::resp::RespConn;
+use super::tap::TapContext;
+use super::{notifications, now_us, redis_client};
 use crate::monitor::{LineError, parse_line, runs_script};
 
 /// Opens a MONITOR connection; the reply must be `+OK`.
 async fn start_monitor(url: &RedisUrl, shared: &ProbeShared) -> Result<RespConn, Problem> {
     // Its commands before MONITOR (AUTH) show to other monitors only, but register it anyway.
-    let mut conn = preflight::redis_login(url, Some(&shared.own)).await?;
-    match conn.call(&[b"MONITOR"]).await {
-        Ok(Reply::Status(_)) => Ok(conn),
-        Ok(Reply::Error(e)) => Err(Problem {
+    monitor_conn::open(url, Some(&shared.own)).await.map_err(|e| match e {
+        MonitorError::Login(p) => p,
+        MonitorError::Refused(e) => Problem {
             source: url.to_string(),
             what: format!("the server refused MONITOR: {e}"),
             fix: if e.starts_with("NOPERM") {
@@ -51,18 +55,18 @@ async fn start_monitor(url: &RedisUrl, shared: &ProbeShared) -> Result<RespConn,
             } else {
                 "MONITOR must be allowed on the node".into()
             },
-        }),
-        Ok(other) => Err(Problem {
+        },
+        MonitorError::Unexpected(other) => Problem {
             source: url.to_string(),
             what: format!("unexpected answer to MONITOR: {other:?}"),
             fix: "check that this is a Redis server".into(),
-        }),
-        Err(e) => Err(Problem {
+        },
+        MonitorError::Lost(e) => Problem {
             source: url.to_string(),
             what: format!("MONITOR failed: {e}"),
             fix: "check that the node is reachable".into(),
-        }),
-    }
+        },
+    })
 }
 
 /// Runs the tap of one node until the stop barrier (or the stop plus a grace period).
@@ -85,11 +89,8 @@ pub(crate) async fn run(
         }
     };
     let notify_conn = if node.notifications {
-        match preflight::redis_login(&url, Some(&shared.own)).await {
-            Ok(mut c) => {
-                probes::learn_own_address(&mut c, &shared.own).await;
-                Some(c)
-            }
+        match redis_client::subscribe_keyevents(&url, &shared.own).await {
+            Ok(pubsub) => Some(pubsub),
             Err(p) => {
                 let _ = ready.send(Err(p));
                 return;
@@ -109,7 +110,7 @@ pub(crate) async fn run(
     let probe_task =
         tokio::spawn(probes::run(ctx.clone(), url.clone(), probe_conn, shared.clone(), snap_rx));
     let notify_task = notify_conn
-        .map(|c| tokio::spawn(probes::notifications(ctx.clone(), url.clone(), c, shared.clone())));
+        .map(|c| tokio::spawn(notifications::listen(ctx.clone(), url.clone(), c, shared.clone())));
     let _ = ready.send(Ok(()));
 
     let mut reader = MonitorTap::new(ctx.clone(), shared.clone(), snap_tx);

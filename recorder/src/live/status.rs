@@ -2,11 +2,11 @@
 What the person at the terminal sees: the live status line while recording and the
 [`RecordSummary`] at the end.
 
-The status line (stderr, only when it is a terminal, rewritten once a second) shows events per
-second per source, bytes written, lag (how far behind the source's own clock the last event was
-received) and drops. The summary gives the duration, events per source, bytes and compression
-ratio, drops, gaps, each source's clock offset with its uncertainty, and the smallest
-`--perturb` window that covers the cross-source clock uncertainty.
+The status line (stderr, only when it is a terminal, redrawn once a second by `indicatif`) shows
+events per second per source, bytes written, lag (how far behind the source's own clock the last
+event was received) and drops. The summary gives the duration, events per source, bytes and
+compression ratio, drops, gaps, each source's clock offset with its uncertainty, and the
+smallest `--perturb` window that covers the cross-source clock uncertainty.
 
 Clock estimates: each [`ClockProbe`] gives an offset (remote − local midpoint) known to ±RTT/2.
 A source's estimate is its best probe (smallest round trip); its uncertainty is that probe's
@@ -16,16 +16,17 @@ sources' uncertainties, so the window that covers every pair is the sum of the t
 */
 
 use std::fmt;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use cachetape_tape::{ClockProbe, Footer, Micros, SourceId, SourceKind, format_duration};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::watch;
 
-use super::{SourceStats, StopReason, now_us};
+use super::tap::SourceStats;
+use super::{StopReason, now_us};
 
 /// Counters the writer thread publishes.
 #[derive(Debug, Default)]
@@ -287,20 +288,26 @@ impl fmt::Display for RecordSummary {
     }
 }
 
-/// Rewrites one status line on stderr every second until stopped.
+/// Shows one status line on stderr, updated every second, until stopped; then clears it. The
+/// line is drawn by `indicatif`, which shows nothing when stderr is not a terminal and cuts the
+/// line at the terminal's width.
 pub(crate) async fn status_line(
     names: Vec<String>,
     stats: Vec<Arc<SourceStats>>,
     writer: Arc<WriterStats>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{wide_msg}") {
+        bar.set_style(style);
+    }
     let mut last: Vec<u64> = vec![0; stats.len()];
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.tick().await;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
-            _ = stop.changed() => return,
+            _ = stop.changed() => break,
         }
         let now = now_us();
         let mut parts = Vec::new();
@@ -318,23 +325,14 @@ pub(crate) async fn status_line(
             let drops = if dropped > 0 { format!(" DROPPED {dropped}") } else { String::new() };
             parts.push(format!("{}: {rate}/s{lag}{drops}", names[i]));
         }
-        let line = format!(
-            "\r{} | {} events, {}\x1b[K",
+        bar.set_message(format!(
+            "{} | {} events, {}",
             parts.join(" | "),
             thousands(writer.events.load(Ordering::Relaxed)),
             human_bytes(writer.bytes.load(Ordering::Relaxed))
-        );
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(line.as_bytes());
-        let _ = err.flush();
+        ));
     }
-}
-
-/// Clears the status line.
-pub(crate) fn clear_status_line() {
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(b"\r\x1b[K");
-    let _ = err.flush();
+    bar.finish_and_clear();
 }
 
 #[cfg(test)]
