@@ -6,6 +6,7 @@ regression tests and tools that read traces.
 - [`recorder`]: MONITOR parsing, binlog reading, import;
 - [`replayer`]: the fake Redis on a virtual clock;
 - [`analyzer`]: stale-read analysis;
+- [`perturb`]: the perturbation engine — components, schedules, their exploration;
 - [`shrink`]: cutting a trace down to the events one finding needs (`cachetape shrink`);
 - [`replay`]: the regression API — [`Replay`] a trace under perturbation, assert on its report.
 */
@@ -14,6 +15,7 @@ regression tests and tools that read traces.
 pub mod shrink;
 
 pub use cachetape_analyzer as analyzer;
+pub use cachetape_perturb as perturb;
 pub use cachetape_recorder as recorder;
 pub use cachetape_replayer as replayer;
 pub use cachetape_tape as tape;

@@ -38,8 +38,8 @@ use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use cachetape_analyzer::perturb::extract::{ComponentInfo, ExtractOptions, Extraction, Extractor};
-use cachetape_analyzer::perturb::{
+use cachetape_perturb::extract::{ComponentInfo, ExtractOptions, Extraction, Extractor};
+use cachetape_perturb::{
     CacheVal, Component, Coverage, DbVal, ExploreOptions, Found, Lane, Op, check_schedule,
     explore_all, parse_schedule_id,
 };
@@ -552,7 +552,7 @@ fn perturbed_read(
         chain,
         story: moves.iter().map(|m| m.story.clone()).collect(),
         moves,
-        schedule: cachetape_analyzer::perturb::schedule_id(index, &f.schedule),
+        schedule: cachetape_perturb::schedule_id(index, &f.schedule),
         margin_us: f.margin_us,
         component: index,
         approximate: c.approximate,

@@ -2,7 +2,7 @@
 A trace and a mapping → independent [`Component`]s for the explorer, with what the report needs
 to tell their stories (lane names, each unit's command text and events, values for people).
 
-One pass over the trace in trace order ([`Extractor::push`], like [`crate::Analysis::push`]; the
+One pass over the trace in trace order ([`Extractor::push`], like [`cachetape_analyzer::Analysis::push`]; the
 caller reads the file), built from the analyzer's parts rather than inside the optimized
 analysis: the [`Replayer`] runs every Redis command and is asked, after each command that may
 write, what a mapped key holds; [`DbState`] rebuilds row versions from row changes and commits;
@@ -48,7 +48,7 @@ into it that commits nothing, and whose read keys only ever hold values agreeing
 ([`Extraction::quiet`]) and not built. Parts without a judged read are dropped (nothing in them
 can be stale). Keys start [`CacheVal::Absent`], as the replayer's store does, or
 [`CacheVal::Unknown`] when a gap of their node came before their first command; rows start at
-[`Versions::initial`](crate::dbstate::Versions::initial).
+[`Versions::initial`](cachetape_analyzer::dbstate::Versions::initial).
 
 **Hard orders** ([`Component::before`]):
 - value causality: a `Set` of a value gets an edge from the latest commit (in trace order,
@@ -73,10 +73,10 @@ use std::collections::HashMap;
 use cachetape_replayer::{Command, KeyState, ReplayOptions, Replayer, Value as RValue};
 use cachetape_tape::{Event, EventBody, Header, Micros, Name, SourceId, SourceKind, StoredValue};
 
-use super::model::{CacheVal, Component, DbVal, Lane, Op, ReadInfo, Unit, Us};
-use crate::dbstate::{DbState, RowValue, SubjectId};
-use crate::mapping::{KeyPart, Mapping, MappingError, ValueId, ValueTable};
-use crate::timeline::{Timeline, TimelineOptions};
+use crate::model::{CacheVal, Component, DbVal, Lane, Op, ReadInfo, Unit, Us};
+use cachetape_analyzer::dbstate::{DbState, RowValue, SubjectId};
+use cachetape_analyzer::mapping::{KeyPart, Mapping, MappingError, ValueId, ValueTable};
+use cachetape_analyzer::timeline::{Timeline, TimelineOptions};
 
 /// How far back value causality looks for the commit that produced a written value.
 pub const CAUSALITY_SCAN: usize = 64;
@@ -1614,7 +1614,7 @@ impl Extractor {
 
 /// What a store value projects to under `rule`.
 fn project(
-    rule: &crate::mapping::Rule,
+    rule: &cachetape_analyzer::mapping::Rule,
     value: &RValue,
     values: &mut ValueTable,
     proj: &mut Vec<u8>,
@@ -1645,7 +1645,7 @@ fn short_list(items: &[String]) -> String {
 }
 
 /// `shop.orders id=42` from a rule and the key's placeholder values.
-fn subject_name(rule: &crate::mapping::Rule, holes: &[&[u8]]) -> String {
+fn subject_name(rule: &cachetape_analyzer::mapping::Rule, holes: &[&[u8]]) -> String {
     let names: Vec<&str> = rule
         .parts
         .iter()
