@@ -1,8 +1,8 @@
 /*!
 Exploring a component's schedules: every equivalence class once, exhaustively when the classes
 fit the budget, else a seeded sample; the stale reads found, each with the schedule closest to
-the recorded order that serves it stale and its race margin ([`pool`](crate::pool) explores many
-components on worker threads).
+the recorded order that serves it stale and its race margin (`pool` explores many components on
+worker threads).
 
 The search (`Space` holds the rules) walks a tree whose nodes are schedule prefixes in
 lexicographic normal form: a unit is appended only if it is ready (lane order, `before` edges,

@@ -1,4 +1,4 @@
-//! The explorer on hand-built components: the acceptance cases, sampling, the worker pool,
+//! The explorer on hand-built components: the design's two races, sampling, the worker pool,
 //! schedule ids, components over 64 units, causes and ages. `brute_force` checks it against
 //! every permutation of small random components.
 
@@ -104,7 +104,8 @@ fn run(c: &Component, window_us: Us, budget: u64, seed: u64) -> (Outcome, Vec<Ve
 }
 
 // ---------------------------------------------------------------------------------------------
-// The acceptance cases.
+// The design's two races, late invalidation and stale set, and the window's and value
+// causality's orders.
 
 /// SET v0 (fresh), commit v1 at 0, DEL at 4 ms, GET at 6 ms by another client.
 fn late_invalidation() -> Component {

@@ -210,8 +210,7 @@ fn repair_with(
             Op::Set { key, .. } | Op::Del { key } => key == read.key,
             _ => false,
         });
-        let expires =
-            ops.iter().any(|op| matches!(*op, Op::Expire { key, .. } if key == read.key));
+        let expires = ops.iter().any(|op| matches!(*op, Op::Expire { key, .. } if key == read.key));
         let commits = ops
             .iter()
             .any(|op| matches!(*op, Op::Commit { subject, .. } if subject == read.subject));

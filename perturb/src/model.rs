@@ -1,8 +1,8 @@
 /*!
 What the exploration sees of a trace: independent components of units, each unit a command,
 a MULTI/EXEC block, a script or a commit, reduced to its effects on the component's keys and
-rows. [`extract`](crate::extract) builds components from a trace and a mapping;
-[`explore`](crate::explore) searches their schedules. Both sides agree on these types only.
+rows. The extraction (`extract`) builds components from a trace and a mapping; the explorer
+(`explore`) searches their schedules. Both sides agree on these types only.
 
 Ids are component-local and dense: keys `0..keys.len()`, subjects (mapped rows)
 `0..subjects.len()`, cached values `0..cache_values`, DB values `0..db_values`. Whether a cached
