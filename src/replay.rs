@@ -38,14 +38,14 @@ use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use cachetape_analyzer::report::Link;
+use cachetape_analyzer::{
+    Analysis, AnalysisOptions, Cause, Inference, Mapping, Report, TimelineOptions, Verdict,
+};
 use cachetape_perturb::extract::{ComponentInfo, ExtractOptions, Extraction, Extractor};
 use cachetape_perturb::{
     CacheVal, Component, Coverage, DbVal, ExploreOptions, Found, Lane, Op, check_schedule,
     explore_all, parse_schedule_id,
-};
-use cachetape_analyzer::report::Link;
-use cachetape_analyzer::{
-    Analysis, AnalysisOptions, Cause, Inference, Mapping, Report, TimelineOptions, Verdict,
 };
 use cachetape_tape::{Event, EventBody, Micros, Reader, format_duration, format_time};
 

@@ -18,7 +18,8 @@ pub type Us = i64;
 /// Who issued a unit: units of one lane keep their recorded order in every schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Lane {
-    /// A Redis client connection (index into [`Component::lanes`] names, global across components).
+    /// A Redis client connection (an index into the extraction's client names, global across
+    /// components).
     Client(u32),
     /// The binlog of one database source: commit order is kept.
     Db(u32),

@@ -3,7 +3,7 @@ The schedule space of one component: which orders of its units are allowed, and 
 commute.
 
 An order is allowed when it keeps (DESIGN "Perturbation"):
-1. program order per lane (units of one [`Lane`](crate::model::Lane) keep their recorded order);
+1. program order per lane (units of one [`Lane`] keep their recorded order);
 2. the component's explicit `before` edges;
 3. the window: if `t(a) + W < t(b)`, `a` stays before `b` — for every pair, whatever their
    recorded order (timeline times need not be monotone across lanes).

@@ -58,6 +58,7 @@ impl Extractor {
         let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
         let mut order: Vec<u32> = Vec::new();
         for u in 0..self.units.len() as u32 {
+            // Also names the rows no key mapped: the commits' texts need every name.
             let node = self.op_node(self.units[u as usize].ops[0]);
             let root = self.nodes.find(node);
             let g = groups.entry(root).or_default();
