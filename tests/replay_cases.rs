@@ -289,7 +289,7 @@ fn no_schedule_puts_a_set_before_the_commit_of_its_value() {
     // the order the window alone would allow that puts the SET and the GET before the commit is
     // refused by name.
     assert_eq!(doc["summary"]["components_quiet"], 1);
-    let id = cachetape::analyzer::perturb::schedule_id(0, &[1, 2, 0]);
+    let id = cachetape::perturb::schedule_id(0, &[1, 2, 0]);
     let out = cachetape()
         .arg("replay")
         .arg(&trace)
@@ -302,7 +302,7 @@ fn no_schedule_puts_a_set_before_the_commit_of_its_value() {
     // The same order through the API, and the recorded order, which replays clean.
     let replay = cachetape::Replay::open(&trace).unwrap().perturb(ms(5));
     assert!(replay.replay_schedule(&id).is_err());
-    let recorded = cachetape::analyzer::perturb::schedule_id(0, &[0, 1, 2]);
+    let recorded = cachetape::perturb::schedule_id(0, &[0, 1, 2]);
     assert!(replay.replay_schedule(&recorded).unwrap().report.is_clean());
 }
 

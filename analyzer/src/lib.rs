@@ -47,7 +47,6 @@ mod keyindex;
 pub mod mapping;
 pub mod normalize;
 pub mod oracle;
-pub mod perturb;
 pub mod report;
 #[cfg(test)]
 mod testutil;

@@ -7,8 +7,8 @@ The JSON documents, their schemas documented in the README; keys keep a fixed or
 */
 
 use cachetape_analyzer::Report;
-use cachetape_analyzer::perturb::Coverage;
 use cachetape_analyzer::report::{Link, StaleRead};
+use cachetape_perturb::Coverage;
 use cachetape_perturb::ReplayReport;
 use cachetape_perturb::replay::{PerturbedRead, ScheduleReplay};
 use serde_json::{Map, Value, json};

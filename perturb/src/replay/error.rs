@@ -6,7 +6,7 @@ chain) prints the whole story.
 
 use std::path::PathBuf;
 
-use cachetape_analyzer::perturb::extract::ExtractError;
+use crate::extract::ExtractError;
 use cachetape_analyzer::{AnalysisError, MappingError};
 use cachetape_tape::Micros;
 

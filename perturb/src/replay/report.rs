@@ -4,7 +4,7 @@ and every read some order within the window serves stale, with its story. Render
 HTML) is the `cachetape` binary's.
 */
 
-use cachetape_analyzer::perturb::Coverage;
+use crate::Coverage;
 use cachetape_analyzer::{Report, StaleRead, Verdict};
 use cachetape_tape::Micros;
 

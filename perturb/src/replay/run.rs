@@ -4,8 +4,8 @@ ages, exposure) and the extraction of components; then every component is explor
 window and each read some order serves stale is told in words.
 */
 
-use cachetape_analyzer::perturb::extract::{ExtractOptions, Extractor};
-use cachetape_analyzer::perturb::{ExploreOptions, explore_all};
+use crate::extract::{ExtractOptions, Extractor};
+use crate::{ExploreOptions, explore_all};
 use cachetape_analyzer::{Analysis, AnalysisOptions};
 
 use super::Replay;

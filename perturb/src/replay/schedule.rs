@@ -8,8 +8,8 @@ trace is analyzed with database commits placed exactly (no receipt lag).
 
 use std::collections::{HashMap, HashSet};
 
-use cachetape_analyzer::perturb::extract::{ComponentInfo, ExtractOptions, Extractor};
-use cachetape_analyzer::perturb::{Component, check_schedule, parse_schedule_id};
+use crate::extract::{ComponentInfo, ExtractOptions, Extractor};
+use crate::{Component, check_schedule, parse_schedule_id};
 use cachetape_analyzer::{Analysis, AnalysisOptions, Report, TimelineOptions};
 use cachetape_tape::{Event, EventBody, Micros};
 

@@ -5,8 +5,8 @@ of the recorded order it needs (`DEL order:42 from … lands 3.1ms later, after 
 …`).
 */
 
-use cachetape_analyzer::perturb::extract::{ComponentInfo, Extraction};
-use cachetape_analyzer::perturb::{CacheVal, Component, DbVal, Found, Lane, Op, schedule_id};
+use crate::extract::{ComponentInfo, Extraction};
+use crate::{CacheVal, Component, DbVal, Found, Lane, Op, schedule_id};
 use cachetape_analyzer::report::Link;
 use cachetape_analyzer::{Cause, StaleRead, Verdict};
 use cachetape_tape::format_duration;

@@ -9,7 +9,7 @@ replayed (`--schedule ID`): its steps, then `analyze`'s report of the reordered 
 use std::fmt::Write;
 
 use cachetape_analyzer::KeyReport;
-use cachetape_analyzer::perturb::Coverage;
+use cachetape_perturb::Coverage;
 use cachetape_perturb::ReplayReport;
 use cachetape_perturb::replay::{
     ComponentSummary, PerturbedRead, ScheduleReplay, estimate, format_window, thousands,

@@ -17,9 +17,9 @@ The rules:
   does not agree with `d`, and always against an absent row.
 */
 
-use super::model::{CacheVal, Component, DbVal, Op, Us};
-use super::space::NONE;
-use crate::oracle::Cause;
+use crate::model::{CacheVal, Component, DbVal, Op, Us};
+use crate::space::NONE;
+use cachetape_analyzer::oracle::Cause;
 
 /// What a key holds during a walk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 /*!
 Exploring a component's schedules: every equivalence class once, exhaustively when the classes
 fit the budget, else a seeded sample; the stale reads found, each with the schedule closest to
-the recorded order that serves it stale and its race margin; and the worker pool that explores
-many components.
+the recorded order that serves it stale and its race margin (`pool` explores many components on
+worker threads).
 
 The search (`Space` holds the rules) walks a tree whose nodes are schedule prefixes in
 lexicographic normal form: a unit is appended only if it is ready (lane order, `before` edges,
@@ -13,9 +13,8 @@ the walk incrementally (`State`), so a read is judged once per prefix, not once 
 At a leaf that serves some read stale, `Solver` finds the class's linearization with the fewest
 inversions from the recorded order and the class's smallest largest shift (exact up to 64
 units; see `closest`). Per read the explorer keeps the fewest-inversion schedule over all
-classes (ties: the lexicographically least) and the least shift: the margin. The cause, age and
-chain are then computed on the reported schedule itself (a `Set` and a `Commit` commute for what
-a read is served, but not for the cause, so the schedule matters).
+classes (ties: the lexicographically least) and the least shift: the margin; `findings` turns
+them into [`Found`]s (cause, age and chain computed on the reported schedule itself).
 
 If the classes exceed the budget, the exhaustive attempt stops after `budget + 1` leaves and the
 explorer samples instead: random walks down the same tree (uniform among the allowed children),
@@ -30,26 +29,20 @@ walk in ten completes, Knuth's estimate of the number of orders — an upper bou
 `u64::MAX`. The seed of a component is derived from `options.seed` and its index only, so nothing
 depends on `jobs`.
 
-Where the search is not exact (sampled, or over 64 units), a read's schedule comes from whatever
-class served it stale and may invert pairs that do not matter to it. It is then *repaired*: keep
-only the orders that decide the read (the write of the served value before it, the last commit
-of its row before it, every other write and commit before those or after the read — first on
-the side its recorded position suggests, trying the writes and commits near the read as
-anchors), take the least schedule under them, and keep it if it still serves the read stale with
-fewer inversions. Such findings are good, not proven minimal; their margins are upper bounds.
+Where the search is not exact (sampled, or over 64 units), `findings` repairs each read's
+schedule before it is reported.
 */
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use cachetape_base::{Rng, mix64};
 
-use super::closest::{Solver, measure};
-use super::eval::{self, Judged, ReadOutcome, State, Walked};
-use super::model::{Component, Coverage, Found, Move, Outcome, Us};
-use super::space::{self, Masks, Space};
-
-pub use super::id::{parse_schedule_id, schedule_id};
+use crate::closest::Solver;
+use crate::eval::State;
+use crate::findings;
+use crate::model::{Component, Coverage, Found, Outcome, Us};
+use crate::space::{Masks, Space};
 
 /// How to explore.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,9 +66,6 @@ const NODES_PER_LEAF: u64 = 64;
 /// budget rather than run for minutes.
 const SAMPLE_STEPS: u64 = 1 << 22;
 
-/// Units the repairs of one component's schedules may walk in all (see `Search::repair_all`).
-const REPAIR_STEPS: u64 = 1 << 26;
-
 /// Explores one component (`index` is its position in the trace's list, for seeding).
 pub fn explore(component: &Component, index: u32, options: &ExploreOptions) -> Outcome {
     let space = Space::new(component, options.window_us);
@@ -89,57 +79,6 @@ pub fn explore(component: &Component, index: u32, options: &ExploreOptions) -> O
         }
     };
     Outcome { coverage, found: search.findings() }
-}
-
-/// Explores every component on `options.jobs` workers; outcomes in component order, identical
-/// for any number of jobs. `progress(done, total)` is called as components finish.
-///
-/// Components are handed out largest first over a crossbeam channel; each worker sends back
-/// `(index, outcome)` and the calling thread places the outcome at its index (and reports
-/// progress), so the result does not depend on which worker explored what.
-pub fn explore_all(
-    components: &[Component],
-    options: &ExploreOptions,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Vec<Outcome> {
-    let total = components.len();
-    let mut order: Vec<usize> = (0..total).collect();
-    order.sort_by_key(|&i| (std::cmp::Reverse(components[i].units.len()), i));
-    let jobs = options.jobs.clamp(1, total.max(1));
-    if jobs == 1 {
-        let mut out: Vec<Option<Outcome>> = vec![None; total];
-        for (done, &i) in order.iter().enumerate() {
-            out[i] = Some(explore(&components[i], i as u32, options));
-            progress(done + 1, total);
-        }
-        return out.into_iter().map(|o| o.expect("every component explored")).collect();
-    }
-    let (work_tx, work_rx) = crossbeam_channel::unbounded::<usize>();
-    let (done_tx, done_rx) = crossbeam_channel::unbounded::<(usize, Outcome)>();
-    for &i in &order {
-        work_tx.send(i).expect("the receiver is alive");
-    }
-    drop(work_tx);
-    let mut out: Vec<Option<Outcome>> = vec![None; total];
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            let (work_rx, done_tx) = (work_rx.clone(), done_tx.clone());
-            scope.spawn(move || {
-                for i in work_rx {
-                    let outcome = explore(&components[i], i as u32, options);
-                    if done_tx.send((i, outcome)).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-        drop(done_tx);
-        for (done, (i, outcome)) in done_rx.iter().enumerate() {
-            out[i] = Some(outcome);
-            progress(done + 1, total);
-        }
-    });
-    out.into_iter().map(|o| o.expect("every component explored")).collect()
 }
 
 /// Why `schedule` is not an allowed order of `component`'s units under window `window_us`, or
@@ -177,9 +116,6 @@ struct Small {
     /// the prefix must have — lower bounds that spare the exact program most leaves.
     bound: Vec<(u32, Us)>,
 }
-
-/// A read's reported schedule and margin.
-type Pick = (Rc<[u32]>, Us);
 
 /// One component's search.
 struct Search<'s, 'c> {
@@ -222,7 +158,7 @@ impl<'s, 'c> Search<'s, 'c> {
             .iter()
             .flat_map(|u| &u.ops)
             .filter_map(|op| match *op {
-                super::model::Op::Read { read, .. } => Some(read as usize + 1),
+                crate::model::Op::Read { read, .. } => Some(read as usize + 1),
                 _ => None,
             })
             .max()
@@ -624,248 +560,16 @@ impl<'s, 'c> Search<'s, 'c> {
 
     /// The findings, by read index.
     fn findings(&self) -> Vec<Found> {
-        let c = self.space.c;
-        let n = self.space.n;
         if self.best.iter().all(Option::is_none) {
             return Vec::new();
         }
-        let recorded: Vec<u32> = (0..n as u32).collect();
-        let stale_as_recorded: HashSet<u32> = eval::evaluate(c, &recorded)
-            .into_iter()
-            .filter(|r| r.judged == Judged::Stale)
-            .map(|r| r.read)
+        let chosen = self
+            .best
+            .iter()
+            .zip(&self.margin)
+            .map(|(best, &margin)| best.as_ref().map(|b| (b.schedule.clone(), margin)))
             .collect();
-        // Where the search was not exact (sampled, or over 64 units), a read's schedule may
-        // carry inversions that do not matter to it: repair it first.
-        let mut chosen: Vec<Option<Pick>> = vec![None; self.best.len()];
-        for (read, best) in self.best.iter().enumerate() {
-            let Some(best) = best else { continue };
-            chosen[read] = Some((best.schedule.clone(), self.margin[read]));
-        }
-        if !self.exact {
-            self.repair_all(&mut chosen);
-        }
-        // Each distinct reported schedule walked and indexed once.
-        let mut walked: BTreeMap<&[u32], (Vec<ReadOutcome>, Walked)> = BTreeMap::new();
-        let mut found = Vec::new();
-        for (read, pick) in chosen.iter().enumerate() {
-            let Some((schedule, margin)) = pick else { continue };
-            let (outcomes, index) = walked.entry(&schedule[..]).or_insert_with(|| {
-                let mut outcomes = eval::evaluate(c, schedule);
-                outcomes.sort_by_key(|o| o.read);
-                (outcomes, Walked::new(c, schedule))
-            });
-            let Ok(at) = outcomes.binary_search_by_key(&(read as u32), |o| o.read) else {
-                continue;
-            };
-            let outcome = &outcomes[at];
-            if outcome.judged != Judged::Stale {
-                debug_assert!(false, "read {read} not stale in its reported schedule");
-                continue;
-            }
-            let explained = eval::cause(c, index, outcome);
-            found.push(Found {
-                read: read as u32,
-                cause: explained.cause,
-                served: outcome.served,
-                db: outcome.db,
-                age_us: explained.age_us,
-                chain: explained.chain,
-                moves: moves(&self.space.t, schedule),
-                schedule: schedule.to_vec(),
-                margin_us: (*margin).max(0),
-                as_recorded: stale_as_recorded.contains(&(read as u32)),
-            });
-        }
-        found
-    }
-
-    /// Replaces each read's schedule by a closer one that serves it alike, when there is one.
-    fn repair_all(&self, chosen: &mut [Option<Pick>]) {
-        let c = self.space.c;
-        let mut outcomes: BTreeMap<*const u32, (Vec<ReadOutcome>, u32)> = BTreeMap::new();
-        // A repair walks the component a few times: bound the total (reads past the bound keep
-        // the schedule the search found).
-        let mut steps = 0u64;
-        for (read, pick) in chosen.iter_mut().enumerate() {
-            let Some((schedule, margin)) = pick else { continue };
-            if steps > REPAIR_STEPS {
-                break;
-            }
-            let (list, found_inv) = outcomes.entry(schedule.as_ptr()).or_insert_with(|| {
-                let mut o = eval::evaluate(c, schedule);
-                o.sort_by_key(|o| o.read);
-                (o, measure(&self.space.t, schedule).0)
-            });
-            let found_inv = *found_inv;
-            let Ok(at) = list.binary_search_by_key(&(read as u32), |o| o.read) else { continue };
-            let outcome = list[at];
-            let repaired = self.repair(schedule, &outcome, &mut steps);
-            let stale = eval::evaluate(c, &repaired)
-                .iter()
-                .any(|o| o.read == read as u32 && o.judged == Judged::Stale);
-            let (inv, shift) = measure(&self.space.t, &repaired);
-            if stale && (inv, &repaired[..]) < (found_inv, &schedule[..]) {
-                *schedule = Rc::from(repaired);
-                *margin = (*margin).min(shift);
-            }
-        }
-    }
-
-    /// The lexicographically least allowed schedule that keeps, from `schedule`, only the
-    /// orders that decide what `read` is served and judged against: the unit that wrote the
-    /// served value before the read, every other write of the key before that unit or after
-    /// the read as in `schedule` (an `Expire` between them stays between them); likewise the
-    /// last commit of the row before the read and the other commits of the row.
-    ///
-    /// Each other write (commit) goes first on the side its recorded position suggests (after
-    /// the read if recorded after the anchor, else before the anchor); if that admits no
-    /// schedule serving the read stale, on the side `schedule` put it.
-    fn repair(&self, schedule: &[u32], read: &ReadOutcome, steps: &mut u64) -> Vec<u32> {
-        use super::model::Op;
-        let c = self.space.c;
-        let r = read.unit;
-        let at_read = schedule.iter().position(|&u| u == r).unwrap_or(0);
-        let writes_key = |u: u32| {
-            c.units[u as usize]
-                .ops
-                .iter()
-                .any(|op| matches!(*op, Op::Set { key, .. } if key == read.key))
-        };
-        let commits_row = |u: u32| {
-            c.units[u as usize]
-                .ops
-                .iter()
-                .any(|op| matches!(*op, Op::Commit { subject, .. } if subject == read.subject))
-        };
-        // The anchors the found schedule has, then the other writes and commits near the read.
-        let found_writer = (read.writer != space::NONE).then_some(read.writer);
-        let found_commit = schedule[..at_read].iter().rev().copied().find(|&u| commits_row(u));
-        let mut writers = vec![found_writer];
-        let mut commits = vec![found_commit];
-        for &u in self.space.around(r) {
-            if u != r && writes_key(u) && Some(u) != found_writer {
-                writers.push(Some(u));
-            }
-            if u != r && commits_row(u) && Some(u) != found_commit {
-                commits.push(Some(u));
-            }
-        }
-        let mut best: Option<(u32, Vec<u32>)> = None;
-        for &w in &writers {
-            for &k in &commits {
-                for recorded_sides in [true, false] {
-                    *steps += 3 * self.space.n as u64;
-                    if *steps > REPAIR_STEPS && best.is_some() {
-                        break;
-                    }
-                    let Some(s) = self.repair_with(schedule, read, w, k, recorded_sides) else {
-                        continue;
-                    };
-                    let stale = eval::evaluate(c, &s)
-                        .iter()
-                        .any(|o| o.read == read.read && o.judged == Judged::Stale);
-                    if !stale {
-                        continue;
-                    }
-                    let inv = measure(&self.space.t, &s).0;
-                    if best.as_ref().is_none_or(|(bi, bs)| (inv, &s) < (*bi, bs)) {
-                        best = Some((inv, s));
-                    }
-                }
-            }
-        }
-        best.map_or_else(|| schedule.to_vec(), |(_, s)| s)
-    }
-
-    fn repair_with(
-        &self,
-        schedule: &[u32],
-        read: &ReadOutcome,
-        writer: Option<u32>,
-        last_commit: Option<u32>,
-        recorded_sides: bool,
-    ) -> Option<Vec<u32>> {
-        use super::model::Op;
-        let c = self.space.c;
-        let n = self.space.n;
-        let mut pos = vec![0u32; n];
-        for (p, &u) in schedule.iter().enumerate() {
-            pos[u as usize] = p as u32;
-        }
-        let r = read.unit;
-        let at = |u: u32| pos[u as usize];
-        let mut extra: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for anchor in [writer, last_commit].into_iter().flatten() {
-            if anchor != r {
-                extra[r as usize].push(anchor);
-            }
-        }
-        for &u in schedule {
-            if u == r {
-                continue;
-            }
-            let ops = &c.units[u as usize].ops;
-            let writes = ops.iter().any(|op| match *op {
-                Op::Set { key, .. } | Op::Del { key } => key == read.key,
-                _ => false,
-            });
-            let expires =
-                ops.iter().any(|op| matches!(*op, Op::Expire { key, .. } if key == read.key));
-            let commits = ops
-                .iter()
-                .any(|op| matches!(*op, Op::Commit { subject, .. } if subject == read.subject));
-            for (touches, anchor) in [(writes || expires, writer), (commits, last_commit)] {
-                if !touches || Some(u) == anchor {
-                    continue;
-                }
-                // Which side of the (anchor, read) pair `u` goes: after the read, before the
-                // anchor, or (None) between them.
-                let after = if recorded_sides {
-                    Some(anchor.is_none_or(|a| u > a))
-                } else if at(u) > at(r) {
-                    Some(true)
-                } else if anchor.is_some_and(|a| at(u) < at(a)) {
-                    Some(false)
-                } else {
-                    None
-                };
-                match (after, anchor) {
-                    (Some(true), _) => extra[u as usize].push(r),
-                    (Some(false), Some(a)) => extra[a as usize].push(u),
-                    (Some(false), None) => return None,
-                    (None, _) => {
-                        // Only an Expire of the served value may sit between the two.
-                        if writes || commits {
-                            return None;
-                        }
-                        if let Some(a) = anchor {
-                            extra[u as usize].push(a);
-                        }
-                        extra[r as usize].push(u);
-                    }
-                }
-            }
-        }
-        let mut scheduled = vec![false; n];
-        let mut out = Vec::with_capacity(n);
-        let mut ready = Vec::new();
-        let mut lo = 0;
-        while out.len() < n {
-            lo = self.space.advance(&scheduled, lo);
-            ready.clear();
-            self.space.ready(&scheduled, lo, &mut ready);
-            let next = ready
-                .iter()
-                .copied()
-                .filter(|&u| extra[u as usize].iter().all(|&p| scheduled[p as usize]))
-                .min();
-            // None: the chosen sides contradict the constraints.
-            let u = next?;
-            scheduled[u as usize] = true;
-            out.push(u);
-        }
-        Some(out)
+        findings::report(self.space, chosen, self.exact)
     }
 }
 
@@ -877,38 +581,6 @@ fn fingerprint(schedule: &[u32]) -> (u64, u64) {
         b = mix64(b.rotate_left(17) ^ (u as u64).wrapping_mul(0xA24B_AED4_963E_E407));
     }
     (a, b)
-}
-
-/// Every inverted pair of `schedule`, by the moved unit's position, then the passed unit's.
-pub(crate) fn moves(t: &[Us], schedule: &[u32]) -> Vec<Move> {
-    let n = schedule.len();
-    let mut tree = vec![0u32; n + 1];
-    let mut out = Vec::new();
-    for (p, &u) in schedule.iter().enumerate() {
-        let ui = u as usize;
-        let (mut i, mut placed_below) = (ui, 0u32);
-        while i > 0 {
-            placed_below += tree[i];
-            i &= i - 1;
-        }
-        let mut jump = ui as u32 - placed_below.min(ui as u32);
-        // The units it passes are the `jump` earlier-recorded units scheduled after it.
-        let mut q = p + 1;
-        while jump > 0 && q < n {
-            let v = schedule[q];
-            if v < u {
-                out.push(Move { moved: u, past: v, shift_us: t[ui].saturating_sub(t[v as usize]) });
-                jump -= 1;
-            }
-            q += 1;
-        }
-        let mut i = ui + 1;
-        while i <= n {
-            tree[i] += 1;
-            i += i & i.wrapping_neg();
-        }
-    }
-    out
 }
 
 #[cfg(test)]

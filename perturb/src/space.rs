@@ -3,7 +3,7 @@ The schedule space of one component: which orders of its units are allowed, and 
 commute.
 
 An order is allowed when it keeps (DESIGN "Perturbation"):
-1. program order per lane (units of one [`Lane`](super::model::Lane) keep their recorded order);
+1. program order per lane (units of one [`Lane`] keep their recorded order);
 2. the component's explicit `before` edges;
 3. the window: if `t(a) + W < t(b)`, `a` stays before `b` — for every pair, whatever their
    recorded order (timeline times need not be monotone across lanes).
@@ -23,7 +23,7 @@ Anisimov–Knuth characterization: a word is the least of its class iff it has n
 with `a < b` and `a` independent of `b` and of every letter of `y`).
 */
 
-use super::model::{Component, Lane, Op, Us};
+use crate::model::{Component, Lane, Op, Us};
 
 /// No such unit.
 pub(crate) const NONE: u32 = u32::MAX;

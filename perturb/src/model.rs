@@ -1,8 +1,8 @@
 /*!
 What the exploration sees of a trace: independent components of units, each unit a command,
 a MULTI/EXEC block, a script or a commit, reduced to its effects on the component's keys and
-rows. [`extract`](super::extract) builds components from a trace and a mapping;
-[`explore`](super::explore) searches their schedules. Both sides agree on these types only.
+rows. The extraction (`extract`) builds components from a trace and a mapping; the explorer
+(`explore`) searches their schedules. Both sides agree on these types only.
 
 Ids are component-local and dense: keys `0..keys.len()`, subjects (mapped rows)
 `0..subjects.len()`, cached values `0..cache_values`, DB values `0..db_values`. Whether a cached
@@ -10,7 +10,7 @@ value agrees with a DB value is [`Component::agrees`] (projections may be partia
 not plain equality).
 */
 
-use crate::oracle::Cause;
+use cachetape_analyzer::oracle::Cause;
 
 /// Microseconds on the one timeline (the recorder's clock).
 pub type Us = i64;
@@ -18,7 +18,8 @@ pub type Us = i64;
 /// Who issued a unit: units of one lane keep their recorded order in every schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Lane {
-    /// A Redis client connection (index into [`Component::lanes`] names, global across components).
+    /// A Redis client connection (an index into the extraction's client names, global across
+    /// components).
     Client(u32),
     /// The binlog of one database source: commit order is kept.
     Db(u32),

@@ -18,8 +18,8 @@ The greedy choice alone is not minimal (`Q = {3 < 0, 3 < 1}`: greedy gives `2 3 
 inversions, `3 0 1 2` has 3), hence the program.
 */
 
-use super::model::Us;
-use super::space::Space;
+use crate::model::Us;
+use crate::space::Space;
 
 /// Downsets explored per class at most before falling back to the heuristic.
 pub(crate) const STATE_LIMIT: usize = 4096;

@@ -1,22 +1,24 @@
 /*!
-Perturbation throughput (issue 6: ≥ 1M schedule evaluations per second on 2 cores on a synthetic
-trace with many small components), with one worker as the baseline, in the same run.
+Perturbation throughput: schedule evaluations per second on a synthetic trace with many small
+components, with one worker as the baseline, in the same run.
 
-`bench/perturb.sh [COMPONENTS]` runs it; `cargo bench -p cachetape-analyzer --bench perturb --
-[COMPONENTS] [JOBS...]` prints one line per job count: `jobs components schedules found seconds`.
+`bench/perturb.sh [COMPONENTS]` runs it; `cargo bench -p cachetape-perturb --bench perturb --
+[COMPONENTS] [JOBS...]` prints one line per job count: `jobs components schedules found seconds`;
+`-- hot [UNITS] [BUDGET]` explores one long component (the sampled path over 64 units).
 
 The model: COMPONENTS (default 100,000) independent cache-aside races on one key each, built
 directly as [`Component`]s (no trace, no extraction: this measures the search alone). Each has a
 reader's GET miss and its SET of the row as it read it, a writer's commit and its DEL, and 2–5
-GETs by other clients spread over 7 ms: 6–8 units, about 750 classes each on average, explored under a 5 ms window with a budget
-of 10,000 (every component exhaustive). A schedule evaluation is one distinct class of orders
-evaluated: `Coverage::Exhaustive { schedules }` summed (or `tried` when sampled).
+GETs by other clients spread over 7 ms: 6–8 units, about 750 classes each on average, explored
+under a 5 ms window with a budget of 10,000 (every component exhaustive). A schedule evaluation
+is one distinct class of orders evaluated: `Coverage::Exhaustive { schedules }` summed (or
+`tried` when sampled).
 */
 
 use cachetape_base::Rng;
 use std::time::Instant;
 
-use cachetape_analyzer::perturb::{
+use cachetape_perturb::{
     CacheVal, Component, Coverage, DbVal, ExploreOptions, Lane, Op, ReadInfo, Unit, Us, explore_all,
 };
 

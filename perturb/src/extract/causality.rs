@@ -1,0 +1,120 @@
+/*!
+Hard orders ([`Component::before`](crate::model::Component::before)):
+
+- value causality: a `Set` of a value gets an edge from the latest commit (in trace order,
+  before the write) whose row value agrees with it; none when only the initial value agrees or
+  nothing does. At most [`CAUSALITY_SCAN`] versions back are searched.
+- orders other parts of the trace force. With each lane's times in its order, a chain of program
+  orders and window orders from `a` to `b` implies `t(a) + W < t(b)`: the window already keeps
+  them. What it does not imply is a chain through value causality elsewhere: commit `a`, a later
+  commit `x` of the same binlog (maybe of another row), a write `y` of `x`'s value on lane L,
+  and `b` after `y` on L: `a` must precede `b` although they may be close in time. Each client
+  unit carries, per binlog, the latest commit its lane's writes so far took their values from;
+  a commit `a` gets an edge to every unit `b` of its component within W whose lane had taken a
+  value of `a` or a later commit. **Approximation:** chains with several causality hops
+  (`y` on L, a window to lane M, a write on M of a value…) whose time span stays within W are not
+  derived, and pairs are looked for among each unit's [`FORCED_NEIGHBOURS`] nearest units in
+  time only; so the explorer may try an order the real system could not produce (a possible
+  stale read that is not possible), never miss one.
+*/
+
+use cachetape_analyzer::dbstate::RowValue;
+
+use super::Extractor;
+use super::unit::{GOp, GVal};
+use crate::model::{Lane, Unit};
+
+/// How far back value causality looks for the commit that produced a written value.
+pub const CAUSALITY_SCAN: usize = 64;
+/// Units (nearest in time) each unit is checked against for orders forced elsewhere.
+pub const FORCED_NEIGHBOURS: usize = 64;
+
+impl Extractor {
+    /// Adds to `after` the commit unit whose value `op` writes, if it is a `Set` of a value
+    /// some recent commit of its row produced.
+    pub(super) fn value_source(&self, op: GOp, after: &mut Vec<u32>) {
+        let GOp::Set { key, value: GVal::Known(c), .. } = op else { return };
+        let s = self.keys[key as usize].subject;
+        let versions = &self.db.subjects[s.0 as usize].versions;
+        let agreeing = versions
+            .changes
+            .iter()
+            .rev()
+            .take(CAUSALITY_SCAN)
+            .find(|v| matches!(v.value, RowValue::Known(d) if self.values.agrees(c, d)));
+        if let Some(v) = agreeing
+            && let Some(&cu) = self.commit_units.get(&v.seq)
+            && !after.contains(&cu)
+        {
+            after.push(cu);
+        }
+    }
+
+    /// A client unit on `lane` whose values come from the commits `after`: the lane's latest
+    /// binlog position per DB source so far, as a range of `caus`.
+    pub(super) fn lane_causality(&mut self, lane: Lane, after: &[u32]) -> (u32, u32) {
+        let (start, len) = self.lanes.get(&lane).copied().unwrap_or((0, 0));
+        let mut current: Vec<(u16, u64)> =
+            self.caus[start as usize..(start + len) as usize].to_vec();
+        let mut changed = false;
+        for &a in after {
+            if let Some((src, pos)) = self.units[a as usize].binlog {
+                match current.iter_mut().find(|c| c.0 == src) {
+                    Some(c) if c.1 >= pos => {}
+                    Some(c) => {
+                        c.1 = pos;
+                        changed = true;
+                    }
+                    None => {
+                        current.push((src, pos));
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if changed {
+            let at = (self.caus.len() as u32, current.len() as u32);
+            self.caus.extend(current);
+            self.lanes.insert(lane, at);
+        }
+        self.lanes.get(&lane).copied().unwrap_or((0, 0))
+    }
+
+    /// Orders other lanes force between units of one component (see the module doc).
+    pub(super) fn forced_orders(
+        &self,
+        members: &[u32],
+        units: &[Unit],
+        before: &mut Vec<(u32, u32)>,
+    ) {
+        let w = self.options.window_us;
+        let mut by_time: Vec<u32> = (0..units.len() as u32).collect();
+        by_time.sort_by_key(|&i| (units[i as usize].t_us, i));
+        for (p, &i) in by_time.iter().enumerate() {
+            let ti = units[i as usize].t_us;
+            for &j in by_time[p + 1..].iter().take(FORCED_NEIGHBOURS) {
+                let tj = units[j as usize].t_us;
+                if tj.saturating_sub(ti) > w {
+                    break;
+                }
+                let (a, b) = if i < j { (i, j) } else { (j, i) };
+                let (ua, ub) = (&units[a as usize], &units[b as usize]);
+                if ua.lane == ub.lane
+                    || matches!(ua.lane, Lane::Probe(_))
+                    || matches!(ub.lane, Lane::Probe(_))
+                {
+                    continue;
+                }
+                let ra = &self.units[members[a as usize] as usize];
+                let rb = &self.units[members[b as usize] as usize];
+                if let Some((src, pos)) = ra.binlog
+                    && self.caus[rb.caus.0 as usize..(rb.caus.0 + rb.caus.1) as usize]
+                        .iter()
+                        .any(|&(s, p)| s == src && p >= pos)
+                {
+                    before.push((a, b));
+                }
+            }
+        }
+    }
+}
