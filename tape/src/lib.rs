@@ -11,8 +11,6 @@ crate sees events as plain Rust values. It also knows which arguments of a Redis
 
 mod argv;
 pub mod commands;
-#[rustfmt::skip]
-mod command_table;
 mod error;
 mod event;
 mod header;
