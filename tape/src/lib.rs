@@ -10,6 +10,7 @@ crate sees events as plain Rust values. It also knows which arguments of a Redis
 #![deny(missing_docs)]
 
 mod argv;
+mod clock;
 pub mod commands;
 mod error;
 mod event;
@@ -26,6 +27,7 @@ mod writer;
 mod testdata;
 
 pub use argv::{ArgWriter, Argv, ArgvIter, ArgvRef};
+pub use clock::{Clock, now_us};
 pub use error::{Error, Result};
 pub use event::*;
 pub use header::{Capture, Footer, Header, Redaction, Source, SourceKind, strip_credentials};
