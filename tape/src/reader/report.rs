@@ -9,6 +9,7 @@ use std::fmt;
 
 use crate::event::Micros;
 use crate::header::Footer;
+use crate::time::format_time;
 
 /// What reading a trace found: how much was recovered and how much was lost.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -100,8 +101,8 @@ impl fmt::Display for ReadReport {
                     f,
                     ", an incomplete frame of {n} bytes: {} events lost, received {} to {}",
                     lost.events,
-                    crate::format_time(lost.first_us),
-                    crate::format_time(lost.last_us)
+                    format_time(lost.first_us),
+                    format_time(lost.last_us)
                 )?,
                 (n, None) => write!(f, ", {n} bytes of an incomplete frame: its events are lost")?,
             }

@@ -118,8 +118,8 @@ impl<'a> RedisRef<'a> {
     }
 
     /// A hint for the next event: its first argument (for most commands, its key) when it is
-    /// a Redis command in the frame's short form (see [`FrameCursor::decode_short`]), read at
-    /// fixed offsets without decoding it. For a replayer to start loading that key's memory
+    /// a Redis command whose head fields and first argument's length are one-byte varints, read
+    /// at fixed offsets without decoding it. For a replayer to start loading that key's memory
     /// while it works on this command. `None` when the next event is anything else; a hint
     /// only: the next event is still read and checked in full when its turn comes.
     #[inline]

@@ -31,13 +31,18 @@ pub(crate) struct FrameEncoder {
 
 /// A finished frame, before compression.
 pub(crate) struct RawFrame {
+    /// `postcard(WireFrame)`.
     pub raw: Vec<u8>,
+    /// Events in it.
     pub events: u32,
+    /// Receive time of its first event.
     pub first_us: Micros,
+    /// Receive time of its last event.
     pub last_us: Micros,
 }
 
 impl FrameEncoder {
+    /// True when no event is in the frame yet.
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }
@@ -47,10 +52,12 @@ impl FrameEncoder {
         self.events.len() + self.strings_len
     }
 
+    /// Events in the frame so far.
     pub fn event_count(&self) -> u32 {
         self.count
     }
 
+    /// The index of `s` in the frame's string table, added on first use.
     fn intern(&mut self, s: &[u8]) -> u32 {
         if let Some(&i) = self.index.get(s) {
             return i;
