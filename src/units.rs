@@ -5,6 +5,8 @@ All times are UTC; nothing here reads the clock.
 */
 
 use anyhow::{Context, bail};
+use jiff::civil::DateTime;
+use jiff::tz::Offset;
 
 /// Parses a duration into microseconds: a number (fractions allowed) and a unit `us`/`µs`, `ms`,
 /// `s`, `m`, `h`.
@@ -71,36 +73,11 @@ fn micros(frac: &str) -> anyhow::Result<i64> {
     Ok(format!("{frac:0<6}").parse()?)
 }
 
+/// `YYYY-MM-DD[ T]HH:MM[:SS[.f]]`, or a date alone (midnight), as UTC; a trailing `Z` says so
+/// again. jiff parses it (ISO 8601 as Temporal reads it) and checks the date exists.
 fn parse_datetime(s: &str) -> anyhow::Result<i64> {
-    let s = s.strip_suffix('Z').unwrap_or(s);
-    let (date, time) = s.split_once([' ', 'T']).unwrap_or((s, "00:00"));
-    let d: Vec<&str> = date.split('-').collect();
-    let [y, mo, da] = d[..] else { bail!("date must be YYYY-MM-DD") };
-    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
-    let t: Vec<&str> = hms.split(':').collect();
-    let (h, mi, se) = match t[..] {
-        [h, m] => (h, m, "0"),
-        [h, m, s] => (h, m, s),
-        _ => bail!("time must be HH:MM[:SS[.ffffff]]"),
-    };
-    let (y, mo, da): (i64, i64, i64) = (y.parse()?, mo.parse()?, da.parse()?);
-    let (h, mi, se): (i64, i64, i64) = (h.parse()?, mi.parse()?, se.parse()?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || se > 60 {
-        bail!("date or time out of range");
-    }
-    let days = days_from_civil(y, mo, da);
-    Ok(((days * 86_400 + h * 3600 + mi * 60 + se) * 1_000_000) + micros(frac)?)
-}
-
-/// (year, month, day) → days since 1970-01-01 (Hinnant's civil calendar).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let civil: DateTime = s.strip_suffix('Z').unwrap_or(s).parse()?;
+    Ok(Offset::UTC.to_timestamp(civil)?.as_microsecond())
 }
 
 #[cfg(test)]
@@ -132,5 +109,17 @@ mod tests {
             "2000-02-29 12:00:00.000000Z"
         );
         assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn a_date_alone_is_midnight_and_dates_that_do_not_exist_are_refused() {
+        let midnight = 1_795_651_200_000_000;
+        assert_eq!(parse_time("2026-11-26").unwrap(), TimePoint::Absolute(midnight));
+        assert_eq!(
+            parse_time("2026-11-26 00:01").unwrap(),
+            TimePoint::Absolute(midnight + 60e6 as i64)
+        );
+        let err = format!("{:#}", parse_time("2026-02-30 12:00").unwrap_err());
+        assert!(err.contains("is not a time") && err.contains("day"), "{err}");
     }
 }

@@ -5,14 +5,15 @@ This crate owns what a trace *is*: the events of DESIGN ([`Event`], [`EventBody`
 structs it holds), the header and footer, and the streaming [`Writer`] and [`Reader`] of the
 file format laid out in [`wire`]. It is the only serde boundary of the workspace: every other
 crate sees events as plain Rust values. It also knows which arguments of a Redis command are keys
-([`commands`]), because recorder, replayer and reports all need that and all depend on this crate.
+([`commands`]), because recorder, replayer and reports all need that and all depend on this crate,
+and how trace times read: UTC renderings ([`format_time`], [`format_duration`]) and the system
+clock in trace µs ([`now_us`]).
 */
 #![deny(missing_docs)]
 
 mod argv;
+mod clock;
 pub mod commands;
-#[rustfmt::skip]
-mod command_table;
 mod error;
 mod event;
 mod header;
@@ -28,6 +29,7 @@ mod writer;
 mod testdata;
 
 pub use argv::{ArgWriter, Argv, ArgvIter, ArgvRef};
+pub use clock::{Clock, now_us};
 pub use error::{Error, Result};
 pub use event::*;
 pub use header::{Capture, Footer, Header, Redaction, Source, SourceKind, strip_credentials};

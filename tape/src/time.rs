@@ -1,37 +1,34 @@
 /*!
-Human renderings of trace times: UTC timestamps and durations, without a time-zone database and
-without reading the clock.
+Human renderings of trace times: UTC timestamps (the calendar is jiff's) and durations, without a
+time-zone database and without reading the clock.
 */
+
+use jiff::Timestamp;
+use jiff::tz::Offset;
 
 use crate::event::Micros;
 
-/// `µs since the epoch` → `2026-11-26 04:13:24.123456Z` (UTC, proleptic Gregorian).
+/// `µs since the epoch` → `2026-11-26 04:13:24.123456Z` (UTC, proleptic Gregorian), for every
+/// µs value: years past 9999 in full (`10000-01-01 …`), years before 1 as `0000`, `-001`, ….
 pub fn format_time(us: Micros) -> String {
-    let secs = us.div_euclid(1_000_000);
-    let micros = us.rem_euclid(1_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    // jiff's calendar spans the years -9999..=9999, a Micros ±292,000 years. The Gregorian
+    // calendar repeats every 400 years (146,097 days), so the time is placed in its 400-year
+    // cycle counted from the epoch (a date in 1970..2370), converted there, and its year moved
+    // back by the whole cycles.
+    const CYCLE_US: i64 = 146_097 * 86_400 * 1_000_000;
+    let (cycles, in_cycle) = (us.div_euclid(CYCLE_US), us.rem_euclid(CYCLE_US));
+    let t = Timestamp::from_microsecond(in_cycle).expect("400 years after 1970 are in range");
+    let dt = Offset::UTC.to_datetime(t);
     format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{micros:06}Z",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}Z",
+        i64::from(dt.year()) + 400 * cycles,
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.subsec_nanosecond() / 1_000
     )
-}
-
-/// Days since 1970-01-01 → (year, month, day), for any day count (Hinnant's civil calendar).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// A duration in µs, in the largest unit that keeps it readable: `850us`, `3.1ms`, `4.2s`,
@@ -63,6 +60,17 @@ mod tests {
         assert_eq!(format_time(1_795_666_525_369_271), "2026-11-26 04:15:25.369271Z");
         assert_eq!(format_time(951_782_400_000_000), "2000-02-29 00:00:00.000000Z");
         assert_eq!(format_time(-1), "1969-12-31 23:59:59.999999Z");
+    }
+
+    #[test]
+    fn every_micros_value_renders_beyond_the_years_1_to_9999_too() {
+        assert_eq!(format_time(253_402_300_799_999_999), "9999-12-31 23:59:59.999999Z");
+        assert_eq!(format_time(253_402_300_800_000_000), "10000-01-01 00:00:00.000000Z");
+        assert_eq!(format_time(-62_135_596_800_000_000), "0001-01-01 00:00:00.000000Z");
+        assert_eq!(format_time(-62_135_596_800_000_001), "0000-12-31 23:59:59.999999Z");
+        assert_eq!(format_time(-377_705_116_800_000_001), "-10000-12-31 23:59:59.999999Z");
+        assert_eq!(format_time(i64::MAX), "294247-01-10 04:00:54.775807Z");
+        assert_eq!(format_time(i64::MIN), "-290308-12-21 19:59:05.224192Z");
     }
 
     #[test]

@@ -6,14 +6,16 @@ the output flushed) when it holds [`WriterOptions::max_frame_events`] events or
 [`WriterOptions::max_frame_bytes`] raw bytes, or when it has been open for
 [`WriterOptions::max_frame_age`] — so a recorder killed at any moment loses at most that long of
 events. The age is checked on every append and on [`Writer::tick`], which an idle recorder must
-call at least that often. [`Writer::finish`] closes the last frame and writes the footer.
+call at least that often. The age is measured by [`WriterOptions::clock`], the monotonic clock
+unless the caller (a test) gives another. [`Writer::finish`] closes the last frame and writes the footer.
 */
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventBody, EventKind, Micros, SourceId};
 use crate::header::{Footer, Header, strip_credentials};
@@ -30,6 +32,8 @@ pub struct WriterOptions {
     pub max_frame_bytes: usize,
     /// Close a frame this long after its first event at the latest.
     pub max_frame_age: Duration,
+    /// What the frame's age is measured by: [`Clock::monotonic`] by default.
+    pub clock: Clock,
 }
 
 impl Default for WriterOptions {
@@ -39,6 +43,7 @@ impl Default for WriterOptions {
             max_frame_events: 1 << 20,
             max_frame_bytes: 4 << 20,
             max_frame_age: Duration::from_secs(1),
+            clock: Clock::monotonic(),
         }
     }
 }
@@ -50,7 +55,8 @@ pub struct Writer<W: Write> {
     options: WriterOptions,
     encoder: FrameEncoder,
     compressor: zstd::bulk::Compressor<'static>,
-    opened_at: Option<Instant>,
+    /// When the open frame got its first event, by [`WriterOptions::clock`].
+    opened_at: Option<Micros>,
     footer: Footer,
     last_seq: Option<u64>,
     bytes_written: u64,
@@ -120,7 +126,7 @@ impl<W: Write> Writer<W> {
             return Err(Error::OutOfOrder { seq: event.seq, last });
         }
         if self.encoder.is_empty() {
-            self.opened_at = Some(Instant::now());
+            self.opened_at = Some(self.options.clock.now_us());
         }
         self.encoder.push(event);
         self.last_seq = Some(event.seq);
@@ -142,9 +148,12 @@ impl<W: Write> Writer<W> {
 
     /// Closes the open frame if it is older than [`WriterOptions::max_frame_age`].
     pub fn tick(&mut self) -> Result<()> {
-        match self.opened_at {
-            Some(t) if t.elapsed() >= self.options.max_frame_age => self.close_frame(),
-            _ => Ok(()),
+        let Some(opened) = self.opened_at else { return Ok(()) };
+        let age = self.options.clock.now_us().saturating_sub(opened).max(0);
+        if Duration::from_micros(age as u64) >= self.options.max_frame_age {
+            self.close_frame()
+        } else {
+            Ok(())
         }
     }
 

@@ -1,6 +1,7 @@
 //! The trace format end to end: round trips, truncation at every byte, corruption, versions.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use cachetape_tape::*;
@@ -209,16 +210,40 @@ fn newer_versions_and_other_files_are_clear_errors() {
 
 #[test]
 fn a_frame_is_closed_when_it_gets_old() {
-    let opts =
-        WriterOptions { max_frame_age: Duration::from_millis(20), ..WriterOptions::default() };
+    // The writer's clock is the test's: time moves only when the test says so.
+    let now = Arc::new(AtomicI64::new(5_000_000));
+    let clock = Clock::from_fn({
+        let now = Arc::clone(&now);
+        move || now.load(Ordering::Relaxed)
+    });
+    let opts = WriterOptions {
+        max_frame_age: Duration::from_millis(20),
+        clock,
+        ..WriterOptions::default()
+    };
     let mut w = Writer::new(Vec::new(), "mem", &header(), opts).unwrap();
-    let (source, t, body) = events(1).pop().unwrap();
+    let mut events = events(3).into_iter();
+    let (source, t, body) = events.next().unwrap();
     w.append(source, t, body).unwrap();
     let before = w.bytes_written();
-    std::thread::sleep(Duration::from_millis(30));
+    now.fetch_add(19_999, Ordering::Relaxed);
     w.tick().unwrap();
-    assert!(w.bytes_written() > before, "tick after max_frame_age must write the frame");
+    let (source, t, body) = events.next().unwrap();
+    w.append(source, t, body).unwrap();
+    assert_eq!(w.bytes_written(), before, "a frame younger than max_frame_age stays open");
+    now.fetch_add(1, Ordering::Relaxed);
+    w.tick().unwrap();
+    assert!(w.bytes_written() > before, "tick at max_frame_age must write the frame");
     assert_eq!(w.counts().frames, 1);
+    // The next frame's age counts from its own first event.
+    let (source, t, body) = events.next().unwrap();
+    w.append(source, t, body).unwrap();
+    now.fetch_add(19_999, Ordering::Relaxed);
+    w.tick().unwrap();
+    assert_eq!(w.counts().frames, 1);
+    now.fetch_add(1, Ordering::Relaxed);
+    w.tick().unwrap();
+    assert_eq!(w.counts().frames, 2);
 }
 
 #[test]

@@ -8,13 +8,16 @@ but damaged is an error naming its byte offset; in salvage mode it is skipped in
 next block by its tag when the damaged length cannot be trusted) and listed in the report.
 */
 
-use std::fmt;
+mod report;
+
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
+pub use report::{Damage, LostFrame, ReadReport, Truncation};
+
 use crate::error::{Error, Result};
-use crate::event::{Event, Micros};
+use crate::event::Event;
 use crate::header::{Footer, Header};
 use crate::wire::{self, BlockHead, EventRef};
 
@@ -54,117 +57,6 @@ pub struct Frame {
     pub offset: u64,
     /// Its events, in order.
     pub events: Vec<Event>,
-}
-
-/// What reading a trace found: how much was recovered and how much was lost.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ReadReport {
-    /// Frames decoded.
-    pub frames: u64,
-    /// Events decoded.
-    pub events: u64,
-    /// Bytes consumed so far.
-    pub bytes: u64,
-    /// The footer, when the trace was closed cleanly and read to its end.
-    pub footer: Option<Footer>,
-    /// Set when the file ends early.
-    pub truncated: Option<Truncation>,
-    /// Frames skipped as damaged (salvage mode only).
-    pub skipped: Vec<Damage>,
-    /// Bytes found after the footer, ignored.
-    pub trailing_bytes: u64,
-}
-
-/// How a trace ended early.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Truncation {
-    /// Offset where the incomplete block starts (the file length when it ends between blocks).
-    pub offset: u64,
-    /// Bytes of the incomplete block that were present.
-    pub partial_bytes: u64,
-    /// Head of the incomplete frame, when all 40 bytes of it survived: how many events it held
-    /// and their time span.
-    pub lost_frame: Option<LostFrame>,
-}
-
-/// What a lost or damaged frame held, according to its block head.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LostFrame {
-    /// Events in it.
-    pub events: u32,
-    /// Receive time of its first event.
-    pub first_us: Micros,
-    /// Receive time of its last event.
-    pub last_us: Micros,
-}
-
-/// A damaged frame skipped in salvage mode.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Damage {
-    /// Offset of the damaged block.
-    pub offset: u64,
-    /// Bytes skipped.
-    pub bytes: u64,
-    /// What was wrong.
-    pub reason: String,
-    /// What it held, when its head was intact.
-    pub lost_frame: Option<LostFrame>,
-}
-
-impl ReadReport {
-    /// True when the whole trace was read: footer present, nothing lost or skipped.
-    pub fn is_complete(&self) -> bool {
-        self.footer.is_some() && self.truncated.is_none() && self.skipped.is_empty()
-    }
-
-    /// Events known to be lost (from the heads of lost or skipped frames; a lost head hides
-    /// its count).
-    pub fn known_lost_events(&self) -> u64 {
-        let lost = self.truncated.as_ref().and_then(|t| t.lost_frame).map_or(0, |f| f.events);
-        lost as u64
-            + self.skipped.iter().filter_map(|d| d.lost_frame).map(|f| f.events as u64).sum::<u64>()
-    }
-}
-
-impl fmt::Display for ReadReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} events recovered from {} frames", self.events, self.frames)?;
-        if let Some(footer) = &self.footer {
-            if footer.events == self.events && self.skipped.is_empty() {
-                write!(f, "; complete (the footer counts {} events)", footer.events)?;
-            } else {
-                write!(f, "; the footer counts {} events", footer.events)?;
-            }
-        }
-        if let Some(t) = &self.truncated {
-            write!(f, "; the trace ends early at byte {} (no footer", t.offset)?;
-            match (t.partial_bytes, t.lost_frame) {
-                (0, _) => {
-                    write!(f, ", but no frame was cut: the writer was stopped between frames")?
-                }
-                (n, Some(lost)) => write!(
-                    f,
-                    ", an incomplete frame of {n} bytes: {} events lost, received {} to {}",
-                    lost.events,
-                    crate::format_time(lost.first_us),
-                    crate::format_time(lost.last_us)
-                )?,
-                (n, None) => write!(f, ", {n} bytes of an incomplete frame: its events are lost")?,
-            }
-            write!(f, ")")?;
-        }
-        for d in &self.skipped {
-            write!(f, "; skipped {} damaged bytes at offset {} ({}", d.bytes, d.offset, d.reason)?;
-            if let Some(lost) = d.lost_frame {
-                write!(f, ", {} events lost", lost.events)?;
-            }
-            write!(f, ")")?;
-        }
-        if self.trailing_bytes > 0 {
-            write!(f, "; {} bytes after the footer ignored", self.trailing_bytes)?;
-        }
-        Ok(())
-    }
 }
 
 impl Reader<BufReader<File>> {
