@@ -9,6 +9,8 @@ What cachetape's integration tests and benchmarks share.
   normal exit kills them and removes their directories. [`RedisServer::shared`] and
   [`MariaDb::shared`] give one instance per test binary, as starting MariaDB costs about a second.
 - **Raw RESP** ([`resp_command`], [`read_resp`]) for tests that compare bytes.
+- **Traces by hand** ([`trace::TraceBuilder`]): events written through the tape crate's writer,
+  for the tests' small cases and the benchmarks' large synthetic traces.
 - **Workloads**: a real cache-aside workload that logs what every read returned
   ([`cache_aside`]), and synthetic MONITOR text ([`synthetic`]).
 */
@@ -18,6 +20,7 @@ pub mod cache_aside;
 mod resp;
 mod servers;
 pub mod synthetic;
+pub mod trace;
 
 pub use resp::{read_resp, resp_command};
 pub use servers::{MariaDb, MariaDbOptions, RedisServer, require};
