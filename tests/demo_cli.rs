@@ -34,10 +34,19 @@ fn documented_demo(name: &str, out: &Path) -> Vec<String> {
         .collect()
 }
 
+/// `analyze --format json`, which must find the trace stale (exit 1).
 fn analyze(trace: &Path) -> serde_json::Value {
+    let (doc, code) = analyze_json(trace);
+    assert_eq!(code, 1, "{}", doc["summary"]);
+    doc
+}
+
+/// `analyze --format json`: the report and the exit code (0 clean, 1 stale).
+fn analyze_json(trace: &Path) -> (serde_json::Value, i32) {
     let out = cachetape().arg("analyze").arg(trace).args(["--format", "json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("a JSON report")
+    let code = out.status.code().unwrap();
+    assert!(code == 0 || code == 1, "{}", String::from_utf8_lossy(&out.stderr));
+    (serde_json::from_slice(&out.stdout).expect("a JSON report"), code)
 }
 
 fn run_demo(args: &[String]) -> String {
@@ -47,8 +56,15 @@ fn run_demo(args: &[String]) -> String {
     stdout
 }
 
-/// The order:42 findings, each checked to be the incident's.
+/// The order:42 findings, each checked to be the incident's; there must be one.
 fn incident_findings(doc: &serde_json::Value) -> Vec<serde_json::Value> {
+    let on_42 = findings_on_42(doc);
+    assert!(!on_42.is_empty(), "no finding on order:42: {}", doc["summary"]);
+    on_42
+}
+
+/// The order:42 findings, each checked to be the incident's.
+fn findings_on_42(doc: &serde_json::Value) -> Vec<serde_json::Value> {
     let on_42: Vec<_> = doc["findings"]
         .as_array()
         .unwrap()
@@ -56,7 +72,6 @@ fn incident_findings(doc: &serde_json::Value) -> Vec<serde_json::Value> {
         .filter(|f| f["key"] == "order:42")
         .cloned()
         .collect();
-    assert!(!on_42.is_empty(), "no finding on order:42: {}", doc["summary"]);
     for f in &on_42 {
         assert_eq!(f["cause"], "stale-set", "{f}");
         assert!(f["served"].as_str().unwrap().contains("status=CANCELLED"), "{f}");
@@ -164,8 +179,13 @@ fn double_delete_ends_the_poisoning_with_its_second_del() {
     .collect();
     let stdout = run_demo(&args);
     assert!(stdout.contains("double-delete (delay 300 ms)"), "{stdout}");
-    let doc = analyze(&trace);
-    incident_findings(&doc);
+    // The incident's reader reads order:42 again only once its writer is done, second DEL
+    // included, so none of those reads is stale (its log says so). Whether a background reader
+    // reads order:42 between the SETEX and the second DEL is timing: a stale read may or may not
+    // be in the trace, and any there is must be the incident's. The exposure is there either way.
+    assert_eq!(shop_count(&stdout, "of the reader's next"), 0, "{stdout}");
+    let (doc, _) = analyze_json(&trace);
+    findings_on_42(&doc);
     let key = doc["keys"].as_array().unwrap().iter().find(|k| k["key"] == "order:42").unwrap();
     let poisoned = key["exposure"]
         .as_array()
