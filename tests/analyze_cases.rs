@@ -4,20 +4,19 @@
 //! a row the trace never changed, and a clean trace. Also the exit codes, `--expect`, and the
 //! errors a bad mapping gets.
 
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::Path;
 
-use cachetape_tape::{
-    Argv, Capture, Cell, Commit, EventBody, Header, RedisCommand, RowChange, RowImage, RowOp,
-    Source, SourceId, SourceKind, Value, Writer, WriterOptions,
-};
+use cachetape_tape::{RowImage, Value};
+use cachetape_testkit::trace::{TraceBuilder, cache_and_db, image, text};
 
 use crate::util::cachetape;
 
 /// 2026-11-26 04:15:25 UTC.
 const T0: i64 = 1_795_666_525_000_000;
 const MS: i64 = 1_000;
-const CACHE: SourceId = SourceId(0);
-const DB: SourceId = SourceId(1);
+const ORDERS: &str = "shop.orders";
 
 pub(crate) const MAPPING: &str = r#"[[rule]]
 key = "order:{id}"
@@ -25,86 +24,29 @@ table = "shop.orders"
 json = ["id", "status", "total"]
 "#;
 
-/// Builds a trace: a Redis node `cache` and a MariaDB `db`, recorded live.
-pub(crate) struct Trace {
-    writer: Option<Writer<std::io::BufWriter<std::fs::File>>>,
-    txn: u64,
+/// A trace of a Redis node `cache` and a MariaDB `db`, recorded live from T0: times are µs after
+/// T0, MONITOR lines arrive 100 µs after their timestamp, commits carry their XID.
+pub(crate) type Trace = TraceBuilder<BufWriter<File>>;
+
+/// Starts the trace at `path`.
+pub(crate) fn create(path: &Path) -> Trace {
+    let mut trace = TraceBuilder::create(path, &cache_and_db(T0));
+    trace.monitor_delay(100);
+    trace
 }
 
 fn order(id: i64, status: &str, total: &str) -> RowImage {
-    RowImage {
-        cells: vec![
-            Cell { column: "id".into(), value: Value::Int(id) },
-            Cell { column: "status".into(), value: Value::Bytes(status.as_bytes().to_vec()) },
-            Cell { column: "total".into(), value: Value::Decimal(total.into()) },
-            Cell { column: "note".into(), value: Value::Null },
-        ],
-    }
+    image([
+        ("id", Value::Int(id)),
+        ("status", text(status)),
+        ("total", Value::Decimal(total.into())),
+        ("note", Value::Null),
+    ])
 }
 
 /// The JSON a reader caches for an order.
 fn json(id: i64, status: &str, total: &str) -> String {
     format!(r#"{{"id":{id},"status":"{status}","total":{total}}}"#)
-}
-
-impl Trace {
-    pub(crate) fn create(path: &Path) -> Trace {
-        let mut header = Header::new(T0);
-        for (name, kind) in [("cache", SourceKind::Redis), ("db", SourceKind::MariaDb)] {
-            header.add_source(Source {
-                name: name.into(),
-                kind,
-                address: format!("{name}:1"),
-                version: None,
-                capture: Capture::Live,
-            });
-        }
-        let writer = Writer::create(path, &header, WriterOptions::default()).unwrap();
-        Trace { writer: Some(writer), txn: 0 }
-    }
-
-    /// A Redis command by `client` at T0 + `at_ms`.
-    fn redis(&mut self, at_ms: i64, client: &str, args: &[&str]) -> &mut Self {
-        let t = T0 + at_ms * MS;
-        let command = RedisCommand {
-            db: 0,
-            client: client.into(),
-            server_us: t,
-            argv: Argv::from_parts(args.iter().map(|a| a.as_bytes())),
-            script: Vec::new(),
-        };
-        self.writer.as_mut().unwrap().append(CACHE, t + 100, EventBody::Redis(command)).unwrap();
-        self
-    }
-
-    /// An UPDATE of order `id` from `before` to `after`, committed (received) at T0 + `at_ms`.
-    fn update(&mut self, at_ms: i64, before: RowImage, after: RowImage) -> &mut Self {
-        let t = T0 + at_ms * MS;
-        self.txn += 1;
-        let secs = (t / 1_000_000) as u32;
-        let change = RowChange {
-            table: "shop.orders".into(),
-            op: RowOp::Update,
-            before: Some(before),
-            after: Some(after),
-            txn: self.txn,
-            header_secs: secs,
-        };
-        self.writer.as_mut().unwrap().append(DB, t, EventBody::Row(change)).unwrap();
-        let commit = Commit {
-            txn: self.txn,
-            header_secs: secs,
-            commit_us: None,
-            gtid: None,
-            xid: Some(self.txn),
-        };
-        self.writer.as_mut().unwrap().append(DB, t, EventBody::Commit(commit)).unwrap();
-        self
-    }
-
-    pub(crate) fn finish(&mut self) {
-        self.writer.take().expect("finished once").finish().unwrap();
-    }
 }
 
 const READER: &str = "10.0.0.9:40000";
@@ -115,7 +57,7 @@ const WRITER: &str = "10.0.0.7:51234";
 /// with `args` there; returns (stdout, exit code).
 fn analyze(build: impl FnOnce(&mut Trace), mapping: Option<&str>, args: &[&str]) -> (String, i32) {
     let dir = tempfile::tempdir().unwrap();
-    let mut trace = Trace::create(&dir.path().join("case.bin"));
+    let mut trace = create(&dir.path().join("case.bin"));
     build(&mut trace);
     trace.finish();
     if let Some(m) = mapping {
@@ -147,12 +89,12 @@ fn golden(name: &str, build: impl Fn(&mut Trace), expect_code: i32) {
 /// Reader misses, the writer commits PAID and DELs (nothing to delete), then the reader's SETEX
 /// of what it read before lands: every later hit is stale until the TTL.
 pub(crate) fn stale_set(t: &mut Trace) {
-    t.redis(0, READER, &["GET", "order:42"])
-        .update(10, order(42, "CANCELLED", "9.99"), order(42, "PAID", "9.99"))
-        .redis(11, WRITER, &["DEL", "order:42"])
-        .redis(30, READER, &["SETEX", "order:42", "300", &json(42, "CANCELLED", "9.99")])
-        .redis(50, OTHER, &["GET", "order:42"])
-        .redis(2_000, OTHER, &["GET", "order:42"]);
+    t.redis(0, READER, ["GET", "order:42"])
+        .update(10 * MS, ORDERS, order(42, "CANCELLED", "9.99"), order(42, "PAID", "9.99"))
+        .redis(11 * MS, WRITER, ["DEL", "order:42"])
+        .redis(30 * MS, READER, ["SETEX", "order:42", "300", &json(42, "CANCELLED", "9.99")])
+        .redis(50 * MS, OTHER, ["GET", "order:42"])
+        .redis(2_000 * MS, OTHER, ["GET", "order:42"]);
 }
 
 #[test]
@@ -162,12 +104,12 @@ fn stale_set_is_named_with_its_age_and_exposure() {
 
 /// Cached while fresh; the commit supersedes it; a read before the DEL is stale.
 fn late_invalidation(t: &mut Trace) {
-    t.redis(0, READER, &["SETEX", "order:7", "300", &json(7, "NEW", "20.00")])
-        .redis(2, OTHER, &["GET", "order:7"])
-        .update(10, order(7, "NEW", "20.00"), order(7, "PAID", "20.00"))
-        .redis(20, OTHER, &["GET", "order:7"])
-        .redis(30, WRITER, &["DEL", "order:7"])
-        .redis(40, OTHER, &["GET", "order:7"]);
+    t.redis(0, READER, ["SETEX", "order:7", "300", &json(7, "NEW", "20.00")])
+        .redis(2 * MS, OTHER, ["GET", "order:7"])
+        .update(10 * MS, ORDERS, order(7, "NEW", "20.00"), order(7, "PAID", "20.00"))
+        .redis(20 * MS, OTHER, ["GET", "order:7"])
+        .redis(30 * MS, WRITER, ["DEL", "order:7"])
+        .redis(40 * MS, OTHER, ["GET", "order:7"]);
 }
 
 #[test]
@@ -177,10 +119,10 @@ fn late_invalidation_is_named() {
 
 /// No DEL follows the commit: the value stays until its 1 s TTL runs out.
 fn missing_invalidation(t: &mut Trace) {
-    t.redis(0, READER, &["SET", "order:8", &json(8, "NEW", "5"), "EX", "1"])
-        .update(10, order(8, "NEW", "5.00"), order(8, "SHIPPED", "5.00"))
-        .redis(20, OTHER, &["GET", "order:8"])
-        .redis(1_500, OTHER, &["GET", "order:8"]);
+    t.redis(0, READER, ["SET", "order:8", &json(8, "NEW", "5"), "EX", "1"])
+        .update(10 * MS, ORDERS, order(8, "NEW", "5.00"), order(8, "SHIPPED", "5.00"))
+        .redis(20 * MS, OTHER, ["GET", "order:8"])
+        .redis(1_500 * MS, OTHER, ["GET", "order:8"]);
 }
 
 #[test]
@@ -190,9 +132,9 @@ fn missing_invalidation_is_named() {
 
 /// A value the DB never held: unexplained, never a silent stale-set.
 fn unexplained(t: &mut Trace) {
-    t.update(0, order(9, "NEW", "1.00"), order(9, "PAID", "1.00"))
-        .redis(10, READER, &["SETEX", "order:9", "60", &json(9, "LOST", "1.00")])
-        .redis(20, OTHER, &["GET", "order:9"]);
+    t.update(0, ORDERS, order(9, "NEW", "1.00"), order(9, "PAID", "1.00"))
+        .redis(10 * MS, READER, ["SETEX", "order:9", "60", &json(9, "LOST", "1.00")])
+        .redis(20 * MS, OTHER, ["GET", "order:9"]);
 }
 
 #[test]
@@ -203,10 +145,10 @@ fn unexplained_value_is_named() {
 /// A read 2 ms before the commit's receipt: the commit may have happened up to 5 ms before it
 /// (the binlog's delivery), so the read is possibly stale, not for certain.
 fn stale_possible(t: &mut Trace) {
-    t.redis(0, READER, &["SETEX", "order:5", "300", &json(5, "NEW", "3.50")])
-        .redis(18, OTHER, &["GET", "order:5"])
-        .update(20, order(5, "NEW", "3.50"), order(5, "PAID", "3.50"))
-        .redis(21, WRITER, &["DEL", "order:5"]);
+    t.redis(0, READER, ["SETEX", "order:5", "300", &json(5, "NEW", "3.50")])
+        .redis(18 * MS, OTHER, ["GET", "order:5"])
+        .update(20 * MS, ORDERS, order(5, "NEW", "3.50"), order(5, "PAID", "3.50"))
+        .redis(21 * MS, WRITER, ["DEL", "order:5"]);
 }
 
 #[test]
@@ -222,12 +164,12 @@ fn read_inside_the_commit_uncertainty_is_possibly_stale() {
 #[test]
 fn a_value_from_a_commit_whose_binlog_arrived_late_is_fresh() {
     let late = |t: &mut Trace| {
-        t.redis(0, READER, &["SETEX", "order:6", "300", &json(6, "NEW", "2.00")])
-            .update(1, order(6, "CANCELLED", "2.00"), order(6, "NEW", "2.00"))
-            .redis(30, WRITER, &["SETEX", "order:6", "300", &json(6, "PAID", "2.00")])
-            .redis(32, OTHER, &["GET", "order:6"])
-            .update(45, order(6, "NEW", "2.00"), order(6, "PAID", "2.00"))
-            .redis(60, OTHER, &["GET", "order:6"]);
+        t.redis(0, READER, ["SETEX", "order:6", "300", &json(6, "NEW", "2.00")])
+            .update(MS, ORDERS, order(6, "CANCELLED", "2.00"), order(6, "NEW", "2.00"))
+            .redis(30 * MS, WRITER, ["SETEX", "order:6", "300", &json(6, "PAID", "2.00")])
+            .redis(32 * MS, OTHER, ["GET", "order:6"])
+            .update(45 * MS, ORDERS, order(6, "NEW", "2.00"), order(6, "PAID", "2.00"))
+            .redis(60 * MS, OTHER, ["GET", "order:6"]);
     };
     let (json, code) = analyze(late, Some(MAPPING), &["--format", "json"]);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -238,9 +180,9 @@ fn a_value_from_a_commit_whose_binlog_arrived_late_is_fresh() {
 
 /// A row the trace never changed: its reads are unverifiable, not fresh.
 fn unverifiable(t: &mut Trace) {
-    t.redis(0, READER, &["SETEX", "order:3", "300", &json(3, "NEW", "1")])
-        .redis(10, OTHER, &["GET", "order:3"])
-        .update(20, order(4, "NEW", "1.00"), order(4, "PAID", "1.00"));
+    t.redis(0, READER, ["SETEX", "order:3", "300", &json(3, "NEW", "1")])
+        .redis(10 * MS, OTHER, ["GET", "order:3"])
+        .update(20 * MS, ORDERS, order(4, "NEW", "1.00"), order(4, "PAID", "1.00"));
 }
 
 #[test]
@@ -250,13 +192,13 @@ fn reads_of_a_row_never_changed_are_unverifiable() {
 
 /// Cache-aside done right: commit, DEL, miss, refill, hit.
 fn clean(t: &mut Trace) {
-    t.redis(0, READER, &["SETEX", "order:1", "300", &json(1, "NEW", "12.5")])
-        .redis(2, OTHER, &["GET", "order:1"])
-        .update(10, order(1, "NEW", "12.50"), order(1, "PAID", "12.50"))
-        .redis(11, WRITER, &["DEL", "order:1"])
-        .redis(30, OTHER, &["GET", "order:1"])
-        .redis(31, OTHER, &["SETEX", "order:1", "300", &json(1, "PAID", "12.500")])
-        .redis(40, READER, &["GET", "order:1"]);
+    t.redis(0, READER, ["SETEX", "order:1", "300", &json(1, "NEW", "12.5")])
+        .redis(2 * MS, OTHER, ["GET", "order:1"])
+        .update(10 * MS, ORDERS, order(1, "NEW", "12.50"), order(1, "PAID", "12.50"))
+        .redis(11 * MS, WRITER, ["DEL", "order:1"])
+        .redis(30 * MS, OTHER, ["GET", "order:1"])
+        .redis(31 * MS, OTHER, ["SETEX", "order:1", "300", &json(1, "PAID", "12.500")])
+        .redis(40 * MS, READER, ["GET", "order:1"]);
 }
 
 #[test]
@@ -275,7 +217,7 @@ fn expect_turns_the_verdict_into_the_exit_code() {
 #[test]
 fn without_a_mapping_file_the_inferred_one_is_used_and_said_so() {
     let dir = tempfile::tempdir().unwrap();
-    let mut trace = Trace::create(&dir.path().join("case.bin"));
+    let mut trace = create(&dir.path().join("case.bin"));
     stale_set(&mut trace);
     trace.finish();
     let out = cachetape()
@@ -297,7 +239,7 @@ fn without_a_mapping_file_the_inferred_one_is_used_and_said_so() {
 #[test]
 fn a_rule_naming_an_unknown_column_or_table_is_an_error_naming_the_rule() {
     let dir = tempfile::tempdir().unwrap();
-    let mut trace = Trace::create(&dir.path().join("case.bin"));
+    let mut trace = create(&dir.path().join("case.bin"));
     stale_set(&mut trace);
     trace.finish();
     let bad_column =

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::analyze_cases::{MAPPING, Trace, stale_set};
+use crate::analyze_cases::{MAPPING, create, stale_set};
 use crate::util::cachetape;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -14,11 +14,11 @@ fn html_page_renders_a_timeline_with_client_and_db_lanes() {
     assert!(
         std::path::Path::new(CHROMIUM).exists(),
         "{CHROMIUM} is missing: this test renders the HTML report in headless Chromium. Install \
-         the Debian package `chromium` (`apt-get install chromium`), or run `.ci/run`, which \
+         the Debian package `chromium` (`apt-get install chromium`), or run `scripts/test.sh`, which \
          installs it."
     );
     let dir = tempfile::tempdir().unwrap();
-    let mut trace = Trace::create(&dir.path().join("case.bin"));
+    let mut trace = create(&dir.path().join("case.bin"));
     stale_set(&mut trace);
     trace.finish();
     std::fs::write(dir.path().join("case.toml"), MAPPING).unwrap();

@@ -6,21 +6,20 @@
 //! with sampled components; every finding's `--schedule`, replayed through the full analyzer,
 //! flags that read; the regression API; `--expect`, the HTML page and the errors.
 
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use cachetape::report::{ReportFormat, TextReport};
-use cachetape_tape::{
-    Argv, Capture, Cell, Commit, EventBody, Header, RedisCommand, RowChange, RowImage, RowOp,
-    Source, SourceId, SourceKind, Value, Writer, WriterOptions,
-};
+use cachetape_tape::{RowImage, Value};
+use cachetape_testkit::trace::{TraceBuilder, cache_and_db, image, text};
 
 use crate::util::cachetape;
 
 /// 2026-11-26 04:15:25 UTC.
 const T0: i64 = 1_795_666_525_000_000;
 const MS: i64 = 1_000;
-const CACHE: SourceId = SourceId(0);
-const DB: SourceId = SourceId(1);
+const ORDERS: &str = "shop.orders";
 
 const MAPPING: &str = r#"[[rule]]
 key = "order:{id}"
@@ -32,82 +31,25 @@ const READER: &str = "10.0.0.9:40000";
 const OTHER: &str = "10.0.0.8:41000";
 const WRITER: &str = "10.0.0.7:51234";
 
-/// A trace of a Redis node `cache` and a MariaDB `db`, recorded live; times in µs after T0.
-struct Trace {
-    dir: tempfile::TempDir,
-    writer: Option<Writer<std::io::BufWriter<std::fs::File>>>,
-    txn: u64,
+/// A trace of a Redis node `cache` and a MariaDB `db`, recorded live from T0: times are µs after
+/// T0, MONITOR lines arrive 50 µs after their timestamp, commits carry no XID.
+type Trace = TraceBuilder<BufWriter<File>>;
+
+/// Writes the trace `build` makes as `case.bin`, with the mapping beside it, in a temporary
+/// directory; returns the directory (the trace lives as long as it) and the trace's path.
+fn case(build: impl FnOnce(&mut Trace)) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("case.bin");
+    std::fs::write(dir.path().join("case.toml"), MAPPING).unwrap();
+    let mut trace = TraceBuilder::create(&path, &cache_and_db(T0));
+    trace.monitor_delay(50).xids(false);
+    build(&mut trace);
+    trace.finish();
+    (dir, path)
 }
 
 fn order(id: i64, status: &str) -> RowImage {
-    RowImage {
-        cells: vec![
-            Cell { column: "id".into(), value: Value::Int(id) },
-            Cell { column: "status".into(), value: Value::Bytes(status.as_bytes().to_vec()) },
-        ],
-    }
-}
-
-impl Trace {
-    fn new() -> Trace {
-        let dir = tempfile::tempdir().unwrap();
-        let mut header = Header::new(T0);
-        for (name, kind) in [("cache", SourceKind::Redis), ("db", SourceKind::MariaDb)] {
-            header.add_source(Source {
-                name: name.into(),
-                kind,
-                address: format!("{name}:1"),
-                version: None,
-                capture: Capture::Live,
-            });
-        }
-        let writer =
-            Writer::create(dir.path().join("case.bin"), &header, WriterOptions::default()).unwrap();
-        std::fs::write(dir.path().join("case.toml"), MAPPING).unwrap();
-        Trace { dir, writer: Some(writer), txn: 0 }
-    }
-
-    /// A Redis command by `client` at T0 + `at_us`.
-    fn redis(&mut self, at_us: i64, client: &str, args: &[&str]) -> &mut Self {
-        let t = T0 + at_us;
-        let command = RedisCommand {
-            db: 0,
-            client: client.into(),
-            server_us: t,
-            argv: Argv::from_parts(args.iter().map(|a| a.as_bytes())),
-            script: Vec::new(),
-        };
-        self.writer.as_mut().unwrap().append(CACHE, t + 50, EventBody::Redis(command)).unwrap();
-        self
-    }
-
-    /// An UPDATE of order `id`'s status, committed (received) at T0 + `at_us`.
-    fn update(&mut self, at_us: i64, id: i64, from: &str, to: &str) -> &mut Self {
-        let t = T0 + at_us;
-        self.txn += 1;
-        let secs = (t / 1_000_000) as u32;
-        let change = RowChange {
-            table: "shop.orders".into(),
-            op: RowOp::Update,
-            before: Some(order(id, from)),
-            after: Some(order(id, to)),
-            txn: self.txn,
-            header_secs: secs,
-        };
-        self.writer.as_mut().unwrap().append(DB, t, EventBody::Row(change)).unwrap();
-        let commit =
-            Commit { txn: self.txn, header_secs: secs, commit_us: None, gtid: None, xid: None };
-        self.writer.as_mut().unwrap().append(DB, t, EventBody::Commit(commit)).unwrap();
-        self
-    }
-
-    /// Closes the trace; returns its path.
-    fn finish(&mut self) -> PathBuf {
-        if let Some(w) = self.writer.take() {
-            w.finish().unwrap();
-        }
-        self.dir.path().join("case.bin")
-    }
+    image([("id", Value::Int(id)), ("status", text(status))])
 }
 
 /// `cachetape replay TRACE ARGS…`: (stdout, exit code); panics on an error exit.
@@ -147,19 +89,17 @@ fn every_schedule_flags_its_read(trace: &Path, window: &str, doc: &serde_json::V
 
 /// Cached while fresh; the commit supersedes it; the DEL comes 4 ms later; the next read comes
 /// after the DEL (a miss): no read falls inside the gap.
-fn late_invalidation(t: &mut Trace) -> PathBuf {
-    t.redis(0, READER, &["SETEX", "order:7", "300", "NEW"])
-        .redis(2 * MS, OTHER, &["GET", "order:7"])
-        .update(10 * MS, 7, "NEW", "PAID")
-        .redis(14 * MS, WRITER, &["DEL", "order:7"])
-        .redis(16 * MS, OTHER, &["GET", "order:7"])
-        .finish()
+fn late_invalidation(t: &mut Trace) {
+    t.redis(0, READER, ["SETEX", "order:7", "300", "NEW"])
+        .redis(2 * MS, OTHER, ["GET", "order:7"])
+        .update(10 * MS, ORDERS, order(7, "NEW"), order(7, "PAID"))
+        .redis(14 * MS, WRITER, ["DEL", "order:7"])
+        .redis(16 * MS, OTHER, ["GET", "order:7"]);
 }
 
 #[test]
 fn late_invalidation_is_clean_as_recorded_and_found_under_5ms() {
-    let mut t = Trace::new();
-    let trace = late_invalidation(&mut t);
+    let (_dir, trace) = case(late_invalidation);
     let (text, code) = replay(&trace, &["--perturb", "0"]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("verdict: clean under ±0 (exhaustive)"), "{text}");
@@ -205,19 +145,17 @@ fn late_invalidation_is_clean_as_recorded_and_found_under_5ms() {
 /// The commit lands first; the reader's SETEX of the old value comes 1 ms later and the
 /// writer's DEL 1 ms after that removes it; the next read (a miss) comes 8 ms later. Clean as
 /// recorded; if the DEL lands before the SETEX, the old value stays and the read is served it.
-fn stale_set(t: &mut Trace) -> PathBuf {
-    t.redis(0, READER, &["GET", "order:42"])
-        .update(10 * MS, 42, "CANCELLED", "PAID")
-        .redis(11 * MS, READER, &["SETEX", "order:42", "300", "CANCELLED"])
-        .redis(12 * MS, WRITER, &["DEL", "order:42"])
-        .redis(20 * MS, OTHER, &["GET", "order:42"])
-        .finish()
+fn stale_set(t: &mut Trace) {
+    t.redis(0, READER, ["GET", "order:42"])
+        .update(10 * MS, ORDERS, order(42, "CANCELLED"), order(42, "PAID"))
+        .redis(11 * MS, READER, ["SETEX", "order:42", "300", "CANCELLED"])
+        .redis(12 * MS, WRITER, ["DEL", "order:42"])
+        .redis(20 * MS, OTHER, ["GET", "order:42"]);
 }
 
 #[test]
 fn stale_set_is_clean_as_recorded_and_found_under_5ms() {
-    let mut t = Trace::new();
-    let trace = stale_set(&mut t);
+    let (_dir, trace) = case(stale_set);
     let (doc, code) = replay_json(&trace, &["--perturb", "0"]);
     assert_eq!(code, 0, "{doc}");
     assert_eq!(doc["summary"]["verdict_text"], "clean under ±0 (exhaustive)");
@@ -245,16 +183,15 @@ fn stale_set_is_clean_as_recorded_and_found_under_5ms() {
 
 #[test]
 fn events_further_apart_than_the_window_have_one_schedule() {
-    let mut t = Trace::new();
-    let trace = t
-        .redis(0, READER, &["SETEX", "order:3", "300", "NEW"])
-        .redis(10 * MS, OTHER, &["GET", "order:3"])
-        .update(20 * MS, 3, "NEW", "PAID")
-        .redis(30 * MS, WRITER, &["DEL", "order:3"])
-        .redis(40 * MS, OTHER, &["GET", "order:3"])
-        .redis(50 * MS, OTHER, &["SETEX", "order:3", "300", "PAID"])
-        .redis(60 * MS, READER, &["GET", "order:3"])
-        .finish();
+    let (_dir, trace) = case(|t| {
+        t.redis(0, READER, ["SETEX", "order:3", "300", "NEW"])
+            .redis(10 * MS, OTHER, ["GET", "order:3"])
+            .update(20 * MS, ORDERS, order(3, "NEW"), order(3, "PAID"))
+            .redis(30 * MS, WRITER, ["DEL", "order:3"])
+            .redis(40 * MS, OTHER, ["GET", "order:3"])
+            .redis(50 * MS, OTHER, ["SETEX", "order:3", "300", "PAID"])
+            .redis(60 * MS, READER, ["GET", "order:3"]);
+    });
     let (doc, code) = replay_json(&trace, &["--perturb", "5ms"]);
     assert_eq!(code, 0, "{doc}");
     let s = &doc["summary"];
@@ -269,18 +206,16 @@ fn events_further_apart_than_the_window_have_one_schedule() {
 /// The commit of PAID, the reader's SET of PAID 1 ms later (a value it can only have read after
 /// that commit), another client's GET 1 ms after that. The GET may run before the commit, but
 /// the SET may not: so no order serves the GET anything before the commit.
-fn causality(t: &mut Trace) -> PathBuf {
-    t.redis(0, OTHER, &["GET", "order:5"])
-        .update(10 * MS, 5, "NEW", "PAID")
-        .redis(11 * MS, READER, &["SET", "order:5", "PAID"])
-        .redis(12 * MS, OTHER, &["GET", "order:5"])
-        .finish()
+fn causality(t: &mut Trace) {
+    t.redis(0, OTHER, ["GET", "order:5"])
+        .update(10 * MS, ORDERS, order(5, "NEW"), order(5, "PAID"))
+        .redis(11 * MS, READER, ["SET", "order:5", "PAID"])
+        .redis(12 * MS, OTHER, ["GET", "order:5"]);
 }
 
 #[test]
 fn no_schedule_puts_a_set_before_the_commit_of_its_value() {
-    let mut t = Trace::new();
-    let trace = causality(&mut t);
+    let (_dir, trace) = case(causality);
     let (doc, code) = replay_json(&trace, &["--perturb", "5ms"]);
     assert_eq!(code, 0, "{doc}");
     assert!(doc["findings"].as_array().unwrap().is_empty(), "{doc}");
@@ -312,30 +247,28 @@ fn ms(n: u64) -> std::time::Duration {
 
 /// Several keys, each with clients racing within a few ms: components too large for a small
 /// budget are sampled.
-fn busy(t: &mut Trace) -> PathBuf {
+fn busy(t: &mut Trace) {
     let clients = ["10.0.0.1:1", "10.0.0.2:2", "10.0.0.3:3", "10.0.0.4:4"];
     let statuses = ["A", "B", "C", "D", "E", "F"];
     for key in 0..4i64 {
         let base = key * 100 * MS;
         let name = format!("order:{key}");
-        t.redis(base, clients[0], &["SETEX", &name, "300", "A"]);
+        t.redis(base, clients[0], ["SETEX", &name, "300", "A"]);
         for step in 0..5i64 {
             let at = base + MS + step * 700;
             let (from, to) = (statuses[step as usize], statuses[step as usize + 1]);
-            t.update(at, key, from, to);
-            t.redis(at + 200, clients[(step % 4) as usize], &["GET", &name]);
-            t.redis(at + 400, clients[((step + 1) % 4) as usize], &["SETEX", &name, "300", to]);
-            t.redis(at + 500, clients[((step + 2) % 4) as usize], &["DEL", &name]);
-            t.redis(at + 600, clients[((step + 3) % 4) as usize], &["GET", &name]);
+            t.update(at, ORDERS, order(key, from), order(key, to));
+            t.redis(at + 200, clients[(step % 4) as usize], ["GET", &name]);
+            t.redis(at + 400, clients[((step + 1) % 4) as usize], ["SETEX", &name, "300", to]);
+            t.redis(at + 500, clients[((step + 2) % 4) as usize], ["DEL", &name]);
+            t.redis(at + 600, clients[((step + 3) % 4) as usize], ["GET", &name]);
         }
     }
-    t.finish()
 }
 
 #[test]
 fn json_is_byte_identical_for_any_jobs_and_every_schedule_flags_its_read() {
-    let mut t = Trace::new();
-    let trace = busy(&mut t);
+    let (_dir, trace) = case(busy);
     let args = ["--perturb", "5ms", "--budget", "50", "--seed", "7", "--format", "json"];
     let mut one = args.to_vec();
     one.extend(["--jobs", "1"]);
@@ -363,8 +296,7 @@ fn json_is_byte_identical_for_any_jobs_and_every_schedule_flags_its_read() {
 
 #[test]
 fn the_regression_api_reports_what_the_cli_prints() {
-    let mut t = Trace::new();
-    let trace = stale_set(&mut t);
+    let (_dir, trace) = case(stale_set);
     let report = cachetape::Replay::open(&trace)
         .unwrap()
         .perturb(ms(5))
@@ -393,8 +325,7 @@ fn the_regression_api_reports_what_the_cli_prints() {
 
 #[test]
 fn expect_html_and_bad_input() {
-    let mut t = Trace::new();
-    let trace = stale_set(&mut t);
+    let (_dir, trace) = case(stale_set);
     assert_eq!(replay(&trace, &["--perturb", "5ms", "--expect", "stale"]).1, 0);
     assert_eq!(replay(&trace, &["--perturb", "5ms", "--expect", "clean"]).1, 1);
     assert_eq!(replay(&trace, &["--expect", "clean"]).1, 0);

@@ -16,10 +16,8 @@ use std::time::Instant;
 
 use cachetape_analyzer::{Analysis, AnalysisOptions, Mapping, feed};
 use cachetape_base::Rng;
-use cachetape_tape::{
-    Argv, Capture, Cell, ClockProbe, Commit, EventBody, Header, Reader, RedisCommand, RowChange,
-    RowImage, RowOp, Source, SourceId, SourceKind, Value, Writer, WriterOptions,
-};
+use cachetape_tape::{Reader, RowImage, SourceId, Value};
+use cachetape_testkit::trace::{TraceBuilder, cache_and_db, image, text};
 
 const MAPPING: &str = "[[rule]]\nkey = \"order:{id}\"\ntable = \"shop.orders\"\njson = [\"id\", \"status\", \"total\"]\n";
 const STATUSES: [&str; 5] = ["NEW", "PAID", "SHIPPED", "CANCELLED", "REFUNDED"];
@@ -35,17 +33,12 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn image(id: u64, status: &str, total: u64) -> RowImage {
-    RowImage {
-        cells: vec![
-            Cell { column: "id".into(), value: Value::Int(id as i64) },
-            Cell { column: "status".into(), value: Value::Bytes(status.as_bytes().to_vec()) },
-            Cell {
-                column: "total".into(),
-                value: Value::Decimal(format!("{}.{:02}", total / 100, total % 100)),
-            },
-        ],
-    }
+fn row(id: u64, status: &str, total: u64) -> RowImage {
+    image([
+        ("id", Value::Int(id as i64)),
+        ("status", text(status)),
+        ("total", Value::Decimal(format!("{}.{:02}", total / 100, total % 100))),
+    ])
 }
 
 fn json(id: u64, status: &str, total: u64) -> String {
@@ -57,89 +50,59 @@ fn json(id: u64, status: &str, total: u64) -> String {
     )
 }
 
+/// Writes the trace (see the crate documentation) of `n` events to `path`: MONITOR lines
+/// received 80 µs after their timestamp, a probe of both sources every second.
 fn generate(path: &str, n: u64) {
-    let mut header = Header::new(1_795_666_525_000_000);
-    for (name, kind) in [("cache", SourceKind::Redis), ("db", SourceKind::MariaDb)] {
-        header.add_source(Source {
-            name: name.into(),
-            kind,
-            address: format!("{name}:1"),
-            version: None,
-            capture: Capture::Live,
-        });
-    }
-    let mut w = Writer::create(path, &header, WriterOptions::default()).unwrap();
+    let mut w = TraceBuilder::create(path, &cache_and_db(1_795_666_525_000_000));
+    w.monitor_delay(80);
     let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     const ORDERS: u64 = 100_000;
     let mut rows: Vec<(u8, u64)> = (0..ORDERS).map(|i| (0, 1_000 + i)).collect();
     let mut cached = vec![false; ORDERS as usize];
     let clients: Vec<String> =
         (0..64).map(|i| format!("10.0.{}.{}:{}", i / 16, i % 250, 40_000 + i)).collect();
-    let mut t: i64 = 1_795_666_525_000_000;
+    // µs after the trace's creation.
+    let mut t: i64 = 0;
     let mut next_probe = t;
-    let mut txn = 0u64;
     let mut written = 0u64;
-    let redis = |w: &mut Writer<_>, t: i64, client: &str, args: &[&[u8]]| {
-        let c = RedisCommand {
-            db: 0,
-            client: client.into(),
-            server_us: t,
-            argv: Argv::from_parts(args.iter().copied()),
-            script: Vec::new(),
-        };
-        w.append(SourceId(0), t + 80, EventBody::Redis(c)).unwrap();
-    };
     while written < n {
         t += 1 + rng.below(99) as i64;
         if t >= next_probe {
             for s in 0..2 {
-                let p = ClockProbe { local_send_us: t - 100, remote_us: t, local_recv_us: t + 100 };
-                w.append(SourceId(s), t + 100, EventBody::ClockProbe(p)).unwrap();
+                w.probe(SourceId(s), t - 100, t, t + 100);
                 written += 1;
             }
             next_probe += 1_000_000;
         }
         let id = if rng.below(2) == 0 { rng.below(1_000) } else { rng.below(ORDERS) };
         let key = format!("order:{id}");
-        let client = &clients[rng.below(64) as usize];
+        let client = clients[rng.below(64) as usize].as_str();
         if rng.below(100) < 3 {
             // A writer: update the row, commit, DEL the key.
             let (s, total) = rows[id as usize];
             let ns = ((s as usize + 1 + rng.below(4) as usize) % STATUSES.len()) as u8;
             let nt = total + 1 + rng.below(500);
-            txn += 1;
-            let secs = (t / 1_000_000) as u32;
-            let change = RowChange {
-                table: "shop.orders".into(),
-                op: RowOp::Update,
-                before: Some(image(id, STATUSES[s as usize], total)),
-                after: Some(image(id, STATUSES[ns as usize], nt)),
-                txn,
-                header_secs: secs,
-            };
-            w.append(SourceId(1), t, EventBody::Row(change)).unwrap();
-            let commit =
-                Commit { txn, header_secs: secs, commit_us: None, gtid: None, xid: Some(txn) };
-            w.append(SourceId(1), t, EventBody::Commit(commit)).unwrap();
+            let before = row(id, STATUSES[s as usize], total);
+            w.update(t, "shop.orders", before, row(id, STATUSES[ns as usize], nt));
             rows[id as usize] = (ns, nt);
             t += 200;
-            redis(&mut w, t, client, &[b"DEL", key.as_bytes()]);
+            w.redis(t, client, ["DEL", &key]);
             cached[id as usize] = false;
             written += 3;
         } else {
-            redis(&mut w, t, client, &[b"GET", key.as_bytes()]);
+            w.redis(t, client, ["GET", &key]);
             written += 1;
             if !cached[id as usize] {
                 let (s, total) = rows[id as usize];
                 t += 300 + rng.below(700) as i64;
                 let v = json(id, STATUSES[s as usize], total);
-                redis(&mut w, t, client, &[b"SETEX", key.as_bytes(), b"300", v.as_bytes()]);
+                w.redis(t, client, ["SETEX", &key, "300", &v]);
                 cached[id as usize] = true;
                 written += 1;
             }
         }
     }
-    w.finish().unwrap();
+    w.finish();
 }
 
 fn decode(path: &str) -> u64 {

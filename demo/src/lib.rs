@@ -161,6 +161,47 @@ impl DemoConfig {
         }
     }
 
+    /// Checks the names and limits before anything starts.
+    pub(crate) fn validate(&self) -> Result<(), DemoError> {
+        let config = self;
+        let db = &config.database;
+        if db.is_empty() || !db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(DemoError::Config(format!(
+                "--database `{db}`: use letters, digits and `_` only"
+            )));
+        }
+        if config.orders == 0 {
+            return Err(DemoError::Config("--orders must be at least 1".into()));
+        }
+        if config.incident && config.orders < INCIDENT_ORDER {
+            return Err(DemoError::Config(format!(
+                "the incident poisons order {INCIDENT_ORDER}: use --orders {INCIDENT_ORDER} or more, \
+                 or --no-incident"
+            )));
+        }
+        if config.incident && config.turns.is_some() {
+            return Err(DemoError::Config(
+                "--turns keeps readers and writers apart, the incident needs them together: use one \
+                 of --turns and --incident"
+                    .into(),
+            ));
+        }
+        if config.readers == 0 && config.writers == 0 && !config.incident {
+            return Err(DemoError::Config(
+                "no readers, no writers, no incident: nothing to run".into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&config.stall_probability) {
+            return Err(DemoError::Config("--stall-probability is a share between 0 and 1".into()));
+        }
+        if config.ttl < Duration::from_secs(1) {
+            return Err(DemoError::Config(
+                "--ttl must be at least 1s (SETEX takes seconds)".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// The mapping file written beside the trace.
     pub fn mapping_path(&self) -> PathBuf {
         self.output.with_extension("toml")

@@ -30,10 +30,8 @@ use std::time::{Duration, Instant};
 
 use cachetape_base::Rng;
 use cachetape_replayer::{ReplayOptions, Replayer, Reply, ReplyRef};
-use cachetape_tape::{
-    Argv, Capture, EventBody, Header, Reader, RedisCommand, Source, SourceKind, Writer,
-    WriterOptions,
-};
+use cachetape_tape::Reader;
+use cachetape_testkit::trace::{TraceBuilder, redis_only};
 
 fn workload(n: usize, keys: u64) -> Vec<Vec<Vec<u8>>> {
     let mut rng = Rng::new(0x5eed);
@@ -61,31 +59,20 @@ fn workload(n: usize, keys: u64) -> Vec<Vec<Vec<u8>>> {
         .collect()
 }
 
+/// Writes `commands` as a trace of one Redis node (`cache-1`, 7.0.15), one command per µs from
+/// the trace's creation, from 64 clients in turn, each received 50 µs after its MONITOR
+/// timestamp; returns the file's size.
 fn write_trace(path: &std::path::Path, commands: &[Vec<Vec<u8>>]) -> u64 {
-    let mut header = Header::new(1_795_000_000_000_000);
-    let source = header.add_source(Source {
-        name: "cache-1".into(),
-        kind: SourceKind::Redis,
-        address: "redis://127.0.0.1:6379".into(),
-        version: Some("7.0.15".into()),
-        capture: Capture::Live,
-    });
+    let mut header = redis_only(1_795_000_000_000_000, "cache-1", "redis://127.0.0.1:6379");
+    header.sources[0].version = Some("7.0.15".into());
     let clients: Vec<Arc<str>> =
         (0..64).map(|i| Arc::from(format!("10.0.0.{}:{}", i % 8, 40_000 + i))).collect();
-    let mut w = Writer::create(path, &header, WriterOptions::default()).unwrap();
-    let t0 = 1_795_000_000_000_000i64;
+    let mut t = TraceBuilder::create(path, &header);
+    t.monitor_delay(50);
     for (i, argv) in commands.iter().enumerate() {
-        let t = t0 + i as i64;
-        let body = EventBody::Redis(RedisCommand {
-            db: 0,
-            client: clients[i % clients.len()].clone(),
-            server_us: t,
-            argv: Argv::from_parts(argv),
-            script: Vec::new(),
-        });
-        w.append(source, t + 50, body).unwrap();
+        t.redis(i as i64, clients[i % clients.len()].clone(), argv);
     }
-    w.finish().unwrap();
+    t.finish();
     std::fs::metadata(path).unwrap().len()
 }
 

@@ -4,70 +4,28 @@ their `[lua]` lines, unmodelled commands making keys unknown, snapshots, gaps, a
 virtual clock.
 */
 
-use std::sync::Arc;
-
 use cachetape_replayer::{
-    Command, KeyView, Prefetch, ReplayOptions, Replayer, Reply, Step, Value, replay_events,
+    Command, KeyView, Prefetch, ReplayOptions, ReplayReport, Replayer, Reply, Step, Value,
+    replay_events,
 };
-use cachetape_tape::{
-    Argv, Capture, Event, EventBody, Gap, Header, Reader, RedisCommand, ScriptCall, Snapshot,
-    Source, SourceId, SourceKind, StoredValue, Writer, WriterOptions,
-};
+use cachetape_tape::{Event, Header, Reader, StoredValue, Writer, WriterOptions};
+use cachetape_testkit::trace::{TraceBuilder, redis_only};
 
 const T0: i64 = 1_795_666_525_000_000;
+const MS: i64 = 1_000;
 
 fn header() -> Header {
-    let mut h = Header::new(T0);
-    h.add_source(Source {
-        name: "cache".into(),
-        kind: SourceKind::Redis,
-        address: "redis://127.0.0.1:6379".into(),
-        version: None,
-        capture: Capture::Live,
-    });
-    h
+    redis_only(T0, "cache", "redis://127.0.0.1:6379")
 }
 
-/// A trace builder: one Redis source, times in ms after T0.
-#[derive(Default)]
-struct Trace(Vec<Event>);
+/// A trace of one Redis node, in memory; times are µs after T0.
+fn trace() -> TraceBuilder<Vec<u8>> {
+    TraceBuilder::in_memory(&header())
+}
 
-impl Trace {
-    fn push(&mut self, body: EventBody, ms: i64) {
-        let seq = self.0.len() as u64;
-        self.0.push(Event { seq, source: SourceId(0), recv_us: T0 + ms * 1000, body });
-    }
-
-    fn cmd(&mut self, client: &str, ms: i64, parts: &[&str]) -> &mut Self {
-        self.script(client, ms, parts, &[])
-    }
-
-    fn script(&mut self, client: &str, ms: i64, parts: &[&str], calls: &[&[&str]]) -> &mut Self {
-        let server_us = T0 + ms * 1000;
-        let script = calls
-            .iter()
-            .map(|c| ScriptCall { db: 0, server_us, argv: Argv::from_parts(c.iter()) })
-            .collect();
-        self.push(
-            EventBody::Redis(RedisCommand {
-                db: 0,
-                client: Arc::from(client),
-                server_us,
-                argv: Argv::from_parts(parts.iter()),
-                script,
-            }),
-            ms,
-        );
-        self
-    }
-
-    fn replay(&self) -> (Vec<Step>, cachetape_replayer::ReplayReport) {
-        replay_events(
-            &header(),
-            &self.0,
-            ReplayOptions { key_views: true, ..ReplayOptions::default() },
-        )
-    }
+/// Every step and the report of an as-recorded replay of `events`, with key views.
+fn replay(events: &[Event]) -> (Vec<Step>, ReplayReport) {
+    replay_events(&header(), events, ReplayOptions { key_views: true, ..ReplayOptions::default() })
 }
 
 fn bulk(s: &str) -> Reply {
@@ -76,12 +34,12 @@ fn bulk(s: &str) -> Reply {
 
 #[test]
 fn keys_expire_exactly_at_the_virtual_time_of_each_command() {
-    let mut t = Trace::default();
-    t.cmd("a:1", 0, &["SET", "order:42", "CANCELLED", "PX", "100"])
-        .cmd("b:2", 100, &["GET", "order:42"])
-        .cmd("b:2", 101, &["GET", "order:42"])
-        .cmd("a:1", 101, &["TTL", "order:42"]);
-    let (steps, _) = t.replay();
+    let mut t = trace();
+    t.redis(0, "a:1", ["SET", "order:42", "CANCELLED", "PX", "100"])
+        .redis(100 * MS, "b:2", ["GET", "order:42"])
+        .redis(101 * MS, "b:2", ["GET", "order:42"])
+        .redis(101 * MS, "a:1", ["TTL", "order:42"]);
+    let (steps, _) = replay(&t.events());
     assert_eq!(steps[1].reply, bulk("CANCELLED"), "expires_at == now: still there (now > when)");
     assert_eq!(steps[2].reply, Reply::Nil);
     assert_eq!(steps[3].reply, Reply::Integer(-2));
@@ -89,15 +47,15 @@ fn keys_expire_exactly_at_the_virtual_time_of_each_command() {
 
 #[test]
 fn transaction_lines_arrive_at_exec_time_and_exec_replies_with_their_results() {
-    let mut t = Trace::default();
-    t.cmd("a:1", 0, &["MULTI"])
-        .cmd("b:2", 1, &["SET", "k", "from-b"])
+    let mut t = trace();
+    t.redis(0, "a:1", ["MULTI"])
+        .redis(MS, "b:2", ["SET", "k", "from-b"])
         // EXEC time: the queued commands, then EXEC.
-        .cmd("a:1", 5, &["GET", "k"])
-        .cmd("a:1", 5, &["SET", "k", "from-a"])
-        .cmd("a:1", 5, &["EXEC"])
-        .cmd("b:2", 6, &["GET", "k"]);
-    let (steps, _) = t.replay();
+        .redis(5 * MS, "a:1", ["GET", "k"])
+        .redis(5 * MS, "a:1", ["SET", "k", "from-a"])
+        .redis(5 * MS, "a:1", ["EXEC"])
+        .redis(6 * MS, "b:2", ["GET", "k"]);
+    let (steps, _) = replay(&t.events());
     assert_eq!(steps[0].reply, Reply::OK);
     assert!(steps[2].queued && steps[3].queued);
     assert_eq!(steps[2].client_reply(), &Reply::QUEUED);
@@ -108,30 +66,30 @@ fn transaction_lines_arrive_at_exec_time_and_exec_replies_with_their_results() {
 
 #[test]
 fn an_exec_without_lines_after_a_watched_key_changed_is_the_nil_array() {
-    let mut t = Trace::default();
-    t.cmd("a:1", 0, &["WATCH", "k"])
-        .cmd("a:1", 1, &["MULTI"])
-        .cmd("b:2", 2, &["SET", "k", "x"])
-        .cmd("a:1", 3, &["EXEC"])
-        .cmd("a:1", 4, &["MULTI"])
-        .cmd("a:1", 5, &["EXEC"]);
-    let (steps, _) = t.replay();
+    let mut t = trace();
+    t.redis(0, "a:1", ["WATCH", "k"])
+        .redis(MS, "a:1", ["MULTI"])
+        .redis(2 * MS, "b:2", ["SET", "k", "x"])
+        .redis(3 * MS, "a:1", ["EXEC"])
+        .redis(4 * MS, "a:1", ["MULTI"])
+        .redis(5 * MS, "a:1", ["EXEC"]);
+    let (steps, _) = replay(&t.events());
     assert_eq!(steps[3].reply, Reply::NilArray);
     assert_eq!(steps[5].reply, Reply::Array(vec![]));
 }
 
 #[test]
 fn scripts_apply_their_lua_lines_once_as_one_unit() {
-    let mut t = Trace::default();
-    t.cmd("a:1", 0, &["SET", "n", "1"])
+    let mut t = trace();
+    t.redis(0, "a:1", ["SET", "n", "1"])
         .script(
+            MS,
             "a:1",
-            1,
-            &["EVAL", "redis.call('incr', KEYS[1]) return redis.call('get', KEYS[1])", "1", "n"],
+            ["EVAL", "redis.call('incr', KEYS[1]) return redis.call('get', KEYS[1])", "1", "n"],
             &[&["incr", "n"], &["get", "n"]],
         )
-        .cmd("b:2", 2, &["GET", "n"]);
-    let (steps, report) = t.replay();
+        .redis(2 * MS, "b:2", ["GET", "n"]);
+    let (steps, report) = replay(&t.events());
     assert_eq!(steps[1].reply, Reply::Unknown, "a script's return value is not recorded");
     assert_eq!(
         steps[1].script.iter().map(|s| s.reply.clone()).collect::<Vec<_>>(),
@@ -144,16 +102,16 @@ fn scripts_apply_their_lua_lines_once_as_one_unit() {
 
 #[test]
 fn an_unmodelled_command_is_named_in_the_report_and_its_key_becomes_unknown() {
-    let mut t = Trace::default();
-    t.cmd("a:1", 0, &["SET", "events", "x"])
-        .cmd("a:1", 1, &["XADD", "events", "*", "f", "v"])
-        .cmd("b:2", 2, &["GET", "events"])
-        .cmd("b:2", 3, &["TYPE", "events"])
-        .cmd("b:2", 4, &["OBJECT", "ENCODING", "other"])
-        .cmd("b:2", 5, &["GET", "other"])
-        .cmd("a:1", 6, &["SET", "events", "fresh"])
-        .cmd("b:2", 7, &["GET", "events"]);
-    let (steps, report) = t.replay();
+    let mut t = trace();
+    t.redis(0, "a:1", ["SET", "events", "x"])
+        .redis(MS, "a:1", ["XADD", "events", "*", "f", "v"])
+        .redis(2 * MS, "b:2", ["GET", "events"])
+        .redis(3 * MS, "b:2", ["TYPE", "events"])
+        .redis(4 * MS, "b:2", ["OBJECT", "ENCODING", "other"])
+        .redis(5 * MS, "b:2", ["GET", "other"])
+        .redis(6 * MS, "a:1", ["SET", "events", "fresh"])
+        .redis(7 * MS, "b:2", ["GET", "events"]);
+    let (steps, report) = replay(&t.events());
     assert_eq!(steps[1].command, Command::Unknown);
     assert_eq!(steps[1].reply, Reply::Unknown);
     assert_eq!(steps[2].reply, Reply::Unknown, "a read of an unknown key is unverifiable");
@@ -171,9 +129,9 @@ fn an_unmodelled_command_is_named_in_the_report_and_its_key_becomes_unknown() {
 
 #[test]
 fn a_key_left_unknown_is_listed() {
-    let mut t = Trace::default();
-    t.cmd("a:1", 0, &["XADD", "events", "*", "f", "v"]).cmd("a:1", 1, &["INCR", "events"]);
-    let (steps, report) = t.replay();
+    let mut t = trace();
+    t.redis(0, "a:1", ["XADD", "events", "*", "f", "v"]).redis(MS, "a:1", ["INCR", "events"]);
+    let (steps, report) = replay(&t.events());
     assert_eq!(steps[1].reply, Reply::Unknown, "INCR of an unknown key");
     assert_eq!(report.unknown_keys.len(), 1);
     assert_eq!(report.unknown_keys[0].key, b"events");
@@ -181,24 +139,15 @@ fn a_key_left_unknown_is_listed() {
 
 #[test]
 fn snapshots_set_initial_state_and_gaps_make_everything_unknown() {
-    let mut t = Trace::default();
-    t.cmd("a:1", 0, &["PING"]);
-    t.push(
-        EventBody::Snapshot(Snapshot {
-            db: 0,
-            key: b"order:1".to_vec(),
-            value: StoredValue::Hash(vec![(b"status".to_vec(), b"PAID".to_vec())]),
-            pttl_ms: 50,
-        }),
-        0,
-    );
-    t.cmd("b:2", 10, &["HGET", "order:1", "status"]).cmd("b:2", 60, &["HGET", "order:1", "status"]);
-    t.push(
-        EventBody::Gap(Gap { from_us: T0, to_us: T0 + 70_000, reason: "connection lost".into() }),
-        70,
-    );
-    t.cmd("b:2", 80, &["GET", "anything"]);
-    let (steps, report) = t.replay();
+    let mut t = trace();
+    let status = StoredValue::Hash(vec![(b"status".to_vec(), b"PAID".to_vec())]);
+    t.redis(0, "a:1", ["PING"])
+        .snapshot(0, 0, b"order:1", status, 50)
+        .redis(10 * MS, "b:2", ["HGET", "order:1", "status"])
+        .redis(60 * MS, "b:2", ["HGET", "order:1", "status"])
+        .gap(70 * MS, 0, 70 * MS, "connection lost")
+        .redis(80 * MS, "b:2", ["GET", "anything"]);
+    let (steps, report) = replay(&t.events());
     assert_eq!(steps[1].reply, bulk("PAID"));
     assert_eq!(steps[2].reply, Reply::Nil, "the snapshot's PTTL ran out at 50 ms");
     assert_eq!(steps[3].reply, Reply::Unknown);
@@ -208,9 +157,9 @@ fn snapshots_set_initial_state_and_gaps_make_everything_unknown() {
 
 #[test]
 fn key_views_show_value_and_expiry_after_each_command() {
-    let mut t = Trace::default();
-    t.cmd("a:1", 0, &["SET", "k", "v", "PXAT", "1795666526000"]).cmd("a:1", 1, &["DEL", "k"]);
-    let (steps, _) = t.replay();
+    let mut t = trace();
+    t.redis(0, "a:1", ["SET", "k", "v", "PXAT", "1795666526000"]).redis(MS, "a:1", ["DEL", "k"]);
+    let (steps, _) = replay(&t.events());
     assert_eq!(
         steps[0].keys[0].view,
         KeyView::Present {
@@ -224,63 +173,65 @@ fn key_views_show_value_and_expiry_after_each_command() {
 #[test]
 fn prefetch_hints_change_nothing() {
     let long = "x".repeat(100);
-    let mut t = Trace::default();
-    t.cmd("a:1", 0, &["SET", "short", "v"])
-        .cmd("a:1", 1, &["SET", "long", &long])
-        .cmd("a:1", 2, &["HSET", "h", "f", "v"])
-        .cmd("a:1", 3, &["GET", "long"])
-        .cmd("a:1", 4, &["GET", "short"])
-        .cmd("a:1", 5, &["GET", "missing"])
-        .cmd("a:1", 6, &["HGET", "h", "f"])
-        .cmd("a:1", 7, &["PING"]);
-    let (expected, _) = t.replay();
+    let mut t = trace();
+    t.redis(0, "a:1", ["SET", "short", "v"])
+        .redis(MS, "a:1", ["SET", "long", &long])
+        .redis(2 * MS, "a:1", ["HSET", "h", "f", "v"])
+        .redis(3 * MS, "a:1", ["GET", "long"])
+        .redis(4 * MS, "a:1", ["GET", "short"])
+        .redis(5 * MS, "a:1", ["GET", "missing"])
+        .redis(6 * MS, "a:1", ["HGET", "h", "f"])
+        .redis(7 * MS, "a:1", ["PING"]);
+    let events = t.events();
+    let (expected, _) = replay(&events);
     let mut replayer =
         Replayer::new(&header(), ReplayOptions { key_views: true, ..ReplayOptions::default() });
-    let steps: Vec<Step> =
-        t.0.iter()
-            .filter_map(|e| {
-                // Every step for every event, including ones the store has not seen yet.
-                for step in [Prefetch::Control, Prefetch::Bucket, Prefetch::Value] {
-                    for other in &t.0 {
-                        replayer.prefetch(other, step);
-                    }
+    let steps: Vec<Step> = events
+        .iter()
+        .filter_map(|e| {
+            // Every step for every event, including ones the store has not seen yet.
+            for step in [Prefetch::Control, Prefetch::Bucket, Prefetch::Value] {
+                for other in &events {
+                    replayer.prefetch(other, step);
                 }
-                replayer.apply(e)
-            })
-            .collect();
+            }
+            replayer.apply(e)
+        })
+        .collect();
     assert_eq!(steps, expected);
 }
 
 #[test]
 fn borrowed_steps_equal_owned_steps() {
     let long = "x".repeat(100);
-    let mut t = Trace::default();
-    t.cmd("a:1", 0, &["GET", "short"])
-        .cmd("a:1", 1, &["SET", "short", "v", "PX", "5"])
-        .cmd("b:2", 2, &["GET", "short"])
-        .cmd("a:1", 3, &["SET", "long", &long])
-        .cmd("b:2", 4, &["get", "long"])
-        .cmd("a:1", 5, &["HSET", "h", "f", "v"])
-        .cmd("a:1", 6, &["GET", "h"])
-        .cmd("a:1", 7, &["GET"])
-        .cmd("a:1", 8, &["GET", "short", "extra"])
-        .cmd("b:2", 9, &["GET", "short"])
-        .cmd("a:1", 10, &["MULTI"])
-        .cmd("a:1", 10, &["SET", "k", "1"])
-        .cmd("a:1", 10, &["GET", "k"])
-        .cmd("a:1", 10, &["EXEC"])
-        .script("b:2", 11, &["EVAL", "...", "1", "k"], &[&["GET", "k"], &["SET", "k", "2"]])
-        .cmd("a:1", 12, &["GET", "k"])
-        .cmd("a:1", 13, &["XADD", "k", "*", "f", "v"])
-        .cmd("a:1", 14, &["GET", "k"])
-        .cmd("a:1", 15, &["GET", "long"])
-        .cmd("a:1", 16, &["DEL", "long"])
-        .cmd("a:1", 17, &["GET", "long"]);
+    let mut t = trace();
+    t.redis(0, "a:1", ["GET", "short"])
+        .redis(MS, "a:1", ["SET", "short", "v", "PX", "5"])
+        .redis(2 * MS, "b:2", ["GET", "short"])
+        .redis(3 * MS, "a:1", ["SET", "long", &long])
+        .redis(4 * MS, "b:2", ["get", "long"])
+        .redis(5 * MS, "a:1", ["HSET", "h", "f", "v"])
+        .redis(6 * MS, "a:1", ["GET", "h"])
+        .redis(7 * MS, "a:1", ["GET"])
+        .redis(8 * MS, "a:1", ["GET", "short", "extra"])
+        .redis(9 * MS, "b:2", ["GET", "short"])
+        .redis(10 * MS, "a:1", ["MULTI"])
+        .redis(10 * MS, "a:1", ["SET", "k", "1"])
+        .redis(10 * MS, "a:1", ["GET", "k"])
+        .redis(10 * MS, "a:1", ["EXEC"])
+        .script(11 * MS, "b:2", ["EVAL", "...", "1", "k"], &[&["GET", "k"], &["SET", "k", "2"]])
+        .redis(12 * MS, "a:1", ["GET", "k"])
+        .redis(13 * MS, "a:1", ["XADD", "k", "*", "f", "v"])
+        .redis(14 * MS, "a:1", ["GET", "k"])
+        .redis(15 * MS, "a:1", ["GET", "long"])
+        .redis(16 * MS, "a:1", ["DEL", "long"])
+        .redis(17 * MS, "a:1", ["GET", "long"]);
+    let events = t.events();
     for key_views in [false, true] {
         let options = ReplayOptions { key_views, ..ReplayOptions::default() };
         let mut owned = Replayer::new(&header(), options.clone());
         let mut borrowed = Replayer::new(&header(), options);
-        for e in &t.0 {
+        for e in &events {
             let want = owned.apply(e);
             let got = borrowed.apply_ref(e).map(|s| s.to_step());
             assert_eq!(got, want, "event {}", e.seq);
@@ -292,12 +243,12 @@ fn borrowed_steps_equal_owned_steps() {
     // borrowed from its frame (`Reader::next_ref`) and replayed by `apply_borrowed`.
     let options = WriterOptions { max_frame_events: 4, ..WriterOptions::default() };
     let mut w = Writer::new(Vec::new(), "mem", &header(), options).unwrap();
-    for e in &t.0 {
+    for e in &events {
         w.append(e.source, e.recv_us, e.body.clone()).unwrap();
     }
     let bytes = w.finish().unwrap().0;
     let read: Vec<Event> = Reader::new(&bytes[..], "mem").unwrap().map(Result::unwrap).collect();
-    assert_eq!(read.len(), t.0.len());
+    assert_eq!(read.len(), events.len());
     for key_views in [false, true] {
         let options = ReplayOptions { key_views, ..ReplayOptions::default() };
         let mut owned = Replayer::new(&header(), options.clone());

@@ -7,49 +7,36 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use cachetape_tape::*;
+use cachetape_testkit::trace::{TraceBuilder, redis_only};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const EVENTS: usize = 1_000_000;
 
+/// One Redis node, 64 clients, a command per µs from 1_795_000_000 s (the header says 0), each
+/// received 40 µs after its MONITOR timestamp: half GETs, SETs with EX, DELs, EXPIREs over 20,000
+/// keys.
 fn trace() -> Vec<u8> {
-    let mut header = Header::new(0);
-    let source = header.add_source(Source {
-        name: "cache".into(),
-        kind: SourceKind::Redis,
-        address: "redis://127.0.0.1:6379".into(),
-        version: None,
-        capture: Capture::Live,
-    });
     let clients: Vec<Name> =
         (0..64).map(|i| Arc::from(format!("10.0.0.{}:{}", i % 8, 40_000 + i))).collect();
-    let mut w = Writer::new(Vec::new(), "mem", &header, WriterOptions::default()).unwrap();
+    let mut t = TraceBuilder::in_memory(&redis_only(0, "cache", "redis://127.0.0.1:6379"));
+    t.monitor_delay(40);
     let mut rng = cachetape_base::Rng::new(0x5eed);
     for i in 0..EVENTS {
         let x = rng.next_u64();
         let key = format!("order:{}", x % 20_000);
-        let argv = match x % 10 {
-            0..=4 => Argv::from_parts(["GET", &key]),
-            5..=7 => Argv::from_parts([
-                "SET",
-                &key,
-                &format!("{{\"id\":{i},\"status\":\"PAID\"}}"),
-                "EX",
-                "300",
-            ]),
-            8 => Argv::from_parts(["DEL", &key]),
-            _ => Argv::from_parts(["EXPIRE", &key, "60"]),
+        let at = 1_795_000_000_000_000 + i as i64;
+        let client = clients[i % 64].clone();
+        match x % 10 {
+            0..=4 => t.redis(at, client, ["GET", &key]),
+            5..=7 => {
+                let value = format!("{{\"id\":{i},\"status\":\"PAID\"}}");
+                t.redis(at, client, ["SET", &key, &value, "EX", "300"])
+            }
+            8 => t.redis(at, client, ["DEL", &key]),
+            _ => t.redis(at, client, ["EXPIRE", &key, "60"]),
         };
-        let t = 1_795_000_000_000_000 + i as i64;
-        let body = EventBody::Redis(RedisCommand {
-            db: 0,
-            client: clients[i % 64].clone(),
-            server_us: t,
-            argv,
-            script: Vec::new(),
-        });
-        w.append(source, t + 40, body).unwrap();
     }
-    w.finish().unwrap().0
+    t.finish()
 }
 
 fn bench(c: &mut Criterion) {
