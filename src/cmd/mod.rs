@@ -37,11 +37,7 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<ExitCode> {
 }
 
 /// Microseconds since the epoch, now: only the CLI reads the wall clock (trace creation time).
-pub fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
-}
+pub use cachetape_tape::now_us;
 
 pub use cachetape::replay::thousands;
 

@@ -17,12 +17,13 @@ generator; the interleaving is whatever the servers and threads make of it.
 use std::io::{BufReader, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
 
 use crate::resp::{read_resp, resp_command};
 use cachetape_base::Rng;
+use cachetape_tape::now_us;
 
 const STATUSES: [&str; 5] = ["NEW", "PAID", "SHIPPED", "CANCELLED", "REFUNDED"];
 
@@ -156,10 +157,6 @@ impl WorkloadLog {
         }
         if *value == read.value { Proof::Fresh } else { Proof::Stale }
     }
-}
-
-fn now_us() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
 }
 
 fn render(id: u32, status: &str, total: &str) -> String {

@@ -58,10 +58,6 @@ pub mod status;
 mod tap;
 mod writer;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use cachetape_tape::Micros;
-
 pub use config::{RecordConfig, default_server_id};
 pub use preflight::{PreflightReport, Problem};
 pub use recording::{Recording, record};
@@ -103,9 +99,7 @@ pub enum RecordError {
 }
 
 /// Microseconds since the epoch, now, on the recorder's clock.
-pub fn now_us() -> Micros {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as Micros)
-}
+pub use cachetape_tape::now_us;
 
 /// Why recording stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
