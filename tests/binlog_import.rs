@@ -1,4 +1,4 @@
-//! `cachetape import --binlog … --schema …` on binlog files written by a real mariadbd (issue 2):
+//! `cachetape import --binlog … --schema …` on binlog files written by a real mariadbd:
 //! row changes with correct before/after images under the schema file's column names, grouped
 //! into transactions that end in a commit.
 

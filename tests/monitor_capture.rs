@@ -1,5 +1,5 @@
 //! A `redis-cli monitor` capture from a real redis-server, full of the oddities real traffic has,
-//! imported and printed back (issue 2): `cat --format monitor` must give the capture's MONITOR
+//! imported and printed back: `cat --format monitor` must give the capture's MONITOR
 //! lines byte for byte, and `cat --json` the exact bytes of every argument.
 
 use std::io::{BufRead, BufReader, Read, Write};

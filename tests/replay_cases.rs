@@ -1,4 +1,4 @@
-//! `cachetape replay --perturb W` on small hand-written traces — issue 6's acceptance: (a) a late
+//! `cachetape replay --perturb W` on small hand-written traces: (a) a late
 //! invalidation 4 ms after its commit with no read in the gap is clean as recorded and found at
 //! 5 ms with a margin between 0 and 5 ms; (b) a stale-set race likewise; (c) events further apart
 //! than the window have one schedule and stay clean; (d) no schedule puts a SET before the commit

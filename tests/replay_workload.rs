@@ -1,4 +1,4 @@
-//! Issue 6's real-workload acceptance: the cache-aside workload of `testkit` at low concurrency
+//! The real workload under perturbation: the cache-aside workload of `testkit` at low concurrency
 //! (two readers, one writer, no stalls) runs against a private redis-server and the shared
 //! mariadbd while the live recorder records both. Its own log shows no stale read; `replay
 //! --perturb 5ms` must still report at least one read some order within 5 ms serves stale,

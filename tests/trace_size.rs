@@ -1,5 +1,5 @@
 //! A trace must be small enough to commit: smaller than `zstd -3` of the MONITOR text it came
-//! from (issue 2). The figures against `zstd -19` are in the README (bench/trace-size.sh).
+//! from. The figures against `zstd -19` are in the README (bench/trace-size.sh).
 
 use cachetape_testkit::synthetic::cache_aside_monitor_text;
 

@@ -1,5 +1,5 @@
 //! A trace cut at any byte offset never makes `info` or `cat` panic; they say how many events
-//! were recovered (issue 2). The library test (`tape/tests/format.rs`) cuts at every offset;
+//! were recovered. The library test (`tape/tests/format.rs`) cuts at every offset;
 //! here the real binary is run on a spread of cuts, including every block boundary.
 
 use cachetape_testkit::synthetic::cache_aside_monitor_text;
