@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Analysis throughput and peak memory (issue 5: >= 2M events/s, <= 1 GB RSS on 10M events), with
+# Analysis throughput and peak memory (target: >= 2M events/s, <= 1 GB RSS on 10M events), with
 # plain decoding of the same trace as the baseline, measured in the same run. Each step runs in
 # its own process so each peak RSS is its own. The trace is generated once into target/.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# As-recorded replay throughput against real redis-server (issue 4): a 1M-command
+# As-recorded replay throughput against real redis-server: a 1M-command
 # GET/SET/DEL/EXPIRE trace, decoded from the trace file and replayed on one thread, and the same
 # commands through `redis-cli --pipe` into a private redis-server, measured in the same run.
 #

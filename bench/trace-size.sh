@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trace size against zstd of the MONITOR text it came from (issue 2): 200,000 lines of synthetic
+# Trace size against zstd of the MONITOR text it came from: 200,000 lines of synthetic
 # cache-aside traffic (random clients, order:N keys, JSON values), imported at the default level
 # and at level 19, against `zstd -3` and `zstd -19` of the same text, with import times.
 #

@@ -1,4 +1,4 @@
-//! The real-workload acceptance: a cache-aside workload (readers GET → miss → SELECT →
+//! The analyzer on a real workload: a cache-aside workload (readers GET → miss → SELECT →
 //! SETEX, some stalling before the SETEX; writers UPDATE → COMMIT → DEL) runs against a private
 //! redis-server and the shared mariadbd while the live recorder records both; the workload logs
 //! what every read returned, from where and when, and when every commit returned. The analyzer,

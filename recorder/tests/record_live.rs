@@ -1,7 +1,7 @@
 /*!
 The live recorder against a private redis-server and the binary's shared mariadbd (binlog ROW).
 
-`live_workload_is_captured_completely_and_in_order` is the issue's first acceptance point: 10,000
+`live_workload_is_captured_completely_and_in_order` is the recorder's main acceptance test: 10,000
 mixed commands over 8 connections (pipelined, with MULTI/EXEC blocks and scripts) and 1,000 row
 updates in 100 ten-row transactions, recorded at the same time. Every command must be in the
 trace in each connection's order, the per-command counts must equal `INFO commandstats`, and
