@@ -170,6 +170,41 @@ fn an_unmodelled_command_is_named_in_the_report_and_its_key_becomes_unknown() {
 }
 
 #[test]
+fn only_the_keys_a_command_writes_become_unknown() {
+    let mut t = Trace::default();
+    t.cmd("a:1", 0, &["SET", "a", "1"])
+        .cmd("a:1", 1, &["SADD", "b", "x"])
+        .cmd("a:1", 2, &["XADD", "s", "*", "f", "v"])
+        // Unmodelled: Redis's key specs say it writes d and only reads b.
+        .cmd("a:1", 3, &["SUNIONSTORE", "d", "b"])
+        .cmd("a:1", 4, &["SCARD", "b"])
+        .cmd("a:1", 5, &["SCARD", "d"])
+        // Modelled, touching an unknown key: COPY writes its destination, not its source.
+        .cmd("a:1", 6, &["COPY", "a", "s"])
+        .cmd("a:1", 7, &["GET", "a"])
+        // WATCH reads its keys.
+        .cmd("b:2", 8, &["WATCH", "s", "a"])
+        .cmd("b:2", 9, &["UNWATCH"])
+        .cmd("a:1", 10, &["GET", "a"])
+        // A SET that keeps the TTL depends on the key; a plain SET does not.
+        .cmd("a:1", 11, &["SET", "s", "v", "KEEPTTL"])
+        .cmd("a:1", 12, &["GET", "s"])
+        .cmd("a:1", 13, &["SET", "s", "v"])
+        .cmd("a:1", 14, &["GET", "s"]);
+    let (steps, report) = t.replay();
+    assert_eq!(steps[4].reply, Reply::Integer(1), "SUNIONSTORE's source stays known");
+    assert_eq!(steps[5].reply, Reply::Unknown, "its destination is unknown");
+    assert_eq!(steps[6].reply, Reply::Unknown, "COPY onto an unknown key");
+    assert_eq!(steps[7].reply, bulk("1"), "COPY's source stays known");
+    assert_eq!(steps[10].reply, bulk("1"), "WATCH changes no key");
+    assert_eq!(steps[11].reply, Reply::Unknown);
+    assert_eq!(steps[12].reply, Reply::Unknown, "SET … KEEPTTL is no blind write");
+    assert_eq!(steps[14].reply, bulk("v"), "a plain SET is");
+    let unknown: Vec<&[u8]> = report.unknown_keys.iter().map(|k| &k.key[..]).collect();
+    assert_eq!(unknown, [&b"d"[..]]);
+}
+
+#[test]
 fn a_key_left_unknown_is_listed() {
     let mut t = Trace::default();
     t.cmd("a:1", 0, &["XADD", "events", "*", "f", "v"]).cmd("a:1", 1, &["INCR", "events"]);
