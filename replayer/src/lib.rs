@@ -57,6 +57,7 @@ mod zsets;
 use std::path::Path;
 
 pub use command::Command;
+pub use command::semantics::Arguments;
 pub use connection::Client;
 pub use dispatch::Effect;
 pub use error::Error;

@@ -8,7 +8,7 @@ a name means, `semantics` says what it does to its keys. Running it is
 */
 
 mod name;
-mod semantics;
+pub(crate) mod semantics;
 
 use crate::reply::Reply;
 
