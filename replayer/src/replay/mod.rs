@@ -172,8 +172,8 @@ impl Replayer {
         })
     }
 
-    /// [`Replayer::apply_ref`] for an event lent by [`Reader::next_ref`]
-    /// (`cachetape_tape::Reader::next_ref`): a Redis command is replayed straight from the
+    /// [`Replayer::apply_ref`] for an event lent by
+    /// [`Reader::next_ref`](cachetape_tape::Reader::next_ref): a Redis command is replayed straight from the
     /// decompressed frame, its arguments never copied. The replay, the replies and the report
     /// are exactly those of [`Replayer::apply`] on the same event.
     #[inline]

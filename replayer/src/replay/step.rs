@@ -45,7 +45,7 @@ pub struct ScriptStep {
     pub command: Command,
     /// What it returned to the script.
     pub reply: Reply,
-    /// Its keys after it (with [`ReplayOptions::key_views`]).
+    /// Its keys after it (with [`ReplayOptions::key_views`](crate::ReplayOptions::key_views)).
     pub keys: Vec<KeyAfter>,
 }
 
@@ -64,7 +64,7 @@ pub struct Step {
     pub queued: bool,
     /// For a script: what each of its calls returned.
     pub script: Vec<ScriptStep>,
-    /// The store's view of the command's keys after it (with [`ReplayOptions::key_views`]).
+    /// The store's view of the command's keys after it (with [`ReplayOptions::key_views`](crate::ReplayOptions::key_views)).
     pub keys: Vec<KeyAfter>,
 }
 
@@ -75,8 +75,8 @@ impl Step {
     }
 }
 
-/// One replayed Redis command, borrowed from the [`Replayer`] that computed it
-/// ([`Replayer::apply_ref`]): the same fields as [`Step`], valid until the next event.
+/// One replayed Redis command, borrowed from the [`Replayer`](crate::Replayer) that computed it
+/// ([`Replayer::apply_ref`](crate::Replayer::apply_ref)): the same fields as [`Step`], valid until the next event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepRef<'a> {
     /// The event's sequence number.
@@ -89,7 +89,7 @@ pub struct StepRef<'a> {
     pub queued: bool,
     /// For a script: what each of its calls returned.
     pub script: &'a [ScriptStep],
-    /// The store's view of the command's keys after it (with [`ReplayOptions::key_views`]).
+    /// The store's view of the command's keys after it (with [`ReplayOptions::key_views`](crate::ReplayOptions::key_views)).
     pub keys: &'a [KeyAfter],
 }
 
