@@ -312,6 +312,7 @@ mod tests {
         assert_eq!(m.iter().count(), model.len());
     }
 
+    /// One operation on the map and on its model.
     #[derive(Clone, Debug)]
     enum Op {
         Insert(Vec<u8>, i64),

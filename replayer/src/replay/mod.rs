@@ -96,8 +96,8 @@ impl Replayer {
     /// key (the command's first argument) up to `step`, so that a caller reading ahead can
     /// overlap the cache misses of a large key space with the work on the events before. Call it
     /// with [`Prefetch::Control`], then [`Prefetch::Bucket`], then [`Prefetch::Value`], about an
-    /// event apart. Computes nothing and changes nothing; costs a hash and, from `Bucket` on, a
-    /// read of what the step before loaded.
+    /// event apart. Computes nothing and changes nothing; costs a hash and a read of what the
+    /// step before loaded (for `Control`, the first control bytes of the key's lookup).
     #[inline]
     pub fn prefetch(&self, event: &Event, step: Prefetch) {
         let EventBody::Redis(rc) = &event.body else { return };
