@@ -18,8 +18,8 @@ round's rows alike. The replay rows read each Redis command borrowed from its de
 (`Reader::next_ref`) and replay it through `Replayer::apply_borrowed` (each step borrowed, a GET's
 value not copied out of the store); "store only" replays already-decoded events through
 `Replayer::apply_ref`. The last two rows are the same replay decoding every event into a reused
-owned `Event` (`Reader::next_event_into` + `Replayer::apply_ref`, the replay rows before borrowed
-decoding) and through `Replayer::apply`, an owned `Step` per command.
+owned `Event` (`Reader::next_event_into` + `Replayer::apply_ref`: what a caller that keeps events
+pays) and through `Replayer::apply`, an owned `Step` per command.
 */
 
 use std::hint::black_box;
@@ -128,7 +128,7 @@ fn replay(path: &std::path::Path) -> Tally {
 }
 
 /// [`replay`] with each event decoded into a reused owned `Event` (`Reader::next_event_into`)
-/// and its step borrowed (`Replayer::apply_ref`): the replay rows before borrowed decoding.
+/// and its step borrowed (`Replayer::apply_ref`): replay for a caller that keeps the events.
 fn replay_event(path: &std::path::Path) -> Tally {
     let mut reader = Reader::open(path).unwrap();
     let mut replayer = Replayer::new(reader.header(), ReplayOptions::default());

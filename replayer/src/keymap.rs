@@ -1,29 +1,27 @@
 /*!
-The store's key table: a SwissTable-style open-addressing map whose buckets hold a key — inline
-when short — beside its [`Entry`].
+The store's key table: a [`hashbrown::HashTable`] of buckets that hold a key — inline when short
+([`InlineKey`](cachetape_base::InlineKey)) — beside its [`Entry`].
 
 Built for replay's access pattern, one command after another on keys spread over the whole data
-set, where the cost is cache misses rather than instructions. A lookup reads one control byte per
-bucket (a 7-bit tag of the hash, eight buckets compared at once as a `u64`: the control bytes are
-a bucket count's worth of bytes, small enough to stay cached) and then touches the one bucket whose
-tag matches, where the key compares and the entry sits. `std`'s map with `Arc<[u8]>` keys cost
-one more miss per command on the key's own allocation and an allocation per new key, and Redis's
-"expire if due, then access" pattern took two probes where [`KeyMap::find`] plus the bucket it
-returns take one.
+set, where the cost is cache misses rather than instructions: a lookup reads the table's control
+bytes (a 7-bit tag per bucket; small enough to stay cached) and then the one bucket whose tag
+matches, where the key compares and the entry sits — no further allocation to visit for a short
+key. [`KeyMap::find`] returns the bucket, so Redis's "expire if due, then access" takes one probe.
 
-Probing, tags and deletion follow hashbrown's design (triangular probing over groups of eight,
-tombstones only where a probe sequence may have run past the bucket). The hash has no seed, so
-everything is deterministic; iteration is in bucket order, which depends only on the sequence of
-operations, and callers sort where order would show.
+The hash ([`key_hash`]) has no seed, so everything is deterministic; iteration is in bucket
+order, which depends only on the sequence of operations, and callers sort where order would show.
 */
 
 use std::fmt;
 
 use cachetape_base::{InlineKey as Key, prefetch};
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry as Slot;
 
 use crate::prefetch::Prefetch;
 use crate::value::{Entry, Value};
 
+/// A key and its entry: one bucket of the table.
 #[derive(Clone)]
 struct Bucket {
     key: Key,
@@ -38,51 +36,10 @@ pub(crate) struct Found {
     pub id: usize,
 }
 
-/// Control bytes: `EMPTY`, `DELETED` (a tombstone) or, for a full bucket, the hash's top 7 bits.
-const EMPTY: u8 = 0xff;
-const DELETED: u8 = 0x80;
-/// Buckets whose control bytes are compared at once.
-const GROUP: usize = 8;
-const LSB: u64 = 0x0101_0101_0101_0101;
-const MSB: u64 = 0x8080_8080_8080_8080;
-
-/// A group of eight control bytes, as one word.
-#[derive(Clone, Copy)]
-struct Group(u64);
-
-impl Group {
-    /// Bytes equal to `tag` (high bit of each such byte set). May also flag a full byte next
-    /// to a match; keys are compared anyway.
-    #[inline]
-    fn matching(self, tag: u8) -> u64 {
-        let x = self.0 ^ (LSB * tag as u64);
-        x.wrapping_sub(LSB) & !x & MSB
-    }
-
-    /// `EMPTY` bytes (the only ones with both top bits set).
-    #[inline]
-    fn empty(self) -> u64 {
-        self.0 & (self.0 << 1) & MSB
-    }
-
-    /// `EMPTY` or `DELETED` bytes.
-    #[inline]
-    fn empty_or_deleted(self) -> u64 {
-        self.0 & MSB
-    }
-}
-
 /// A map from key bytes to [`Entry`].
 #[derive(Clone, Default)]
 pub(crate) struct KeyMap {
-    /// One control byte per bucket, then the first `GROUP` again (so a group read at any bucket
-    /// stays in bounds). Empty when no bucket has been allocated yet.
-    ctrl: Vec<u8>,
-    buckets: Vec<Option<Bucket>>,
-    /// Keys present.
-    len: usize,
-    /// Insertions into `EMPTY` buckets left before the table must grow or be rebuilt.
-    growth_left: usize,
+    table: HashTable<Bucket>,
 }
 
 const K0: u64 = 0xa076_1d64_78bd_642f;
@@ -139,76 +96,38 @@ pub fn key_hash(salt: u64, key: &[u8]) -> u64 {
     fold(a ^ K1, b ^ seed ^ K2)
 }
 
-/// The control byte of a full bucket: the hash's top 7 bits.
+/// The hash of a bucket's key, for the table's rehashing.
 #[inline]
-fn tag(h: u64) -> u8 {
-    (h >> 57) as u8
-}
-
-/// Buckets a table of `buckets` may fill (7/8, as hashbrown).
-fn capacity(buckets: usize) -> usize {
-    buckets / 8 * 7
+fn bucket_hash(b: &Bucket) -> u64 {
+    hash(b.key.as_bytes())
 }
 
 impl KeyMap {
-    #[inline]
-    fn mask(&self) -> usize {
-        self.buckets.len() - 1
-    }
-
-    #[inline]
-    fn group(&self, at: usize) -> Group {
-        Group(u64::from_le_bytes(self.ctrl[at..at + GROUP].try_into().expect("8 bytes")))
-    }
-
-    fn set_ctrl(&mut self, i: usize, c: u8) {
-        self.ctrl[i] = c;
-        // The mirror of the first GROUP bytes (for other buckets this writes `i` again).
-        let mirror = (i.wrapping_sub(GROUP) & self.mask()) + GROUP;
-        self.ctrl[mirror] = c;
+    /// Keys present.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.table.len()
     }
 
     /// Where `key` is, if present.
     #[inline]
     pub fn find(&self, key: &[u8]) -> Option<Found> {
-        if self.len == 0 {
+        if self.table.is_empty() {
             return None;
         }
-        let h = hash(key);
-        let t = tag(h);
-        let mask = self.mask();
-        let mut pos = h as usize & mask;
-        let mut stride = 0;
-        loop {
-            let g = self.group(pos);
-            let mut m = g.matching(t);
-            while m != 0 {
-                let id = (pos + m.trailing_zeros() as usize / 8) & mask;
-                if let Some(b) = &self.buckets[id]
-                    && b.key.is(key)
-                {
-                    return Some(Found { id });
-                }
-                m &= m - 1;
-            }
-            if g.empty() != 0 {
-                return None;
-            }
-            stride += GROUP;
-            pos = (pos + stride) & mask;
-        }
+        self.table.find_bucket_index(hash(key), |b| b.key.is(key)).map(|id| Found { id })
     }
 
     /// The entry in bucket `id` (from [`KeyMap::find`]).
     #[inline]
     pub fn entry(&self, id: usize) -> &Entry {
-        &self.buckets[id].as_ref().expect("a full bucket").entry
+        &self.table.get_bucket(id).expect("a full bucket").entry
     }
 
     /// The entry in bucket `id` (from [`KeyMap::find`]), for writing.
     #[inline]
     pub fn entry_mut(&mut self, id: usize) -> &mut Entry {
-        &mut self.buckets[id].as_mut().expect("a full bucket").entry
+        &mut self.table.get_bucket_mut(id).expect("a full bucket").entry
     }
 
     /// The entry of `key`.
@@ -233,7 +152,7 @@ impl KeyMap {
     /// bytes, which are small enough to stay cached, to find it).
     #[inline(always)]
     pub fn prefetch_bucket(&self, key: &[u8]) {
-        if self.len == 0 {
+        if self.table.is_empty() {
             return;
         }
         self.prefetch_bucket_of(hash(key));
@@ -242,25 +161,26 @@ impl KeyMap {
     /// [`KeyMap::prefetch_bucket`] for the key whose hash is `h` (the table not empty).
     #[inline(always)]
     fn prefetch_bucket_of(&self, h: u64) {
-        let mask = self.mask();
-        let pos = h as usize & mask;
-        let m = self.group(pos).matching(tag(h));
-        let id = (pos + m.trailing_zeros() as usize / 8) & mask;
-        let bucket: *const Option<Bucket> = self.buckets.as_ptr().wrapping_add(id);
+        let Some(id) = self.table.iter_hash_buckets(h).next() else { return };
+        let Some(bucket) = self.table.get_bucket(id) else { return };
+        let bucket: *const Bucket = bucket;
         prefetch(bucket);
-        prefetch(bucket.wrapping_byte_add(size_of::<Option<Bucket>>() - 1));
+        prefetch(bucket.wrapping_byte_add(size_of::<Bucket>() - 1));
     }
 
     /// Starts loading what a lookup of `key` reads at `step` (see [`Prefetch`]).
     #[inline]
     pub fn prefetch(&self, key: &[u8], step: Prefetch) {
-        if self.len == 0 {
+        if self.table.is_empty() {
             return;
         }
         let h = hash(key);
-        let pos = h as usize & self.mask();
         match step {
-            Prefetch::Control => prefetch(&self.ctrl[pos]),
+            // The table does not expose where its control bytes are: reading the first group
+            // of them (the start of the probe) is the nearest thing to a prefetch.
+            Prefetch::Control => {
+                std::hint::black_box(self.table.iter_hash_buckets(h).next());
+            }
             Prefetch::Bucket => self.prefetch_bucket_of(h),
             Prefetch::Value => {
                 if let Some(Entry { value: Value::String(s), .. }) = self.get(key)
@@ -275,53 +195,18 @@ impl KeyMap {
         }
     }
 
-    /// The first `EMPTY` or `DELETED` bucket on `h`'s probe sequence.
-    fn free_bucket(&self, h: u64) -> usize {
-        let mask = self.mask();
-        let mut pos = h as usize & mask;
-        let mut stride = 0;
-        loop {
-            let m = self.group(pos).empty_or_deleted();
-            if m != 0 {
-                return (pos + m.trailing_zeros() as usize / 8) & mask;
-            }
-            stride += GROUP;
-            pos = (pos + stride) & mask;
-        }
-    }
-
-    /// Puts `bucket` into the empty bucket `id` without reading what was there: an assignment
-    /// would first load the old value to drop it, a cache miss on a line we only write. The
-    /// control byte said the bucket is empty, and forgetting a `None` leaks nothing.
-    #[inline]
-    fn fill(&mut self, id: usize, bucket: Bucket) {
-        debug_assert!(self.buckets[id].is_none());
-        std::mem::forget(self.buckets[id].replace(bucket));
-    }
-
     /// Adds `key` (which must be absent); returns its bucket.
     pub fn insert_new(&mut self, key: &[u8], entry: Entry) -> usize {
-        let h = hash(key);
-        let mut id = if self.buckets.is_empty() { 0 } else { self.free_bucket(h) };
-        if self.buckets.is_empty() || (self.ctrl[id] == EMPTY && self.growth_left == 0) {
-            self.rebuild();
-            id = self.free_bucket(h);
-        }
-        if self.ctrl[id] == EMPTY {
-            self.growth_left -= 1;
-        }
-        self.set_ctrl(id, tag(h));
-        self.fill(id, Bucket { key: Key::new(key), entry });
-        self.len += 1;
-        id
+        let bucket = Bucket { key: Key::new(key), entry };
+        self.table.insert_unique(hash(key), bucket, bucket_hash).bucket_index()
     }
 
     /// Sets `key` to `entry`; the previous entry, if any.
     pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
-        match self.find(key) {
-            Some(f) => Some(std::mem::replace(self.entry_mut(f.id), entry)),
-            None => {
-                self.insert_new(key, entry);
+        match self.table.entry(hash(key), |b| b.key.is(key), bucket_hash) {
+            Slot::Occupied(mut o) => Some(std::mem::replace(&mut o.get_mut().entry, entry)),
+            Slot::Vacant(v) => {
+                v.insert(Bucket { key: Key::new(key), entry });
                 None
             }
         }
@@ -329,22 +214,8 @@ impl KeyMap {
 
     /// Removes the key [`KeyMap::find`] found; returns its entry.
     pub fn remove_found(&mut self, f: Found) -> Entry {
-        let id = f.id;
-        let bucket = self.buckets[id].take().expect("a full bucket");
-        self.len -= 1;
-        // A probe stops at the first group holding an EMPTY byte. If every group that contains
-        // this bucket has another EMPTY, no probe ever ran past it and it can be EMPTY again;
-        // otherwise it must stay a tombstone.
-        let before = self.group(id.wrapping_sub(GROUP) & self.mask()).empty();
-        let after = self.group(id).empty();
-        let run = before.leading_zeros() as usize / 8 + after.trailing_zeros() as usize / 8;
-        if run >= GROUP {
-            self.set_ctrl(id, DELETED);
-        } else {
-            self.set_ctrl(id, EMPTY);
-            self.growth_left += 1;
-        }
-        bucket.entry
+        let Ok(slot) = self.table.get_bucket_entry(f.id) else { panic!("a full bucket") };
+        slot.remove().0.entry
     }
 
     /// Removes `key`; its entry, if it was present.
@@ -355,46 +226,17 @@ impl KeyMap {
 
     /// Removes every key.
     pub fn clear(&mut self) {
-        if self.len == 0 && self.growth_left == capacity(self.buckets.len()) {
-            return;
-        }
-        self.ctrl.fill(EMPTY);
-        self.buckets.iter_mut().for_each(|b| *b = None);
-        self.len = 0;
-        self.growth_left = capacity(self.buckets.len());
+        self.table.clear();
     }
 
     /// Keys and entries, in bucket order (not meaningful: sort before showing).
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
-        self.buckets.iter().flatten().map(|b| (b.key.as_bytes(), &b.entry))
+        self.table.iter().map(|b| (b.key.as_bytes(), &b.entry))
     }
 
     /// Entries, in bucket order.
     pub fn values(&self) -> impl Iterator<Item = &Entry> {
-        self.buckets.iter().flatten().map(|b| &b.entry)
-    }
-
-    /// Moves every key into a fresh table: twice as many buckets when more than half the
-    /// capacity is in use, else as many (clearing the tombstones).
-    fn rebuild(&mut self) {
-        let old = self.buckets.len();
-        let buckets = if old == 0 {
-            16
-        } else if self.len + 1 > capacity(old) / 2 {
-            old * 2
-        } else {
-            old
-        };
-        let moved = std::mem::replace(&mut self.buckets, (0..buckets).map(|_| None).collect());
-        self.ctrl = vec![EMPTY; buckets + GROUP];
-        self.growth_left = capacity(buckets);
-        for b in moved.into_iter().flatten() {
-            let h = hash(b.key.as_bytes());
-            let id = self.free_bucket(h);
-            self.set_ctrl(id, tag(h));
-            self.fill(id, b);
-            self.growth_left -= 1;
-        }
+        self.table.iter().map(|b| &b.entry)
     }
 }
 
@@ -423,7 +265,7 @@ mod tests {
         // top 7 the tag).
         let keys: Vec<u64> = (0..1000).map(|i| hash(format!("order:{i}").as_bytes())).collect();
         let homes: std::collections::HashSet<u64> = keys.iter().map(|h| h & 1023).collect();
-        let tags: std::collections::HashSet<u8> = keys.iter().map(|&h| tag(h)).collect();
+        let tags: std::collections::HashSet<u64> = keys.iter().map(|&h| h >> 57).collect();
         assert!(homes.len() > 600, "{}", homes.len());
         assert_eq!(tags.len(), 128);
         assert_ne!(hash(b""), hash(b"\0"));
@@ -462,7 +304,7 @@ mod tests {
             } else {
                 assert_eq!(m.insert(&k, entry(i)), model.insert(k, entry(i)));
             }
-            assert_eq!(m.len, model.len());
+            assert_eq!(m.len(), model.len());
         }
         for (k, e) in &model {
             assert_eq!(m.get(k), Some(e));
@@ -470,6 +312,7 @@ mod tests {
         assert_eq!(m.iter().count(), model.len());
     }
 
+    /// One operation on the map and on its model.
     #[derive(Clone, Debug)]
     enum Op {
         Insert(Vec<u8>, i64),
@@ -511,7 +354,7 @@ mod tests {
                         model.clear();
                     }
                 }
-                prop_assert_eq!(m.len, model.len());
+                prop_assert_eq!(m.len(), model.len());
                 for (k, e) in &model {
                     prop_assert_eq!(m.get(k), Some(e));
                 }

@@ -11,8 +11,9 @@ and their keys become *unknown*: reads of them answer [`Reply::Unknown`], never 
 
 - [`Store`]: the data set; [`Store::call`] runs one command, [`Store::execute`] runs one as a
   client connection would send it (MULTI queues, EXEC runs the queue).
-- [`Command`]: the modelled commands, one family per file (`strings`, `keys`, `hashes`, `sets`,
-  `lists`, `zsets`, `transactions`, `scripts`), with [`Command::Unknown`] for the rest.
+- [`Command`]: the modelled commands, with [`Command::Unknown`] for the rest, and what each does
+  to its keys; their implementations are one family per file (`strings`, `keys`, `hashes`,
+  `sets`, `lists`, `zsets`, `transactions`, `scripts`).
 - [`Replayer`]: events in, [`Step`]s out, and a [`ReplayReport`]; [`replay_file`] does it for a
   trace file. [`Replayer::apply_ref`] gives the same step borrowed ([`StepRef`]: a GET's value
   is not copied out of the store), for callers that look at a step and move on.
@@ -33,6 +34,8 @@ no I/O beyond reading the trace it is given, no hash-map order in its output.
 #![deny(missing_docs)]
 
 mod command;
+mod connection;
+mod dispatch;
 mod error;
 pub mod float;
 mod hashes;
@@ -44,7 +47,6 @@ mod prefetch;
 mod replay;
 mod reply;
 mod scripts;
-mod semantics;
 mod sets;
 mod store;
 mod strings;
@@ -54,7 +56,10 @@ mod zsets;
 
 use std::path::Path;
 
-pub use command::{Command, Effect};
+pub use command::Command;
+pub use command::semantics::Arguments;
+pub use connection::Client;
+pub use dispatch::Effect;
 pub use error::Error;
 pub use keymap::key_hash;
 pub use number::parse_i64;
@@ -64,7 +69,6 @@ pub use replay::{
 };
 pub use reply::{Bytes, Reply, ReplyRef, UnknownReply, WRONGTYPE};
 pub use store::{ClientId, KeyState, Store};
-pub use transactions::Client;
 pub use value::{Entry, HashValue, Millis, SetValue, StringValue, Value, ZSetValue};
 
 /// Replays the trace at `path` in recorded order, calling `on_step` with each Redis event and

@@ -11,7 +11,8 @@ A hint only: it computes nothing and changes nothing.
 /// event three ahead, `Bucket` two ahead, `Value` one ahead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Prefetch {
-    /// The control bytes where the key's lookup starts.
+    /// The control bytes where the key's lookup starts (read: the table does not say where
+    /// they are without reading them).
     Control,
     /// The bucket those control bytes point to.
     Bucket,

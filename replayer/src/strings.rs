@@ -73,6 +73,7 @@ struct SetOptions<'a> {
     expire: Option<(ExpireUnit, &'a [u8])>,
 }
 
+/// Which expiry option a SET or GETEX was given: relative or absolute, seconds or milliseconds.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ExpireUnit {
     Ex,

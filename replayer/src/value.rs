@@ -80,6 +80,7 @@ impl Value {
 #[derive(Clone)]
 pub struct StringValue(Repr);
 
+/// Where a [`StringValue`]'s bytes are: in the entry itself, or shared.
 #[derive(Clone)]
 enum Repr {
     Inline { len: u8, bytes: [u8; StringValue::INLINE] },

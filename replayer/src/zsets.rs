@@ -217,6 +217,7 @@ fn lex_lte_max(m: &[u8], max: &LexBound) -> bool {
 
 /// `ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]`
 pub(crate) fn zrange(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
+    /// What the range is over.
     #[derive(PartialEq)]
     enum By {
         Rank,
@@ -261,6 +262,7 @@ pub(crate) fn zrange(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     if rev && by != By::Rank {
         (min_i, max_i) = (3, 2);
     }
+    /// The range, parsed by its kind.
     enum Range {
         Rank(i64, i64),
         Score(ScoreBound, ScoreBound),

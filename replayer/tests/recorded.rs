@@ -9,6 +9,11 @@ leaves no lines for its queued commands (the client got `+QUEUED` for them; MONI
 them), so those log entries are skipped. A script's own return value is not recorded by MONITOR:
 its reply is unknown and is counted, not compared.
 
+Expiry is exercised by construction, not by luck: besides the random mix (whose reads race
+their keys' TTLs as the machine's pace decides), every client regularly sets a key of its own
+with a 5 ms TTL, waits past it and reads it back. Its log shows that read missed — the server
+expired the key whatever the load — and the replay must have found the key expired too.
+
 Expiry happens on the server's clock when the command *starts*; the replay uses the MONITOR
 timestamp, written when the command has finished. The two fall in different milliseconds only
 when a command straddles a millisecond boundary, so a read racing its key's expiry can in
@@ -38,7 +43,14 @@ type Replayed = (Vec<Vec<u8>>, Reply, bool);
 struct Logged {
     argv: Vec<Vec<u8>>,
     reply: Vec<u8>,
+    /// The read of an expiry probe: its key's TTL had certainly run out (see the module doc).
+    expiry_probe: bool,
 }
+
+/// An expiry probe every this many commands of a client.
+const PROBE_EVERY: usize = 200;
+/// The probe key's TTL; the client waits longer than this before reading it back.
+const PROBE_TTL_MS: u64 = 5;
 
 fn run_client(port: u16, seed: u64, commands: usize) -> (String, Vec<Logged>) {
     let conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -53,11 +65,25 @@ fn run_client(port: u16, seed: u64, commands: usize) -> (String, Vec<Logged>) {
         out.write_all(&resp_command(&args)).unwrap();
         let mut reply = Vec::new();
         read_resp(&mut input, &mut reply);
-        log.push(Logged { argv: argv.into_iter().map(String::into_bytes).collect(), reply });
+        let argv = argv.into_iter().map(String::into_bytes).collect();
+        log.push(Logged { argv, reply, expiry_probe: false });
     };
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
     let mut sent = 0;
+    let mut probes = 0;
     while sent < commands {
+        if sent >= probes * PROBE_EVERY {
+            // The reply comes after the server set the expiry; sleeping past the TTL from then
+            // on puts the GET after it on the server's clock too, however slow the machine.
+            let key = format!("probe:{seed}:{probes}");
+            send(s(&["SET", &key, "v", "PX", &PROBE_TTL_MS.to_string()]), &mut log);
+            std::thread::sleep(Duration::from_millis(PROBE_TTL_MS + 2));
+            send(s(&["GET", &key]), &mut log);
+            log.last_mut().expect("just logged").expiry_probe = true;
+            probes += 1;
+            sent += 2;
+            continue;
+        }
         let k = format!("order:{}", rng.below(12));
         let k2 = format!("order:{}", rng.below(12));
         let val = format!("v{}-{}", seed, rng.below(1000));
@@ -221,6 +247,7 @@ fn recorded_workload_replays_every_reply_the_clients_saw() {
 
     let (mut compared, mut scripts, mut gets, mut misses, mut mismatches) =
         (0usize, 0usize, 0usize, 0usize, Vec::new());
+    let (mut probes, mut probes_missed) = (0usize, 0usize);
     for (addr, log) in &logs {
         let steps = replayed.get(addr.as_str()).map(Vec::as_slice).unwrap_or_default();
         let mut s = 0;
@@ -246,6 +273,10 @@ fn recorded_workload_replays_every_reply_the_clients_saw() {
                     gets += 1;
                     misses += (entry.reply == b"$-1\r\n") as usize;
                 }
+                if entry.expiry_probe {
+                    probes += 1;
+                    probes_missed += (entry.reply == b"$-1\r\n") as usize;
+                }
                 let (logged, _) = resp::parse(&entry.reply);
                 let same = if Command::parse(&argv[0]) == Command::SMembers {
                     resp::sorted(reply) == resp::sorted(&logged)
@@ -266,7 +297,7 @@ fn recorded_workload_replays_every_reply_the_clients_saw() {
     eprintln!(
         "recorded workload: {total} commands sent by 8 clients, {compared} replies compared \
          ({gets} GETs, {misses} of them misses, {expired_misses} of those after the key's TTL ran \
-         out), {scripts} script replies unknown, {} differ",
+         out, {probes} of those expiry probes), {scripts} script replies unknown, {} differ",
         mismatches.len()
     );
     assert!(
@@ -276,11 +307,14 @@ fn recorded_workload_replays_every_reply_the_clients_saw() {
         mismatches.join("\n")
     );
     assert!(gets > 2_000);
-    // Typically 85-90 on a quiet machine; 48 in one loaded CI run (the clients' pace against
-    // TTLs of 5-65 ms decides it). A few dozen are what the check needs.
+    // What the clients saw: every probe's read missed, its key expired on the server. The replay
+    // agreed on each of those replies (above), and counted them among its misses after a TTL.
+    assert!(probes >= 8 * (1_300 / PROBE_EVERY), "only {probes} expiry probes ran");
+    assert_eq!(probes_missed, probes, "a probe's key had not expired on the server");
     assert!(
-        expired_misses >= 20,
-        "only {expired_misses} GETs missed after the key's TTL ran out: too few to test expiry"
+        expired_misses >= probes,
+        "the replay saw {expired_misses} GETs miss after their key's TTL ran out, fewer than the \
+         {probes} expiry probes whose reads the clients saw miss"
     );
 }
 

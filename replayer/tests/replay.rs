@@ -128,6 +128,41 @@ fn an_unmodelled_command_is_named_in_the_report_and_its_key_becomes_unknown() {
 }
 
 #[test]
+fn only_the_keys_a_command_writes_become_unknown() {
+    let mut t = trace();
+    t.redis(0, "a:1", ["SET", "a", "1"])
+        .redis(1 * MS, "a:1", ["SADD", "b", "x"])
+        .redis(2 * MS, "a:1", ["XADD", "s", "*", "f", "v"])
+        // Unmodelled: Redis's key specs say it writes d and only reads b.
+        .redis(3 * MS, "a:1", ["SUNIONSTORE", "d", "b"])
+        .redis(4 * MS, "a:1", ["SCARD", "b"])
+        .redis(5 * MS, "a:1", ["SCARD", "d"])
+        // Modelled, touching an unknown key: COPY writes its destination, not its source.
+        .redis(6 * MS, "a:1", ["COPY", "a", "s"])
+        .redis(7 * MS, "a:1", ["GET", "a"])
+        // WATCH reads its keys.
+        .redis(8 * MS, "b:2", ["WATCH", "s", "a"])
+        .redis(9 * MS, "b:2", ["UNWATCH"])
+        .redis(10 * MS, "a:1", ["GET", "a"])
+        // A SET that keeps the TTL depends on the key; a plain SET does not.
+        .redis(11 * MS, "a:1", ["SET", "s", "v", "KEEPTTL"])
+        .redis(12 * MS, "a:1", ["GET", "s"])
+        .redis(13 * MS, "a:1", ["SET", "s", "v"])
+        .redis(14 * MS, "a:1", ["GET", "s"]);
+    let (steps, report) = replay(&t.events());
+    assert_eq!(steps[4].reply, Reply::Integer(1), "SUNIONSTORE's source stays known");
+    assert_eq!(steps[5].reply, Reply::Unknown, "its destination is unknown");
+    assert_eq!(steps[6].reply, Reply::Unknown, "COPY onto an unknown key");
+    assert_eq!(steps[7].reply, bulk("1"), "COPY's source stays known");
+    assert_eq!(steps[10].reply, bulk("1"), "WATCH changes no key");
+    assert_eq!(steps[11].reply, Reply::Unknown);
+    assert_eq!(steps[12].reply, Reply::Unknown, "SET … KEEPTTL is no blind write");
+    assert_eq!(steps[14].reply, bulk("v"), "a plain SET is");
+    let unknown: Vec<&[u8]> = report.unknown_keys.iter().map(|k| &k.key[..]).collect();
+    assert_eq!(unknown, [&b"d"[..]]);
+}
+
+#[test]
 fn a_key_left_unknown_is_listed() {
     let mut t = trace();
     t.redis(0, "a:1", ["XADD", "events", "*", "f", "v"]).redis(MS, "a:1", ["INCR", "events"]);
