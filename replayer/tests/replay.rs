@@ -131,7 +131,7 @@ fn an_unmodelled_command_is_named_in_the_report_and_its_key_becomes_unknown() {
 fn only_the_keys_a_command_writes_become_unknown() {
     let mut t = trace();
     t.redis(0, "a:1", ["SET", "a", "1"])
-        .redis(1 * MS, "a:1", ["SADD", "b", "x"])
+        .redis(MS, "a:1", ["SADD", "b", "x"])
         .redis(2 * MS, "a:1", ["XADD", "s", "*", "f", "v"])
         // Unmodelled: Redis's key specs say it writes d and only reads b.
         .redis(3 * MS, "a:1", ["SUNIONSTORE", "d", "b"])
