@@ -40,7 +40,7 @@ impl Judge {
                 prefetch(at.wrapping_add(64));
             }
             for new in &obs.new_keys[new_keys..o.new_keys_end as usize] {
-                self.add_track(new, &obs.bytes[new.row_id.clone()]);
+                self.add_track(new, &obs.holes(new));
             }
             new_keys = o.new_keys_end as usize;
             self.note_event(o.recv_us);
@@ -58,9 +58,13 @@ impl Judge {
         Ok(())
     }
 
-    /// The track of a key named for the first time.
-    fn add_track(&mut self, new: &NewKey, row_id: &[u8]) {
-        let subject = self.db.subject(new.rule, row_id);
+    /// The track of a key named for the first time; `holes` are its rule's placeholders'
+    /// segments of it.
+    fn add_track(&mut self, new: &NewKey, holes: &[&[u8]]) {
+        let mut row_id = std::mem::take(&mut self.proj);
+        self.mapping.rules[new.rule as usize].row_id_from_key(holes, &mut row_id);
+        let subject = self.db.subject(new.rule, &row_id);
+        self.proj = row_id;
         let name = new.name.as_bytes();
         let detail = (!self.options.detail_keys.is_empty()
             && self.options.detail_keys.iter().any(|d| *d == String::from_utf8_lossy(name)))

@@ -1,7 +1,7 @@
 /*!
 The analysis' ids for keys and clients: [`MappedKeys`] gives every mapped key (node, db, bytes) a
 dense id, [`Clients`] every client name, each in order of first sight. Both live with the
-replaying front ([`super::observer::Observer`]), which looks every key and client up once, where
+replaying front (`observer.rs`), which looks every key and client up once, where
 the command's bytes are still in the cache; the judge only ever sees the ids, introduced to it
 through [`Observations`].
 
@@ -33,19 +33,12 @@ pub(crate) struct MappedKeys {
     nodes: Vec<String>,
     index: KeyIndex,
     keys: Vec<MappedKey>,
-    row_id: Vec<u8>,
 }
 
 impl MappedKeys {
     /// No keys yet, under `mapping`; `nodes` names each source.
     pub(crate) fn new(mapping: Mapping, nodes: Vec<String>) -> MappedKeys {
-        MappedKeys {
-            mapping,
-            nodes,
-            index: KeyIndex::default(),
-            keys: Vec::new(),
-            row_id: Vec::new(),
-        }
+        MappedKeys { mapping, nodes, index: KeyIndex::default(), keys: Vec::new() }
     }
 
     /// The mapping.
@@ -111,17 +104,15 @@ impl MappedKeys {
         let node = self.nodes.get(source.0 as usize).map_or("?", String::as_str);
         let mut holes = Vec::new();
         let Some(rule) = self.mapping.find(node, db, key, &mut holes) else { return NO_KEY };
-        self.mapping.rules[rule].row_id_from_key(&holes, &mut self.row_id);
-        let start = out.bytes.len();
-        out.bytes.extend_from_slice(&self.row_id);
+        let start = out.holes.len();
+        let at = key.as_ptr() as usize;
+        out.holes.extend(holes.iter().map(|h| {
+            let from = (h.as_ptr() as usize - at) as u32;
+            from..from + h.len() as u32
+        }));
         let name = InlineKey::new(key);
-        out.new_keys.push(NewKey {
-            source,
-            db,
-            rule: rule as u16,
-            name: name.clone(),
-            row_id: start..out.bytes.len(),
-        });
+        let holes = start..out.holes.len();
+        out.new_keys.push(NewKey { source, db, rule: rule as u16, name: name.clone(), holes });
         let id = self.keys.len() as u32;
         self.keys.push(MappedKey { source, db, rule: rule as u16, name });
         self.index.insert(h, id);

@@ -3,28 +3,28 @@ The streaming analysis: events in, one [`Report`](crate::Report) out.
 
 [`Analysis::push`] takes the trace's events in trace order. An analysis is two halves:
 
-- the **replaying front** ([`observer`]): Redis commands run on the fake store
+- the **replaying front** (`observer.rs`): Redis commands run on the fake store
   ([`cachetape_replayer::Replayer`]) in each node's order, and the front writes down, per event,
   which mapped keys a command read and what the replies said, and what the store held of each
-  mapped key it may have written ([`observations`]); it owns the only key and client ids
-  ([`interning`]);
-- the **judging back** ([`state`]): what a mapped key held after each command cuts its life into
-  episodes (a value from its write to what ended it, [`episodes`]); each hit of a mapped key is a
-  read of the current episode's value ([`reads`]). Row changes and commits build each row's
-  versions ([`ingest`]).
+  mapped key it may have written (`observations.rs`); it owns the only key and client ids
+  (`interning.rs`);
+- the **judging back** (`state.rs`): what a mapped key held after each command cuts its life into
+  episodes (a value from its write to what ended it, `episodes.rs`); each hit of a mapped key is a
+  read of the current episode's value (`reads.rs`). Row changes and commits build each row's
+  versions (`ingest.rs`).
 
-The front needs nothing the back computes, so [`crate::feed`] runs it on a thread of its own.
+The front needs nothing the back computes, so the crate's `feed` runs it on a thread of its own.
 
-Reads are judged once nothing that could change their verdict can still arrive ([`pending`]): the
+Reads are judged once nothing that could change their verdict can still arrive (`pending.rs`): the
 trace is in arrival order, so once the recorder had received events `reorder slack` past a read's
 latest possible time (plus the DB lag), every commit that may precede it is in. Fresh and
-unverifiable reads are then only counted ([`verdicts`]); stale ones wait in their episode until it
+unverifiable reads are then only counted (`verdicts.rs`); stale ones wait in their episode until it
 ends, when their cause (which depends on what ended the value), their chain and the episode's
-exposure are known ([`settle`]). Memory therefore holds: one small record per mapped key, the
+exposure are known (`settle.rs`). Memory therefore holds: one small record per mapped key, the
 versions of changed rows, the interned values, the reads of the last moments, and the stale reads
 of live episodes. Reads of a row that has not changed yet wait for its first change (whose before
-image says what the row held); if it never changes they are unverifiable. [`finish`] builds the
-report; [`detail`] keeps the whole story of the keys the options name.
+image says what the row held); if it never changes they are unverifiable. `finish.rs` builds the
+report; `detail.rs` keeps the whole story of the keys the options name.
 */
 
 mod detail;
@@ -85,7 +85,7 @@ impl Analysis {
         Ok(())
     }
 
-    /// The two halves, for [`crate::feed`] to run on two threads.
+    /// The two halves, for the crate's `feed` to run on two threads.
     pub(crate) fn halves(&mut self) -> (&mut Observer, &mut Judge) {
         (&mut self.observer, &mut self.judge)
     }

@@ -1,6 +1,6 @@
 /*!
-[`Observations`]: what the replaying front ([`super::observer::Observer`]) saw of a batch of
-events, handed to the judging back ([`super::state::Judge`]).
+[`Observations`]: what the replaying front (`observer.rs`) saw of a batch of
+events, handed to the judging back (`state.rs`).
 
 One [`Observed`] record per event. A Redis command's record carries everything the judge needs
 of it — its times, its client, the reads of mapped keys with what their replies said, and the
@@ -135,8 +135,9 @@ pub(crate) struct NewKey {
     pub rule: u16,
     /// Its bytes.
     pub name: InlineKey,
-    /// Its row's identity under the rule, in [`Observations`]' bytes.
-    pub row_id: Range<usize>,
+    /// The rule's placeholders' segments of the key (`start..end` in the key), in
+    /// [`Observations::holes`].
+    pub holes: Range<usize>,
 }
 
 /// What the front saw of a batch of events: one [`Observed`] per event, in order, and the lists
@@ -153,9 +154,11 @@ pub(crate) struct Observations {
     pub field_reads: Vec<Result<Range<usize>, &'static str>>,
     /// Keys named for the first time.
     pub new_keys: Vec<NewKey>,
+    /// The placeholders' segments of the new keys.
+    pub holes: Vec<Range<u32>>,
     /// Names of the clients seen for the first time, in id order.
     pub new_clients: Vec<Name>,
-    /// Row identities and field projections, one after the other.
+    /// Field projections, one after the other.
     pub bytes: Vec<u8>,
 }
 
@@ -167,8 +170,16 @@ impl Observations {
         self.writes.clear();
         self.field_reads.clear();
         self.new_keys.clear();
+        self.holes.clear();
         self.new_clients.clear();
         self.bytes.clear();
+    }
+
+    /// The placeholders' segments of new key `new`.
+    pub(crate) fn holes<'k>(&self, new: &'k NewKey) -> Vec<&'k [u8]> {
+        let name = new.name.as_bytes();
+        let holes = &self.holes[new.holes.clone()];
+        holes.iter().map(|h| &name[h.start as usize..h.end as usize]).collect()
     }
 
     /// The projection of field read `i`, or why it cannot be reconciled.

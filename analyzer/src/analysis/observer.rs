@@ -3,9 +3,9 @@ The replaying front: [`Observer`] replays each event on the fake store
 ([`cachetape_replayer::Replayer`], no key views) and writes down what the judge needs of it
 ([`Observations`]): which mapped keys a command read and what the replies said, and what the
 store held of each mapped key the command (or its script's calls) may have written, right after
-it. It owns the analysis' only key and client ids ([`super::interning`]).
+it. It owns the analysis' only key and client ids (`interning.rs`).
 
-Nothing here depends on what the judge computes, so [`crate::feed`] can run the observer on a
+Nothing here depends on what the judge computes, so the crate's `feed` can run the observer on a
 thread of its own, a batch ahead of the judge. A batch is observed with read-ahead: the store's
 memory for the commands a few events on and the key table's buckets are loaded while the events
 before are replayed, so the cache misses of a large key space overlap.
@@ -154,15 +154,19 @@ impl Observer {
                 calls.clear();
                 calls.extend(step.script.iter().map(|s| s.command));
                 // The store, now that the step is done with.
-                let store = replayer.store(source);
-                let now_ms = rc.server_us.div_euclid(1000);
-                if !command.is_read_only() {
-                    written(keys, store, source, command, rc.db, &rc.argv, now_ms, &hash, out);
-                }
-                for (&c, call) in calls.iter().zip(&rc.script) {
-                    if !c.is_read_only() {
-                        let hashed = |key: &[u8]| MappedKeys::hash(source, call.db, key);
-                        written(keys, store, source, c, call.db, &call.argv, now_ms, hashed, out);
+                let writes_key = !command.is_read_only();
+                if writes_key || !calls.is_empty() {
+                    let store = replayer.store(source);
+                    let now_ms = rc.server_us.div_euclid(1000);
+                    if writes_key {
+                        written(keys, store, source, command, rc.db, &rc.argv, now_ms, hash, out);
+                    }
+                    for (&c, call) in calls.iter().zip(&rc.script) {
+                        if !c.is_read_only() {
+                            let hashed = |key: &[u8]| MappedKeys::hash(source, call.db, key);
+                            let argv = &call.argv;
+                            written(keys, store, source, c, call.db, argv, now_ms, hashed, out);
+                        }
                     }
                 }
                 if out.reads.len() > reads || out.writes.len() > writes {

@@ -174,6 +174,7 @@ pub(crate) struct Judge {
     pub(super) late_commits: u64,
     pub(super) unsettled_exposure: u64,
     pub(super) newly_known: Vec<SubjectId>,
+    /// Scratch bytes for projections and row identities.
     pub(super) proj: Vec<u8>,
 }
 
