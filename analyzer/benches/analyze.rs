@@ -1,5 +1,5 @@
 /*!
-Analysis throughput and memory on a large synthetic cache-aside trace (issue 5: ≥ 2M events/s,
+Analysis throughput and memory on a large synthetic cache-aside trace (target: ≥ 2M events/s,
 ≤ 1 GB RSS on 10M events), against the baseline of decoding the same trace, in the same run.
 
 `bench/analyze.sh [EVENTS]` runs the three steps in separate processes (so each peak RSS is its
