@@ -15,7 +15,7 @@ use cachetape_replayer::{
     Command, KeyState, KeyView, Prefetch, ReplayOptions, ReplayReport, Replayer, Reply, ReplyRef,
     Store,
 };
-use cachetape_tape::{Argv, Event, EventBody, Header, SourceId};
+use cachetape_tape::{Argv, Event, EventBody, Header, RedisCommand, SourceId};
 
 use super::interning::{Clients, MappedKeys};
 use super::observations::{
@@ -110,46 +110,7 @@ impl Observer {
                 let Some(step) = replayer.apply_ref(event) else { unreachable!("a command") };
                 let command = step.command;
                 if command.is_judged_read() && !is_error(&step.reply) {
-                    let mut read = |key: &[u8], reply: ReadReply, out: &mut Observations| {
-                        let k = keys.intern(hash(key), source, rc.db, key, out);
-                        if k != NO_KEY {
-                            out.reads.push(ObservedRead { key: k, reply, fields: WHOLE_VALUE });
-                        }
-                    };
-                    match command {
-                        Command::MGet => {
-                            for (i, key) in rc.argv.iter().skip(1).enumerate() {
-                                let reply = match &step.reply {
-                                    ReplyRef::Owned(Reply::Array(items)) => {
-                                        ReadReply::of(items.get(i).unwrap_or(&Reply::Unknown))
-                                    }
-                                    other => class(other),
-                                };
-                                read(key, reply, out);
-                            }
-                        }
-                        Command::HGet | Command::HMGet => {
-                            if let Some(key) = rc.argv.get(1) {
-                                let reply = class(&step.reply);
-                                read(key, reply, out);
-                                // The fields a hit returned, projected (a miss returned none).
-                                if matches!(reply, ReadReply::Hit | ReadReply::Error)
-                                    && out.reads.len() > reads
-                                    && let Some(r) = out.reads.last_mut()
-                                {
-                                    r.fields = out.field_reads.len() as u32;
-                                    let rule = keys.rule(r.key);
-                                    let rule = &keys.mapping().rules[rule as usize];
-                                    project_fields(rule, &rc.argv, &step.reply, out);
-                                }
-                            }
-                        }
-                        _ => {
-                            if let Some(key) = rc.argv.get(1) {
-                                read(key, class(&step.reply), out);
-                            }
-                        }
-                    }
+                    read(keys, source, rc, command, &step.reply, hash, out);
                 }
                 calls.clear();
                 calls.extend(step.script.iter().map(|s| s.command));
@@ -177,26 +138,78 @@ impl Observer {
                     };
                 }
             }
+            // Anything else the replayer applies yields no step.
             EventBody::Snapshot(s) => {
-                self.replayer.apply_ref(event);
+                self.replayer.apply(event);
                 record.kind = Kind::Snapshot;
                 let h = MappedKeys::hash(source, s.db, &s.key);
                 record.key = self.keys.intern(h, source, s.db, &s.key, out);
             }
             EventBody::Keyspace(k) if &*k.event == "evicted" => {
-                self.replayer.apply_ref(event);
+                self.replayer.apply(event);
                 record.kind = Kind::Evicted;
                 let h = MappedKeys::hash(source, k.db, &k.key);
                 record.key = self.keys.find(h, source, k.db, &k.key).unwrap_or(NO_KEY);
             }
             _ => {
-                self.replayer.apply_ref(event);
+                self.replayer.apply(event);
             }
         }
         record.reads_end = out.reads.len() as u32;
         record.writes_end = out.writes.len() as u32;
         record.new_keys_end = out.new_keys.len() as u32;
         out.records.push(record);
+    }
+}
+
+/// Records the reads of mapped keys of judged read `rc` (`command`), which replied `reply` (not an error):
+/// each key of an MGET with its item of the reply, the fields of an HGET or HMGET projected.
+#[inline]
+fn read(
+    keys: &mut MappedKeys,
+    source: SourceId,
+    rc: &RedisCommand,
+    command: Command,
+    reply: &ReplyRef<'_>,
+    hash: impl Fn(&[u8]) -> u64,
+    out: &mut Observations,
+) {
+    let mut read = |key: &[u8], class: ReadReply, out: &mut Observations| {
+        let k = keys.intern(hash(key), source, rc.db, key, out);
+        if k != NO_KEY {
+            out.reads.push(ObservedRead { key: k, reply: class, fields: WHOLE_VALUE });
+        }
+        k
+    };
+    match command {
+        Command::MGet => {
+            for (i, key) in rc.argv.iter().skip(1).enumerate() {
+                let class = match reply {
+                    ReplyRef::Owned(Reply::Array(items)) => {
+                        ReadReply::of(items.get(i).unwrap_or(&Reply::Unknown))
+                    }
+                    other => class(other),
+                };
+                read(key, class, out);
+            }
+        }
+        Command::HGet | Command::HMGet => {
+            let Some(key) = rc.argv.get(1) else { return };
+            let class = class(reply);
+            let k = read(key, class, out);
+            // The fields a hit returned, projected (a miss returned none).
+            if k != NO_KEY && matches!(class, ReadReply::Hit | ReadReply::Error) {
+                let rule = &keys.mapping().rules[keys.rule(k) as usize];
+                let fields = out.field_reads.len() as u32;
+                project_fields(rule, &rc.argv, reply, out);
+                out.reads.last_mut().expect("just read").fields = fields;
+            }
+        }
+        _ => {
+            if let Some(key) = rc.argv.get(1) {
+                read(key, class(reply), out);
+            }
+        }
     }
 }
 
