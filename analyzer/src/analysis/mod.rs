@@ -1,5 +1,5 @@
 /*!
-The streaming analysis: events in, one [`Report`](crate::Report) out.
+The streaming analysis: events in, one [`Report`] out.
 
 [`Analysis::push`] takes the trace's events in trace order. An analysis is two halves:
 
