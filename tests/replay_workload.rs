@@ -119,7 +119,19 @@ fn a_low_concurrency_workload_clean_by_its_log_has_possible_stale_reads_under_5m
         let (replayed, _) = replay_json(dir.path(), &["--perturb", "5ms", "--schedule", id]);
         let flagged: Vec<&serde_json::Value> =
             replayed["findings"].as_array().unwrap().iter().map(|x| &x["seq"]).collect();
-        assert!(flagged.contains(&&f["seq"]), "schedule {id} does not flag #{}: {f}", f["seq"]);
+        if !flagged.contains(&&f["seq"]) {
+            // Kept for whoever looks at the failure: the trace and its mapping.
+            let kept = std::env::temp_dir().join(format!("cachetape-replay-workload-{id}"));
+            let _ = std::fs::create_dir_all(&kept);
+            for name in ["workload.bin", "workload.toml"] {
+                let _ = std::fs::copy(dir.path().join(name), kept.join(name));
+            }
+            panic!(
+                "schedule {id} does not flag #{}: {f} (trace kept in {})",
+                f["seq"],
+                kept.display()
+            );
+        }
     }
     // The same JSON for one job.
     let (one, _) = replay_json(dir.path(), &["--perturb", "5ms", "--jobs", "1"]);

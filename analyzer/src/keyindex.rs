@@ -1,13 +1,14 @@
 /*!
-The analysis' key table: each mapped key (node, db, bytes) → its track id, interned once.
+The analyzer's hash index: [`KeyIndex`] maps a key's hash to the ids stored under it (the
+analysis' mapped keys, node, db and bytes, are looked up through it), and [`Interner`] builds
+byte strings → dense ids on it (interned projections, row identities).
 
 Every Redis command of a trace looks its key up here, and the keys are spread over the whole
-data set, so the cost is cache misses, not instructions. `std`'s map with boxed keys cost a miss
-on the bucket, another on the key's own allocation, and with the Fx hash of `order:N`-like keys
-long probe runs. Here a bucket is one `u64` (the hash's top 32 bits beside the id), the table
-stays at most half full, and the key itself is compared where the caller keeps it inline
-([`InlineKey`], in the track the lookup is about to touch anyway): one miss on the bucket, one on
-the track. Entries are never removed (a track lives as long as the analysis).
+data set, so the cost is cache misses, not instructions. A bucket is one `u64` (the hash's top 32
+bits beside the id), the table stays at most half full, and the key itself is compared where the
+caller keeps it (inline, [`InlineKey`](cachetape_base::InlineKey), in the entry the lookup is
+about to touch anyway): one miss on the bucket, one on the entry, where a map of boxed keys would
+add one on each key's allocation. Entries are never removed.
 
 The hash has no seed, so everything is deterministic; nothing iterates the table.
 */

@@ -15,8 +15,9 @@ the database, and what ended it. [`Inference`] proposes a mapping from the trace
 - [`dbstate`]: row versions from row changes and commits;
 - [`oracle`]: verdicts, causes, ages, chains — pure functions over one key's episode;
 - [`exposure`]: intervals in which the cache disagreed with the DB;
-- [`analysis`]: the streaming driver; [`report`]: its result; [`feed`]: decoding on a thread of
-  its own while the analysis runs;
+- [`analysis`]: the streaming driver, a replaying front (the fake store and what it held of
+  mapped keys) and a judging back (episodes, verdicts, exposure, the report); [`report`]: its
+  result; [`feed`](mod@feed): decoding and the replaying front on a thread of their own;
 - [`infer`]: `map --infer`.
 
 Architecture invariant: the analyzer does no I/O and reads no clock. Its report is a pure

@@ -12,7 +12,9 @@ sides so that equality stays symmetric:
 - **NULL**: SQL NULL and JSON `null`;
 - **dates and times**: DATE, DATETIME and TIMESTAMP columns and ISO-8601 texts (`2026-11-26`,
   `2026-11-26T04:15:25Z`, `2026-11-26 04:15:25.120+01:00`) become `YYYY-MM-DD[ HH:MM:SS[.f]]` in
-  UTC (a zone-less DATETIME is taken as UTC; midnight drops its time);
+  UTC (a zone-less DATETIME is taken as UTC; midnight drops its time; a day past its month's end
+  runs on into the next month; the calendar is `jiff`'s, years -9999 to 9999, and a value beyond
+  them keeps its own text);
 - **JSON**: objects and arrays (JSON columns, nested fields, cached JSON text) become compact JSON
   with sorted keys and every scalar normalized as above;
 - everything else is its bytes.
@@ -165,25 +167,29 @@ pub fn column(v: &Value, out: &mut Vec<u8>) {
         Value::Bytes(b) => text(b, out),
         Value::DateTime(dt) => {
             out.push(DATE);
-            let days = days_from_civil(i64::from(dt.year), u32::from(dt.month), u32::from(dt.day));
             let secs = i64::from(dt.hour) * 3600 + i64::from(dt.minute) * 60 + i64::from(dt.second);
-            if dt.month == 0 || dt.day == 0 {
-                // A zero date has no calendar day: keep its own text.
-                out.extend_from_slice(dt.to_string().as_bytes());
-            } else {
-                render_datetime(days, secs, dt.micros, out);
+            let when = (dt.month != 0 && dt.day != 0)
+                .then(|| civil(i64::from(dt.year), i64::from(dt.month), i64::from(dt.day), secs))
+                .flatten();
+            match when {
+                Some(when) => render_datetime(when, dt.micros, out),
+                // A zero date has no calendar day (nor has a date beyond the calendar's years):
+                // keep its own text.
+                None => out.extend_from_slice(dt.to_string().as_bytes()),
             }
         }
-        Value::Timestamp(us) => {
-            out.push(DATE);
-            let secs = us.div_euclid(1_000_000);
-            render_datetime(
-                secs.div_euclid(86_400),
-                secs.rem_euclid(86_400),
-                us.rem_euclid(1_000_000) as u32,
-                out,
-            );
-        }
+        Value::Timestamp(us) => match civil(1970, 1, 1, us.div_euclid(1_000_000)) {
+            Some(when) => {
+                out.push(DATE);
+                render_datetime(when, us.rem_euclid(1_000_000) as u32, out);
+            }
+            // Beyond the calendar's years: its number.
+            None => {
+                use std::io::Write;
+                out.push(TEXT);
+                let _ = write!(out, "{us}");
+            }
+        },
         Value::Time(us) => {
             out.push(TIME);
             out.extend_from_slice(render_time(*us).as_bytes());
@@ -467,10 +473,9 @@ fn datetime(s: &str) -> Option<String> {
             _ => return None,
         }
     }
-    let days = days_from_civil(year, month as u32, day as u32);
-    let total = days * 86_400 + secs - offset;
+    let when = civil(year, month, day, secs - offset)?;
     let mut out = Vec::new();
-    render_datetime(total.div_euclid(86_400), total.rem_euclid(86_400), micros, &mut out);
+    render_datetime(when, micros, &mut out);
     String::from_utf8(out).ok()
 }
 
@@ -517,39 +522,26 @@ fn render_time(us: i64) -> String {
     out
 }
 
-fn render_datetime(days: i64, secs: i64, micros: u32, out: &mut Vec<u8>) {
-    let (y, m, d) = civil_from_days(days);
-    let mut s = format!("{y:04}-{m:02}-{d:02}");
-    if secs != 0 || micros != 0 {
-        s.push_str(&format!(" {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60));
+/// The civil date-time `secs` seconds (maybe negative, maybe past midnight) into day `day` of
+/// `month` of `year`; a day past the month's end runs on into the next month. `None` for a month
+/// outside 1–12 or a result outside the calendar's years (-9999 to 9999).
+fn civil(year: i64, month: i64, day: i64, secs: i64) -> Option<jiff::civil::DateTime> {
+    let first = jiff::civil::Date::new(year.try_into().ok()?, month.try_into().ok()?, 1).ok()?;
+    let into = jiff::SignedDuration::from_secs((day - 1).checked_mul(86_400)?.checked_add(secs)?);
+    first.to_datetime(jiff::civil::Time::midnight()).checked_add(into).ok()
+}
+
+/// `YYYY-MM-DD[ HH:MM:SS[.f]]`: the time only when not midnight, the fraction (`micros`) only
+/// when not zero, without trailing zeros.
+fn render_datetime(t: jiff::civil::DateTime, micros: u32, out: &mut Vec<u8>) {
+    let mut s = format!("{:04}-{:02}-{:02}", t.year(), t.month(), t.day());
+    if t.hour() != 0 || t.minute() != 0 || t.second() != 0 || micros != 0 {
+        s.push_str(&format!(" {:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()));
         if micros != 0 {
             s.push_str(format!(".{micros:06}").trim_end_matches('0'));
         }
     }
     out.extend_from_slice(s.as_bytes());
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
@@ -636,6 +628,38 @@ mod tests {
         assert_eq!(t("2026-11-26 04:15:25"), c(Value::Timestamp(1_795_666_525_000_000)));
         assert_eq!(t("-12:30:00"), c(Value::Time(-45_000_000_000)));
         assert_eq!(display(&t("2026-11-26T04:15:25Z")), "2026-11-26 04:15:25");
+    }
+
+    #[test]
+    fn dates_across_month_year_and_epoch_ends() {
+        let text_cases = [
+            ("1969-12-31T23:59:59Z", "1969-12-31 23:59:59"),
+            ("2000-02-29T12:00:00+05:30", "2000-02-29 06:30:00"),
+            ("1900-03-01 00:00:00", "1900-03-01"),
+            // A day past the month's end runs on into the next month.
+            ("2026-02-30", "2026-03-02"),
+            ("2024-02-30T23:59:60Z", "2024-03-02"),
+            ("2026-04-31T00:00:00.5-0130", "2026-05-01 01:30:00.5"),
+            ("2026-01-01T00:30:00+01:00", "2025-12-31 23:30:00"),
+            ("2026-12-31T23:30:00-01:00", "2027-01-01 00:30:00"),
+            ("0000-01-01T00:30:00+01:00", "-001-12-31 23:30:00"),
+            ("1999-12-31T23:59:59.999999+00", "1999-12-31 23:59:59.999999"),
+        ];
+        for (text, canonical) in text_cases {
+            assert_eq!(display(&t(text)), canonical, "{text}");
+        }
+        let dt = |year, month, day, second, micros| {
+            c(Value::DateTime(DateTime { year, month, day, hour: 0, minute: 0, second, micros }))
+        };
+        assert_eq!(display(&dt(1900, 2, 29, 1, 0)), "1900-03-01 00:00:01");
+        assert_eq!(display(&dt(2024, 2, 29, 0, 0)), "2024-02-29");
+        assert_eq!(display(&dt(0, 1, 1, 0, 0)), "0000-01-01");
+        assert_eq!(display(&dt(2026, 5, 0, 0, 0)), "2026-05-00 00:00:00");
+        let stamp = |us| display(&c(Value::Timestamp(us)));
+        assert_eq!(stamp(-1), "1969-12-31 23:59:59.999999");
+        assert_eq!(stamp(-62_135_596_800_000_000), "0001-01-01");
+        assert_eq!(stamp(951_782_400_000_000), "2000-02-29");
+        assert_eq!(stamp(253_402_300_799_999_999), "9999-12-31 23:59:59.999999");
     }
 
     #[test]

@@ -1,0 +1,43 @@
+/*!
+How to analyze ([`AnalysisOptions`]) and how an analysis fails ([`AnalysisError`]).
+*/
+
+use cachetape_tape::Micros;
+
+use crate::mapping::MappingError;
+use crate::timeline::TimelineOptions;
+
+/// How to analyze.
+#[derive(Clone, Debug)]
+pub struct AnalysisOptions {
+    /// Placement of events on the timeline.
+    pub timeline: TimelineOptions,
+    /// Age limits for the "fresh within" figures (µs).
+    pub ages_us: Vec<Micros>,
+    /// How far out of time order events may arrive in the trace (µs).
+    pub reorder_slack_us: Micros,
+    /// Where the mapping came from, for the report.
+    pub mapping_origin: String,
+    /// Keys whose whole timeline the report should carry (for the HTML page).
+    pub detail_keys: Vec<String>,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        AnalysisOptions {
+            timeline: TimelineOptions::default(),
+            ages_us: vec![0, 10_000, 1_000_000, 300_000_000],
+            reorder_slack_us: 1_000_000,
+            mapping_origin: String::new(),
+            detail_keys: Vec::new(),
+        }
+    }
+}
+
+/// An analysis failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    /// The mapping does not fit the trace.
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+}

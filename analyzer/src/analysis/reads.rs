@@ -1,0 +1,75 @@
+/*!
+Reads of mapped keys: a miss may show that the key's value expired; a hit reads the live
+episode's value (or, for a field read, the fields the reply returned) and waits in the queue for
+its verdict ([`Pending::Read`]). A hit the replay cannot explain (no live episode, an unknown
+reply, a value the mapping cannot reconcile) is counted as unverifiable at once.
+*/
+
+use super::observations::{Observations, ObservedRead, ReadReply, WHOLE_VALUE};
+use super::state::{Judge, Now, Pending, ReadObs};
+use crate::oracle::{CACHE_UNKNOWN, Cached};
+use crate::timeline::Stamp;
+
+impl Judge {
+    /// Read `r` by event `seq` of client `client`, at `stamp` (`now_ms` on the node's clock).
+    #[inline]
+    pub(super) fn read(
+        &mut self,
+        r: &ObservedRead,
+        seq: u64,
+        stamp: Stamp,
+        now_ms: i64,
+        client: u32,
+        obs: &Observations,
+    ) {
+        let k = r.key;
+        self.reads += 1;
+        self.keys[k as usize].reads += 1;
+        let hit = match r.reply {
+            ReadReply::Miss => false,
+            ReadReply::Unknown => {
+                self.hits += 1;
+                self.keys[k as usize].hits += 1;
+                self.count_unverifiable(CACHE_UNKNOWN);
+                return;
+            }
+            ReadReply::Hit | ReadReply::Error => true,
+        };
+        if !hit {
+            self.misses += 1;
+            if let Now::Present { expires_ms, .. } = self.keys[k as usize].now {
+                match expires_ms {
+                    Some(e) if e <= now_ms => self.expire(k, e),
+                    _ => self.keys[k as usize].now = Now::Missing,
+                }
+            }
+            return;
+        }
+        self.hits += 1;
+        let kt = &mut self.keys[k as usize];
+        kt.hits += 1;
+        if !kt.is_live() {
+            self.count_unverifiable(CACHE_UNKNOWN);
+            return;
+        }
+        let (slot, no, value) = (kt.live, kt.next_no - 1, kt.live_value);
+        let subject = kt.subject;
+        // The served value: the live episode's, or (a field read) the fields it returned.
+        let served = if r.fields == WHOLE_VALUE {
+            value
+        } else {
+            match obs.field_read(r.fields) {
+                Ok(tuple) => Cached::Value(self.values.intern(tuple)),
+                Err(why) => Cached::Unreconciled(why),
+            }
+        };
+        match served {
+            Cached::Value(v) => {
+                let read = ReadObs { seq, stamp, client, served: v, slot, no };
+                self.pending.push_back(Pending::Read { key: k, subject, read });
+            }
+            Cached::Unreconciled(why) => self.count_unverifiable(why),
+            Cached::Unknown => self.count_unverifiable(CACHE_UNKNOWN),
+        }
+    }
+}

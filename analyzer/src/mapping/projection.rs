@@ -1,0 +1,248 @@
+/*!
+Projections: a cached value (a string, JSON, a hash's fields) or a row image onto a rule's
+columns, each column in canonical form ([`crate::normalize`]), as one tuple ([`super::tuple`]);
+and a row's identity, from a key's placeholders or from a row image. A JSON document or hash that
+lacks some mapped fields projects to a *partial* tuple; one with none of them cannot be
+reconciled.
+*/
+
+use cachetape_tape::RowImage;
+
+use super::jsonfields;
+use super::pattern;
+use super::rule::{Rule, ValueShape};
+use super::tuple::{push_part, push_part_with};
+use crate::normalize;
+
+impl Rule {
+    /// The row identity (canonical key column values) from the key's placeholder values.
+    pub fn row_id_from_key(&self, holes: &[&[u8]], out: &mut Vec<u8>) {
+        out.clear();
+        for (_, placeholder) in &self.row {
+            let i = pattern::placeholder_position(&self.parts, placeholder).unwrap_or(0);
+            push_part_with(out, |o| normalize::text(holes.get(i).copied().unwrap_or_default(), o));
+        }
+    }
+
+    /// The row identity from a row image; `None` when the image lacks a key column.
+    pub fn row_id_from_image(&self, image: &RowImage, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        for (column, _) in &self.row {
+            let Some(v) = image.get(column) else { return false };
+            push_part_with(out, |o| normalize::column(v, o));
+        }
+        true
+    }
+
+    /// The projection of a row image onto the rule's columns.
+    pub fn project_row(&self, image: &RowImage, out: &mut Vec<u8>) {
+        out.clear();
+        let mut project = |c: &str| match image.get(c) {
+            Some(v) => push_part_with(out, |o| normalize::column(v, o)),
+            None => push_part(out, None),
+        };
+        match &self.value {
+            ValueShape::Column(c) => project(c),
+            ValueShape::Json(pairs) | ValueShape::Hash(pairs) => {
+                pairs.iter().for_each(|(_, c)| project(c))
+            }
+        }
+    }
+
+    /// The projection of a cached string value; `Err` says why it cannot be reconciled.
+    pub fn project_string(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
+        out.clear();
+        match &self.value {
+            ValueShape::Column(_) => {
+                push_part_with(out, |o| normalize::text(bytes, o));
+                Ok(())
+            }
+            ValueShape::Json(pairs) if !pairs.iter().any(|(f, _)| f.contains('.')) => {
+                project_json_fields(pairs, bytes, out)
+            }
+            ValueShape::Json(pairs) => project_json_value(pairs, bytes, out),
+            ValueShape::Hash(_) => Err("the cached value is a string, the mapping expects a hash"),
+        }
+    }
+
+    /// The projection of (some of) a cached hash's fields; `Err` says why it cannot be
+    /// reconciled.
+    pub fn project_hash<'a>(
+        &self,
+        get: impl Fn(&[u8]) -> Option<&'a [u8]>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), &'static str> {
+        out.clear();
+        let ValueShape::Hash(pairs) = &self.value else {
+            return Err("the cached value is a hash, the mapping expects a string");
+        };
+        let mut any = false;
+        let mut canon = Vec::new();
+        for (field, _) in pairs {
+            match get(field.as_bytes()) {
+                Some(v) => {
+                    canon.clear();
+                    normalize::text(v, &mut canon);
+                    push_part(out, Some(&canon));
+                    any = true;
+                }
+                None => push_part(out, None),
+            }
+        }
+        if any { Ok(()) } else { Err("the cached hash has none of the mapped fields") }
+    }
+}
+
+/// A JSON document's projection, keeping only the mapped top-level fields while it is parsed
+/// (no field name has a `.`); the same result as [`project_json_value`].
+fn project_json_fields(
+    pairs: &[(String, String)],
+    bytes: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), &'static str> {
+    let mut fields = jsonfields::Fields::new(pairs);
+    if fields.parse(bytes).is_err() {
+        return Err("the cached value is not JSON");
+    }
+    if !fields.object {
+        return Err("the cached value is not a JSON object");
+    }
+    let mut any = false;
+    let mut canon = Vec::new();
+    for found in &fields.found {
+        match found {
+            Some(v) => {
+                canon.clear();
+                normalize::json(v, &mut canon);
+                push_part(out, Some(&canon));
+                any = true;
+            }
+            None => push_part(out, None),
+        }
+    }
+    if any { Ok(()) } else { Err("the cached JSON has none of the mapped fields") }
+}
+
+/// A JSON document's projection through the whole parsed document (`a.b` reaches into nested
+/// objects).
+fn project_json_value(
+    pairs: &[(String, String)],
+    bytes: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), &'static str> {
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Err("the cached value is not JSON");
+    };
+    let Some(obj) = doc.as_object() else {
+        return Err("the cached value is not a JSON object");
+    };
+    let mut any = false;
+    let mut canon = Vec::new();
+    for (field, _) in pairs {
+        match lookup_json(obj, field) {
+            Some(v) => {
+                canon.clear();
+                normalize::json(v, &mut canon);
+                push_part(out, Some(&canon));
+                any = true;
+            }
+            None => push_part(out, None),
+        }
+    }
+    if any { Ok(()) } else { Err("the cached JSON has none of the mapped fields") }
+}
+
+fn lookup_json<'a>(
+    obj: &'a serde_json::Map<String, serde_json::Value>,
+    field: &str,
+) -> Option<&'a serde_json::Value> {
+    if let Some(v) = obj.get(field) {
+        return Some(v);
+    }
+    // `a.b` reaches into nested objects.
+    let (head, rest) = field.split_once('.')?;
+    lookup_json(obj.get(head)?.as_object()?, rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::{Mapping, ValueTable};
+    use cachetape_tape::{Cell, Value};
+
+    fn rule(text: &str) -> Rule {
+        Mapping::parse(text).unwrap().rules.remove(0)
+    }
+
+    #[test]
+    fn projections_compare_normalized() {
+        let r =
+            rule("[[rule]]\nkey = \"o:{id}\"\ntable = \"s.o\"\njson = [\"status\", \"total\"]\n");
+        let image = RowImage {
+            cells: vec![
+                Cell { column: "id".into(), value: Value::Int(1) },
+                Cell { column: "status".into(), value: Value::Bytes(b"PAID".to_vec()) },
+                Cell { column: "total".into(), value: Value::Decimal("9.90".into()) },
+            ],
+        };
+        let mut table = ValueTable::default();
+        let mut buf = Vec::new();
+        r.project_row(&image, &mut buf);
+        let db = table.intern(&buf);
+        r.project_string(br#"{"id":1,"status":"PAID","total":9.9}"#, &mut buf).unwrap();
+        assert_eq!(table.intern(&buf), db);
+        r.project_string(br#"{"status":"PAID"}"#, &mut buf).unwrap();
+        let partial = table.intern(&buf);
+        assert!(table.agrees(partial, db));
+        r.project_string(br#"{"status":"NEW"}"#, &mut buf).unwrap();
+        let other = table.intern(&buf);
+        assert!(!table.agrees(other, db));
+        assert_eq!(table.display(db, &r), "status=PAID total=9.9");
+        assert!(r.project_string(b"PAID", &mut buf).is_err());
+        assert!(r.project_string(br#"{"x":1}"#, &mut buf).is_err());
+    }
+
+    #[test]
+    fn json_fields_parse_as_value_does() {
+        let pairs: Vec<(String, String)> = ["id", "status", "total", "status"]
+            .iter()
+            .map(|f| (f.to_string(), f.to_string()))
+            .collect();
+        let deep = format!("{{\"id\":{}1{}}}", "[".repeat(200), "]".repeat(200));
+        let docs: Vec<&[u8]> = vec![
+            br#"{"id":1,"status":"PAID","total":"9.90","customer":7}"#,
+            br#" { "status" : "NEW" , "id" : -0.0 } "#,
+            br#"{"id":1,"status":"A","status":"B"}"#,
+            br#"{"id":1e400}"#,
+            br#"{"x":1e400,"id":1}"#,
+            br#"{"x":"\ud800","id":1}"#,
+            br#"{"x":"a\nb","st\u0061tus":"PAID"}"#,
+            br#"{"x":[1,{"y":[true,false,null]}],"total":{"b":1,"a":[2.50,"x"]}}"#,
+            b"{\"x\":\"\xff\",\"id\":1}",
+            b"{\"x\":\"a\x01b\",\"id\":1}",
+            br#"{"id":01}"#,
+            br#"{"id":1} x"#,
+            br#"{"id":1,}"#,
+            br#"{"id":18446744073709551616,"total":-9223372036854775809}"#,
+            br#"{"id":12345678901234567890,"total":0.1}"#,
+            br#"[1,2,{"id":1}]"#,
+            br#""PAID""#,
+            b"42",
+            b"null",
+            b"",
+            br#"{}"#,
+            br#"{"other":1}"#,
+            deep.as_bytes(),
+            br#"{"id":{"a":1}"#,
+        ];
+        for doc in docs {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let fast = project_json_fields(&pairs, doc, &mut a);
+            let full = project_json_value(&pairs, doc, &mut b);
+            assert_eq!(fast, full, "{}", String::from_utf8_lossy(doc));
+            if fast.is_ok() {
+                assert_eq!(a, b, "{}", String::from_utf8_lossy(doc));
+            }
+        }
+    }
+}
