@@ -5,6 +5,7 @@ mod analyze_cases;
 mod analyze_html;
 mod analyze_workload;
 mod binlog_import;
+mod cat_replies;
 mod demo_cli;
 mod monitor_capture;
 mod record_cli;

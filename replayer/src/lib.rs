@@ -24,7 +24,7 @@ use cachetape_replayer::{replay_file, ReplayOptions};
 let report = replay_file("incident.ctape", ReplayOptions::default(), |event, step| {
     println!("#{} {} -> {}", event.seq, step.command.name(), step.client_reply());
 })?;
-println!("{report}");
+println!("{} commands; not modelled: {:?}", report.commands, report.unmodelled);
 # Ok::<(), cachetape_replayer::Error>(())
 ```
 

@@ -243,7 +243,11 @@ fn recorded_workload_replays_every_reply_the_clients_saw() {
         ));
     })
     .unwrap();
-    assert!(report.unmodelled.keys().all(|n| n == "echo" || n.is_empty()), "{report}");
+    assert!(
+        report.unmodelled.keys().all(|n| n == "echo" || n.is_empty()),
+        "{:?}",
+        report.unmodelled
+    );
 
     let (mut compared, mut scripts, mut gets, mut misses, mut mismatches) =
         (0usize, 0usize, 0usize, 0usize, Vec::new());

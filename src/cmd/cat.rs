@@ -71,7 +71,7 @@ pub fn run(args: CatArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(replayer) = &replayer {
         let report = replayer.report();
-        let summary = report.to_string();
+        let summary = crate::format::replay_summary(&report);
         if !summary.is_empty() {
             eprintln!("replay: {}", summary.trim_end().replace('\n', "\nreplay: "));
         }

@@ -1,14 +1,17 @@
 /*!
 Output formats of `cat`, behind one trait: each format turns one event into bytes. One file per
-format; the command picks one and streams events through it.
+format; the command picks one and streams events through it. `replies` renders the replay
+summary `cat --replies` ends with.
 */
 
 mod json;
 mod monitor;
+mod replies;
 mod text;
 
 pub use json::JsonFormat;
 pub use monitor::MonitorFormat;
+pub use replies::replay_summary;
 pub use text::{TextFormat, word};
 
 use cachetape_replayer::Step;

@@ -5,7 +5,6 @@ the running [`Counts`] it is made from.
 */
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use cachetape_base::FxHashMap;
 use cachetape_tape::{ArgvRef, SourceId, commands};
@@ -83,53 +82,4 @@ pub struct ReplayReport {
     pub notes: Vec<String>,
     /// Notes beyond the first 50.
     pub more_notes: u64,
-}
-
-impl fmt::Display for ReplayReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "replayed {} Redis commands ({} run by scripts) from {} events",
-            self.commands, self.script_calls, self.events
-        )?;
-        writeln!(f, "replies unknown: {}", self.unknown_replies)?;
-        if self.unmodelled.is_empty() {
-            writeln!(f, "unmodelled commands: none")?;
-        } else {
-            let list: Vec<String> =
-                self.unmodelled.iter().map(|(n, c)| format!("{n} ×{c}")).collect();
-            writeln!(f, "unmodelled commands: {}", list.join(", "))?;
-        }
-        if !self.unknown_keys.is_empty() {
-            let shown: Vec<String> = self
-                .unknown_keys
-                .iter()
-                .take(20)
-                .map(|k| format!("{}", String::from_utf8_lossy(&k.key)))
-                .collect();
-            let more = self.unknown_keys.len().saturating_sub(20);
-            write!(f, "unknown keys ({}): {}", self.unknown_keys.len(), shown.join(", "))?;
-            if more > 0 {
-                write!(f, " and {more} more")?;
-            }
-            writeln!(f)?;
-        }
-        for (source, db) in &self.unknown_databases {
-            writeln!(f, "every key of db {db} on source {} is unknown", source.0)?;
-        }
-        if self.snapshots > 0 || self.gaps > 0 || self.evictions > 0 {
-            writeln!(
-                f,
-                "snapshots: {}, gaps: {}, evictions: {}",
-                self.snapshots, self.gaps, self.evictions
-            )?;
-        }
-        for n in &self.notes {
-            writeln!(f, "note: {n}")?;
-        }
-        if self.more_notes > 0 {
-            writeln!(f, "note: … and {} more", self.more_notes)?;
-        }
-        Ok(())
-    }
 }
