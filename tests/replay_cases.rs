@@ -373,3 +373,31 @@ fn every_finding_on_the_shipped_incident_replays_stale_through_the_analyzer() {
         );
     }
 }
+
+/// The binlog late: the writer deletes, a reader misses and refills with PAID, and the commit
+/// that produced PAID is recorded 2 ms after the refill (its binlog event arrived late); another
+/// client reads PAID right after the commit's receipt. By value causality the commit came before
+/// the refill, so no order serves that read stale: no schedule may move the commit after the
+/// read while the refill stays before it.
+#[test]
+fn a_refill_recorded_before_its_late_commit_is_never_stale_under_5ms() {
+    let (_dir, trace) = case(|t| {
+        t.redis(0, READER, ["SETEX", "order:5", "300", "NEW"])
+            .update(MS, ORDERS, order(5, "CANCELLED"), order(5, "NEW"))
+            .redis(20 * MS, WRITER, ["DEL", "order:5"])
+            .redis(20 * MS + 10, READER, ["GET", "order:5"])
+            .redis(20 * MS + 100, READER, ["SETEX", "order:5", "300", "PAID"])
+            .update(22 * MS, ORDERS, order(5, "NEW"), order(5, "PAID"))
+            .redis(22 * MS + 200, OTHER, ["GET", "order:5"]);
+    });
+    let (doc, _) = replay_json(&trace, &["--perturb", "5ms"]);
+    let last_read = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["key"] == "order:5" && f["served"] == "PAID")
+        .map(|f| f.to_string())
+        .collect::<Vec<_>>();
+    assert!(last_read.is_empty(), "the read of PAID is fresh in every order: {last_read:?}");
+    every_schedule_flags_its_read(&trace, "5ms", &doc);
+}

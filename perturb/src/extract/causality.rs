@@ -2,8 +2,12 @@
 Hard orders ([`Component::before`](crate::model::Component::before)):
 
 - value causality: a `Set` of a value gets an edge from the latest commit (in trace order,
-  before the write) whose row value agrees with it; none when only the initial value agrees or
-  nothing does. At most [`CAUSALITY_SCAN`] versions back are searched.
+  before the write) whose row value agrees with it; none when only the initial value agrees. At
+  most [`CAUSALITY_SCAN`] versions back are searched. When no version recorded so far agrees, the
+  first commit recorded up to [`LATE_BINLOG_US`] after the write that produces the value is its
+  source, as the analyzer takes it (a binlog event that late is a stalled stream, not a
+  coincidence of values): its edge points back in recorded order, so every schedule puts that
+  commit before the write.
 - orders other parts of the trace force. With each lane's times in its order, a chain of program
   orders and window orders from `a` to `b` implies `t(a) + W < t(b)`: the window already keeps
   them. What it does not imply is a chain through value causality elsewhere: commit `a`, a later
@@ -18,35 +22,71 @@ Hard orders ([`Component::before`](crate::model::Component::before)):
   stale read that is not possible), never miss one.
 */
 
-use cachetape_analyzer::dbstate::RowValue;
+use cachetape_analyzer::dbstate::{RowValue, SubjectId};
+use cachetape_analyzer::mapping::ValueId;
+use cachetape_analyzer::oracle::LATE_BINLOG_US;
 
 use super::Extractor;
 use super::unit::{GOp, GVal};
-use crate::model::{Lane, Unit};
+use crate::model::{Lane, Unit, Us};
 
 /// How far back value causality looks for the commit that produced a written value.
 pub const CAUSALITY_SCAN: usize = 64;
 /// Units (nearest in time) each unit is checked against for orders forced elsewhere.
 pub const FORCED_NEIGHBOURS: usize = 64;
 
+/// A write of unit `unit` at `t` whose value no version of `subject` recorded before it agrees
+/// with: the commit that produced it may still arrive.
+pub(super) struct LateSource {
+    unit: u32,
+    t: Us,
+    subject: SubjectId,
+    value: ValueId,
+}
+
 impl Extractor {
-    /// Adds to `after` the commit unit whose value `op` writes, if it is a `Set` of a value
-    /// some recent commit of its row produced.
-    pub(super) fn value_source(&self, op: GOp, after: &mut Vec<u32>) {
+    /// Adds to `after` the commit unit whose value `op` (of unit `unit`, at `t`) writes, if it is
+    /// a `Set` of a value some recent commit of its row produced; if no version of the row agrees
+    /// yet, waits for a late commit that produces it.
+    pub(super) fn value_source(&mut self, unit: u32, t: Us, op: GOp, after: &mut Vec<u32>) {
         let GOp::Set { key, value: GVal::Known(c), .. } = op else { return };
         let s = self.keys[key as usize].subject;
         let versions = &self.db.subjects[s.0 as usize].versions;
-        let agreeing = versions
-            .changes
-            .iter()
-            .rev()
-            .take(CAUSALITY_SCAN)
-            .find(|v| matches!(v.value, RowValue::Known(d) if self.values.agrees(c, d)));
-        if let Some(v) = agreeing
-            && let Some(&cu) = self.commit_units.get(&v.seq)
-            && !after.contains(&cu)
-        {
-            after.push(cu);
+        let agrees = |v: RowValue| matches!(v, RowValue::Known(d) if self.values.agrees(c, d));
+        let agreeing = versions.changes.iter().rev().take(CAUSALITY_SCAN).find(|v| agrees(v.value));
+        if let Some(v) = agreeing {
+            if let Some(&cu) = self.commit_units.get(&v.seq)
+                && !after.contains(&cu)
+            {
+                after.push(cu);
+            }
+        } else if !agrees(versions.initial) {
+            self.late_sources.push(LateSource { unit, t, subject: s, value: c });
+        }
+    }
+
+    /// A commit unit `commit` at `t` produced the current values of `subjects`: the writes
+    /// waiting for it take it as their source; writes waiting longer than [`LATE_BINLOG_US`]
+    /// stop waiting.
+    pub(super) fn late_value_sources(&mut self, commit: u32, t: Us, subjects: &[SubjectId]) {
+        self.late_sources.retain(|w| w.t + LATE_BINLOG_US >= t);
+        let mut i = 0;
+        while i < self.late_sources.len() {
+            let w = &self.late_sources[i];
+            let versions = &self.db.subjects[w.subject.0 as usize].versions;
+            let produced = subjects.contains(&w.subject)
+                && matches!(versions.current(), RowValue::Known(d) if self.values.agrees(w.value, d))
+                // The row's value before the trace's first change is known only now.
+                && !matches!(versions.initial, RowValue::Known(d) if self.values.agrees(w.value, d));
+            if produced {
+                let w = self.late_sources.swap_remove(i);
+                let after = &mut self.units[w.unit as usize].after;
+                if !after.contains(&commit) {
+                    after.push(commit);
+                }
+            } else {
+                i += 1;
+            }
         }
     }
 

@@ -148,10 +148,12 @@ impl Extractor {
         };
         subjects.sort_unstable();
         let mut ops = Vec::new();
+        let mut changed = Vec::new();
         for s in subjects {
             let v = &self.db.subjects[s.0 as usize].versions;
             let Some(last) = v.changes.last().filter(|c| c.seq == event.seq) else { continue };
             ops.push(GOp::Commit { subject: s, value: last.value });
+            changed.push(s);
         }
         if ops.is_empty() {
             return;
@@ -166,6 +168,7 @@ impl Extractor {
             ..RawUnit::single(event.seq, stamp.t, lane, ops, String::new())
         });
         self.commit_units.insert(event.seq, u);
+        self.late_value_sources(u, stamp.t, &changed);
     }
 
     /// A snapshot of a mapped key: what it holds, on the node's probe lane.
@@ -259,7 +262,7 @@ impl Extractor {
                 None => first = Some(node),
                 Some(f) => self.nodes.union(f, node),
             }
-            self.value_source(op, &mut unit.after);
+            self.value_source(id, unit.t, op, &mut unit.after);
         }
         if let Lane::Client(_) = unit.lane {
             unit.caus = self.lane_causality(unit.lane, &unit.after);
