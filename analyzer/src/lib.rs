@@ -49,8 +49,6 @@ pub mod mapping;
 pub mod normalize;
 pub mod oracle;
 pub mod report;
-#[cfg(test)]
-mod testutil;
 pub mod timeline;
 
 pub use analysis::{Analysis, AnalysisError, AnalysisOptions};

@@ -237,7 +237,7 @@ mod tests {
     use super::*;
 
     fn header() -> Header {
-        crate::testutil::cache_and_db_header(0)
+        cachetape_testkit::trace::cache_and_db(0)
     }
 
     #[test]

@@ -35,8 +35,6 @@ pub mod pool;
 pub mod replay;
 pub mod shrink;
 mod space;
-#[cfg(test)]
-mod testutil;
 
 pub use explore::{ExploreOptions, check_schedule, explore};
 pub use id::{parse_schedule_id, schedule_id};

@@ -12,7 +12,7 @@ use cachetape_tape::{
 const T0: Micros = 1_795_666_525_000_000;
 
 fn header() -> Header {
-    crate::testutil::cache_and_db_header(T0)
+    cachetape_testkit::trace::cache_and_db(T0)
 }
 
 fn image(id: u64, v: u64) -> RowImage {

@@ -16,7 +16,7 @@ struct Trace {
 }
 
 fn header() -> Header {
-    crate::testutil::cache_and_db_header(T0)
+    cachetape_testkit::trace::cache_and_db(T0)
 }
 
 fn image(id: i64, status: &str) -> RowImage {
