@@ -2,11 +2,10 @@
 """File-level import cycles per crate (ARCHITECTURE.md: no file imports one that imports it back).
 
     tools/import-cycles.py [REPO]        # prints each cycle, then "N cycles"
-An edge A -> B when file A names `crate::b...` or
-An edge A -> B when file A names `crate::b...` or an edge A -> B when file A names `crate::b...` or
-`super::...` resolving to file B (use lines and inline paths). Test modules (#[cfg(test)] mod
-tests blocks and *tests.rs files) are skipped. Prints the cycles (strongly connected components
-of more than one file)."""
+
+An edge A -> B when file A names `crate::b...` or `super::...` resolving to file B (use lines and
+inline paths). Test modules (#[cfg(test)] mod tests blocks and *tests.rs files) are skipped.
+Prints the cycles (strongly connected components of more than one file)."""
 import os, re, sys
 root = sys.argv[1] if len(sys.argv) > 1 else '.'
 crates = [d for d in sorted(os.listdir(root)) if os.path.isfile(os.path.join(root, d, 'Cargo.toml')) and os.path.isdir(os.path.join(root, d, 'src'))]
