@@ -16,7 +16,7 @@ MySQL/MariaDB: the URL, reaching the host, the password, `log_bin`, `binlog_form
 and a `--server-id` no other replica uses.
 
 No message ever shows a password: URLs are printed through
-[`strip_credentials`](cachetape_tape::strip_credentials).
+`strip_credentials`.
 */
 
 use cachetape_tape::{SourceKind, strip_credentials};

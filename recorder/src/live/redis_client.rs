@@ -6,7 +6,7 @@ checks, and the keyspace-notification listener (`PSUBSCRIBE`).
 Connecting opens the TCP socket here and hands it to the crate, so the socket's local address —
 the client address MONITOR prints for every command of the connection — is registered among the
 recorder's own ([`OwnConnections`]) before the first byte is sent; `CLIENT INFO`'s `addr=`
-confirms it as the server sees it ([`learn_own_address`]). The crate is asked to send nothing of
+confirms it as the server sees it (`learn_own_address`). The crate is asked to send nothing of
 its own (RESP2, no `CLIENT SETINFO`, no `SELECT`), and logging in is the recorder's own `AUTH`,
 so the server's error reply (`WRONGPASS`, "no password configured", …) reaches the [`Problem`]
 that names the fix; every later command's error keeps its code ([`RedisError::code`], e.g.

@@ -4,14 +4,14 @@ One Redis node's MONITOR stream → RedisCommand and Snapshot events.
 The tap opens the probe connection first (so its address is known before any of its commands
 can appear), then a connection of its own that sends `MONITOR` (`monitor_conn.rs`) and reads the
 raw `+…\r\n` status lines off the socket, in chunks of up to 256 KiB; every line goes through
-the foundation parser ([`parse_line`](crate::monitor::parse_line)). All lines of one chunk share
+the foundation parser ([`parse_line`](crate::monitor::parse_line())). All lines of one chunk share
 one receive time and go to the writer as one batch.
 
 - `[db lua]` lines are attached to the EVAL/EVALSHA/FCALL before them; a script command waits for
   them until the next non-`lua` line or 20 ms of silence.
 - Lines of the recorder's own connections
   ([`OwnConnections`](super::redis_client::OwnConnections)) are dropped, except a snapshot
-  probe's `EVAL`, which becomes its [`Snapshot`] at exactly that position, and the barrier
+  probe's `EVAL`, which becomes its [`Snapshot`](cachetape_tape::Snapshot) at exactly that position, and the barrier
   `ECHO`, which ends the tap once stopping.
 - With `--keys`, every key (located with Redis's own key specs) matching a pattern is queued for a
   snapshot probe the first time it is seen.

@@ -36,7 +36,7 @@ pub struct UnfinishedTransaction {
     pub at_end: bool,
 }
 
-/// What a [`BinlogDecoder`] saw besides row changes and commits.
+/// What a [`BinlogDecoder`](super::BinlogDecoder) saw besides row changes and commits.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DecodeReport {
     /// The server version from the format description event (`10.11.6-MariaDB-log`).

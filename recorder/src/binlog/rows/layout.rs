@@ -47,7 +47,7 @@ pub(super) struct ColumnLayout {
     pub(super) members: Vec<Vec<u8>>,
 }
 
-/// What a [`RowDecoder`] knows about one mapped table.
+/// What a [`RowDecoder`](super::RowDecoder) knows about one mapped table.
 #[derive(Clone, Debug)]
 pub struct TableLayout {
     pub(super) tme: TableMapEvent<'static>,
