@@ -22,6 +22,8 @@ Hard orders ([`Component::before`](crate::model::Component::before)):
   stale read that is not possible), never miss one.
 */
 
+use std::collections::HashMap;
+
 use cachetape_analyzer::dbstate::{RowValue, SubjectId};
 use cachetape_analyzer::mapping::ValueId;
 use cachetape_analyzer::oracle::LATE_BINLOG_US;
@@ -35,13 +37,21 @@ pub const CAUSALITY_SCAN: usize = 64;
 /// Units (nearest in time) each unit is checked against for orders forced elsewhere.
 pub const FORCED_NEIGHBOURS: usize = 64;
 
-/// A write of unit `unit` at `t` whose value no version of `subject` recorded before it agrees
-/// with: the commit that produced it may still arrive.
-pub(super) struct LateSource {
+/// A write of unit `unit` at `t` of `value`, which no version of its row recorded before it
+/// agrees with: the commit that produced it may still arrive.
+struct LateSource {
     unit: u32,
     t: Us,
-    subject: SubjectId,
     value: ValueId,
+}
+
+/// The writes waiting for a late commit, per row, in trace order. Those older than
+/// [`LATE_BINLOG_US`] are dropped at the next commit of their row, and every row's at a sweep once
+/// per [`LATE_BINLOG_US`] of trace time, so the waiting stays bounded by that window.
+#[derive(Default)]
+pub(super) struct LateSources {
+    by_subject: HashMap<SubjectId, Vec<LateSource>>,
+    sweep_at: Us,
 }
 
 impl Extractor {
@@ -60,32 +70,46 @@ impl Extractor {
             {
                 after.push(cu);
             }
-        } else if !agrees(versions.initial) {
-            self.late_sources.push(LateSource { unit, t, subject: s, value: c });
+            return;
         }
+        if agrees(versions.initial) {
+            return;
+        }
+        let late = &mut self.late_sources;
+        if t >= late.sweep_at {
+            late.by_subject.retain(|_, ws| {
+                ws.retain(|w| w.t + LATE_BINLOG_US >= t);
+                !ws.is_empty()
+            });
+            late.sweep_at = t + LATE_BINLOG_US;
+        }
+        late.by_subject.entry(s).or_default().push(LateSource { unit, t, value: c });
     }
 
-    /// A commit unit `commit` at `t` produced the current values of `subjects`: the writes
-    /// waiting for it take it as their source; writes waiting longer than [`LATE_BINLOG_US`]
-    /// stop waiting.
+    /// A commit unit `commit` at `t` produced the current values of `subjects`: the writes of
+    /// those rows waiting for it (at most [`LATE_BINLOG_US`] earlier) take it as their source.
     pub(super) fn late_value_sources(&mut self, commit: u32, t: Us, subjects: &[SubjectId]) {
-        self.late_sources.retain(|w| w.t + LATE_BINLOG_US >= t);
-        let mut i = 0;
-        while i < self.late_sources.len() {
-            let w = &self.late_sources[i];
-            let versions = &self.db.subjects[w.subject.0 as usize].versions;
-            let produced = subjects.contains(&w.subject)
-                && matches!(versions.current(), RowValue::Known(d) if self.values.agrees(w.value, d))
-                // The row's value before the trace's first change is known only now.
-                && !matches!(versions.initial, RowValue::Known(d) if self.values.agrees(w.value, d));
-            if produced {
-                let w = self.late_sources.swap_remove(i);
-                let after = &mut self.units[w.unit as usize].after;
+        for &s in subjects {
+            let Some(mut waiting) = self.late_sources.by_subject.remove(&s) else { continue };
+            let versions = &self.db.subjects[s.0 as usize].versions;
+            // The row's value before the trace's first change is known only once it changed.
+            let agrees = |v: RowValue, w: &LateSource| matches!(v, RowValue::Known(d) if self.values.agrees(w.value, d));
+            let units = &mut self.units;
+            waiting.retain(|w| {
+                if w.t + LATE_BINLOG_US < t {
+                    return false;
+                }
+                if !agrees(versions.current(), w) || agrees(versions.initial, w) {
+                    return true;
+                }
+                let after = &mut units[w.unit as usize].after;
                 if !after.contains(&commit) {
                     after.push(commit);
                 }
-            } else {
-                i += 1;
+                false
+            });
+            if !waiting.is_empty() {
+                self.late_sources.by_subject.insert(s, waiting);
             }
         }
     }

@@ -47,7 +47,7 @@ mod unit;
 pub use causality::{CAUSALITY_SCAN, FORCED_NEIGHBOURS};
 pub use extraction::{ComponentInfo, Extraction, UnitInfo};
 
-use causality::LateSource;
+use causality::LateSources;
 use union_find::UnionFind;
 use unit::{Block, KeyInfo, RawUnit};
 
@@ -121,7 +121,7 @@ pub struct Extractor {
     /// Writes of a value no version of their row recorded so far agrees with, waiting (up to
     /// [`LATE_BINLOG_US`](cachetape_analyzer::oracle::LATE_BINLOG_US)) for a late commit that
     /// produced it.
-    late_sources: Vec<LateSource>,
+    late_sources: LateSources,
     last_server_us: Vec<Micros>,
     gap_before: Vec<bool>,
     db_gaps: u64,
@@ -167,7 +167,7 @@ impl Extractor {
             txns: HashMap::new(),
             units: Vec::new(),
             commit_units: HashMap::new(),
-            late_sources: Vec::new(),
+            late_sources: LateSources::default(),
             last_server_us: vec![Micros::MIN; n],
             gap_before: vec![false; n],
             db_gaps: 0,
