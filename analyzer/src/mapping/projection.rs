@@ -11,7 +11,7 @@ use cachetape_tape::RowImage;
 use super::jsonfields;
 use super::pattern;
 use super::rule::{Rule, ValueShape};
-use super::tuple::{push_part, push_part_with};
+use super::tuple::{push_fields, push_part, push_part_with};
 use crate::normalize;
 
 impl Rule {
@@ -76,20 +76,12 @@ impl Rule {
         let ValueShape::Hash(pairs) = &self.value else {
             return Err("the cached value is a hash, the mapping expects a string");
         };
-        let mut any = false;
-        let mut canon = Vec::new();
-        for (field, _) in pairs {
-            match get(field.as_bytes()) {
-                Some(v) => {
-                    canon.clear();
-                    normalize::text(v, &mut canon);
-                    push_part(out, Some(&canon));
-                    any = true;
-                }
-                None => push_part(out, None),
-            }
+        let found = pairs.iter().map(|(field, _)| get(field.as_bytes()));
+        if push_fields(out, found, normalize::text) {
+            Ok(())
+        } else {
+            Err("the cached hash has none of the mapped fields")
         }
-        if any { Ok(()) } else { Err("the cached hash has none of the mapped fields") }
     }
 }
 
@@ -107,20 +99,11 @@ fn project_json_fields(
     if !fields.object {
         return Err("the cached value is not a JSON object");
     }
-    let mut any = false;
-    let mut canon = Vec::new();
-    for found in &fields.found {
-        match found {
-            Some(v) => {
-                canon.clear();
-                normalize::json(v, &mut canon);
-                push_part(out, Some(&canon));
-                any = true;
-            }
-            None => push_part(out, None),
-        }
+    if push_fields(out, fields.found.iter().map(Option::as_ref), normalize::json) {
+        Ok(())
+    } else {
+        Err("the cached JSON has none of the mapped fields")
     }
-    if any { Ok(()) } else { Err("the cached JSON has none of the mapped fields") }
 }
 
 /// A JSON document's projection through the whole parsed document (`a.b` reaches into nested
@@ -136,20 +119,12 @@ fn project_json_value(
     let Some(obj) = doc.as_object() else {
         return Err("the cached value is not a JSON object");
     };
-    let mut any = false;
-    let mut canon = Vec::new();
-    for (field, _) in pairs {
-        match lookup_json(obj, field) {
-            Some(v) => {
-                canon.clear();
-                normalize::json(v, &mut canon);
-                push_part(out, Some(&canon));
-                any = true;
-            }
-            None => push_part(out, None),
-        }
+    let found = pairs.iter().map(|(field, _)| lookup_json(obj, field));
+    if push_fields(out, found, normalize::json) {
+        Ok(())
+    } else {
+        Err("the cached JSON has none of the mapped fields")
     }
-    if any { Ok(()) } else { Err("the cached JSON has none of the mapped fields") }
 }
 
 fn lookup_json<'a>(

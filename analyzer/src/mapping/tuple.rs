@@ -14,6 +14,26 @@ pub(super) fn push_part_with(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)
     out[at..at + 4].copy_from_slice(&len.to_le_bytes());
 }
 
+/// Appends one element per mapped field: absent, or present and written by `write` (its
+/// canonical form); true when any field was present.
+pub(super) fn push_fields<T>(
+    out: &mut Vec<u8>,
+    found: impl IntoIterator<Item = Option<T>>,
+    mut write: impl FnMut(T, &mut Vec<u8>),
+) -> bool {
+    let mut any = false;
+    for field in found {
+        match field {
+            Some(v) => {
+                push_part_with(out, |o| write(v, o));
+                any = true;
+            }
+            None => push_part(out, None),
+        }
+    }
+    any
+}
+
 /// Appends one tuple element: absent (`0`), or present (`1`, length, bytes).
 pub(super) fn push_part(out: &mut Vec<u8>, part: Option<&[u8]>) {
     match part {
