@@ -91,13 +91,16 @@ fn short_eq(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// The eight bytes of `b` at `at`, little-endian: short keys are compared and hashed a word at a
+/// time.
 #[inline]
-fn word(b: &[u8], at: usize) -> u64 {
+pub fn word(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
 }
 
+/// The four bytes of `b` at `at`, little-endian, as a `u64`.
 #[inline]
-fn half(b: &[u8], at: usize) -> u64 {
+pub fn half(b: &[u8], at: usize) -> u64 {
     u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")) as u64
 }
 

@@ -16,6 +16,6 @@ mod prefetch;
 mod rng;
 
 pub use fxhash::{FxBuild, FxHashMap, FxHashSet, FxHasher};
-pub use inline_key::{INLINE, InlineKey};
+pub use inline_key::{INLINE, InlineKey, half, word};
 pub use prefetch::prefetch;
 pub use rng::{Rng, mix64};

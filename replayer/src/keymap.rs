@@ -14,7 +14,7 @@ order, which depends only on the sequence of operations, and callers sort where 
 
 use std::fmt;
 
-use cachetape_base::{InlineKey as Key, prefetch};
+use cachetape_base::{InlineKey as Key, half, prefetch, word};
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry as Slot;
 
@@ -52,16 +52,6 @@ const K2: u64 = 0x8ebc_6af0_9c88_c6e3;
 fn fold(a: u64, b: u64) -> u64 {
     let p = (a as u128).wrapping_mul(b as u128);
     (p as u64) ^ ((p >> 64) as u64)
-}
-
-#[inline]
-fn word(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
-}
-
-#[inline]
-fn half(b: &[u8], at: usize) -> u64 {
-    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")) as u64
 }
 
 /// A fixed (unseeded) hash in the manner of wyhash: up to 16 bytes cost one 64×64→128 multiply.
