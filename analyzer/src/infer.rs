@@ -239,6 +239,7 @@ impl Inference {
                         value: c.value,
                         node: None,
                         redis_db: None,
+                        decode: crate::decode::Codec::Auto,
                     });
                 }
                 _ => out.unmapped.push(format!(

@@ -41,6 +41,7 @@ println!("{} stale reads", report.findings.len());
 
 pub mod analysis;
 pub mod dbstate;
+pub mod decode;
 pub mod exposure;
 pub mod feed;
 pub mod infer;

@@ -15,10 +15,13 @@ with a 5 ms TTL, waits past it and reads it back. Its log shows that read missed
 expired the key whatever the load — and the replay must have found the key expired too.
 
 Expiry happens on the server's clock when the command *starts*; the replay uses the MONITOR
-timestamp, written when the command has finished. The two fall in different milliseconds only
-when a command straddles a millisecond boundary, so a read racing its key's expiry can in
-principle be replayed differently; the test reports how many replies differ for that reason
-(none have been seen) and fails on any other difference.
+timestamp, written when the command has finished. Commands run one at a time, so a command
+started no earlier than the MONITOR line before it: its start lies between the previous line's
+timestamp and its own. A command that sets a TTL gives the key an expiry that the replay places
+later than the server did by up to that same spread. So a command on a key whose expiry falls
+within these bounds (a read, a PEXPIRE) may find the key present on the server and expired in
+the replay, or the other way round (seen in CI on a loaded 2-core machine). The test counts
+those differences ("expiry straddles"), each checked against the bounds, and fails on any other.
 */
 
 use std::collections::HashMap;
@@ -29,15 +32,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cachetape_recorder::monitor::MonitorReader;
-use cachetape_replayer::{Command, ReplayOptions, Reply, replay_file};
+use cachetape_replayer::{Command, KeyView, ReplayOptions, Reply, replay_file};
 use cachetape_tape::{Capture, EventBody, Header, Source, SourceKind, Writer, WriterOptions};
 use cachetape_testkit::{RedisServer, read_resp, resp_command};
 
 use crate::resp;
 use cachetape_base::Rng;
 
-/// A replayed line: its arguments, the reply the client got, and whether it ran a script.
-type Replayed = (Vec<Vec<u8>>, Reply, bool);
+/// A replayed line: its arguments, the reply the client got, whether it ran a script, and whether
+/// one of its keys' expiry lies within the timing bounds of the module doc (an expiry straddle).
+type Replayed = (Vec<Vec<u8>>, Reply, bool, bool);
 
 /// One logged request and the raw reply the client read.
 struct Logged {
@@ -217,9 +221,39 @@ fn recorded_workload_replays_every_reply_the_clients_saw() {
     // GET misses of keys whose last write gave them a TTL: the key expired in between.
     let mut last_write_had_ttl: HashMap<Vec<u8>, bool> = HashMap::new();
     let mut expired_misses = 0;
-    let report = replay_file(&trace_path, ReplayOptions::default(), |event, step| {
+    // Per key: its expiry in the replay (µs) and how much later than the server's it may be.
+    let mut expiry: HashMap<Vec<u8>, (i64, i64)> = HashMap::new();
+    let mut previous_us = i64::MIN;
+    let options = ReplayOptions { key_views: true, ..ReplayOptions::default() };
+    let report = replay_file(&trace_path, options, |event, step| {
         let EventBody::Redis(c) = &event.body else { return };
         let key = c.argv.get(1).unwrap_or_default().to_vec();
+        let now = c.server_us;
+        // Before this command: is the key's expiry within what its timing cannot tell apart?
+        let straddle = c.argv.iter().skip(1).filter_map(|k| expiry.get(k)).any(|&(at, late)| {
+            // Replay expired, server alive at the start: possible when the start (no earlier
+            // than the previous line) came before the expiry. Replay alive, server expired:
+            // possible when the server's expiry (up to `late` earlier) was already past.
+            (at <= now && previous_us <= at) || (at > now && at - late <= now)
+        });
+        let spread = now.saturating_sub(previous_us).max(0);
+        let views = step.keys.iter().chain(step.script.iter().flat_map(|s| s.keys.iter()));
+        for after in views {
+            match &after.view {
+                KeyView::Present { expires_at: Some(ms), .. } => {
+                    let at = ms * 1_000;
+                    let late = match expiry.get(after.key.as_ref()) {
+                        Some(&(old, late)) if old == at => late,
+                        _ => spread,
+                    };
+                    expiry.insert(after.key.to_vec(), (at, late));
+                }
+                _ => {
+                    expiry.remove(after.key.as_ref());
+                }
+            }
+        }
+        previous_us = now;
         match step.command {
             Command::Set | Command::GetEx | Command::PExpire => {
                 last_write_had_ttl
@@ -240,6 +274,7 @@ fn recorded_workload_replays_every_reply_the_clients_saw() {
             argv,
             step.client_reply().clone(),
             step.command.is_script(),
+            straddle,
         ));
     })
     .unwrap();
@@ -251,6 +286,7 @@ fn recorded_workload_replays_every_reply_the_clients_saw() {
 
     let (mut compared, mut scripts, mut gets, mut misses, mut mismatches) =
         (0usize, 0usize, 0usize, 0usize, Vec::new());
+    let mut straddles = Vec::new();
     let (mut probes, mut probes_missed) = (0usize, 0usize);
     for (addr, log) in &logs {
         let steps = replayed.get(addr.as_str()).map(Vec::as_slice).unwrap_or_default();
@@ -262,7 +298,7 @@ fn recorded_workload_replays_every_reply_the_clients_saw() {
                 i += 1;
                 continue;
             }
-            let Some((argv, reply, is_script)) = steps.get(s) else {
+            let Some((argv, reply, is_script, straddle)) = steps.get(s) else {
                 panic!("{addr}: the capture ends before command {i} ({:?})", show(&entry.argv));
             };
             assert_eq!(
@@ -288,10 +324,15 @@ fn recorded_workload_replays_every_reply_the_clients_saw() {
                     reply.to_resp().as_deref() == Some(&entry.reply[..])
                 };
                 if !same {
-                    mismatches.push(format!(
+                    let difference = format!(
                         "{addr} #{i} {:?}: replay {reply}, client saw {logged}",
                         show(&entry.argv)
-                    ));
+                    );
+                    if *straddle {
+                        straddles.push(difference);
+                    } else {
+                        mismatches.push(difference);
+                    }
                 }
             }
             s += 1;
@@ -301,9 +342,15 @@ fn recorded_workload_replays_every_reply_the_clients_saw() {
     eprintln!(
         "recorded workload: {total} commands sent by 8 clients, {compared} replies compared \
          ({gets} GETs, {misses} of them misses, {expired_misses} of those after the key's TTL ran \
-         out, {probes} of those expiry probes), {scripts} script replies unknown, {} differ",
-        mismatches.len()
+         out, {probes} of those expiry probes), {scripts} script replies unknown, {} differ, {} \
+         expiry straddles{}",
+        mismatches.len(),
+        straddles.len(),
+        straddles.iter().map(|d| format!("\n  straddle: {d}")).collect::<String>()
     );
+    // A straddle needs a read within a millisecond or so of its key's expiry: a handful per run
+    // at most. Many would mean expiry itself is off, which the bounds must not hide.
+    assert!(straddles.len() <= 10, "{} expiry straddles: expiry looks wrong", straddles.len());
     assert!(
         mismatches.is_empty(),
         "{} replies differ:\n{}",

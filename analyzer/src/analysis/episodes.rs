@@ -112,7 +112,7 @@ impl Judge {
             _ => Err("the cached value is a list, set or sorted set"),
         };
         match r {
-            Ok(()) => Cached::Value(self.values.intern(&self.proj)),
+            Ok(_) => Cached::Value(self.values.intern(&self.proj)),
             Err(why) => Cached::Unreconciled(why),
         }
     }
@@ -157,7 +157,7 @@ impl Judge {
             _ => (Err("the cached value is a list, set or sorted set"), 0),
         };
         let cached = match cached {
-            Ok(()) => Cached::Value(self.values.intern(&self.proj)),
+            Ok(_) => Cached::Value(self.values.intern(&self.proj)),
             Err(why) => Cached::Unreconciled(why),
         };
         let expires_ms = (s.pttl_ms >= 0).then(|| now_ms + s.pttl_ms);

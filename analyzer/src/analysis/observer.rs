@@ -254,7 +254,7 @@ fn project_fields(
         fields.iter().position(|x| *x == f).and_then(|i| returned.get(i).copied().flatten())
     };
     let mut proj = Vec::new();
-    let projected = rule.project_hash(get, &mut proj).map(|()| {
+    let projected = rule.project_hash(get, &mut proj).map(|_| {
         let start = out.bytes.len();
         out.bytes.extend_from_slice(&proj);
         start..out.bytes.len()

@@ -7,6 +7,7 @@ use super::Mapping;
 use super::error::MappingError;
 use super::pattern::{KeyPart, parse_key_pattern};
 use super::rule::{Rule, ValueShape};
+use crate::decode::Codec;
 
 impl Mapping {
     /// Parses a mapping file's text.
@@ -82,6 +83,9 @@ impl Rule {
         if let Some(d) = self.redis_db {
             out.push_str(&format!("redis_db = {d}\n"));
         }
+        if self.decode != Codec::Auto {
+            out.push_str(&format!("decode = {}\n", q(self.decode.name())));
+        }
         out
     }
 }
@@ -92,12 +96,12 @@ fn parse_rule(i: usize, t: &toml::Table) -> Result<Rule, MappingError> {
         if key.is_empty() { format!("rule {}", i + 1) } else { format!("rule {} ({key})", i + 1) };
     let err = |message: String| MappingError::Rule { rule: label.clone(), message };
     for k in t.keys() {
-        if !["key", "table", "row", "column", "json", "hash", "node", "redis_db"]
+        if !["key", "table", "row", "column", "json", "hash", "node", "redis_db", "decode"]
             .contains(&k.as_str())
         {
             return Err(err(format!(
                 "unknown setting `{k}` (a rule has key, table, row, column | json | hash, node, \
-                 redis_db)"
+                 redis_db, decode)"
             )));
         }
     }
@@ -204,7 +208,17 @@ fn parse_rule(i: usize, t: &toml::Table) -> Result<Rule, MappingError> {
                 .ok_or_else(|| err("`redis_db` is a db index (0–15)".into()))?,
         ),
     };
-    Ok(Rule { key: key.to_string(), parts, table, row, value, node, redis_db })
+    let decode = match t.get("decode") {
+        None => Codec::Auto,
+        Some(v) => {
+            let names: Vec<&str> = Codec::ALL.iter().map(|c| c.name()).collect();
+            let named = v.as_str().and_then(Codec::from_name);
+            named.ok_or_else(|| {
+                err(format!("`decode` is one of {} (default auto)", names.join(", ")))
+            })?
+        }
+    };
+    Ok(Rule { key: key.to_string(), parts, table, row, value, node, redis_db, decode })
 }
 
 #[cfg(test)]

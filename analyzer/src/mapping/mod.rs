@@ -39,6 +39,7 @@ mod values;
 
 pub use error::MappingError;
 pub use pattern::{KeyPart, parse_key_pattern};
+pub use projection::Projected;
 pub use rule::{Rule, ValueShape};
 pub use values::{ValueId, ValueTable};
 

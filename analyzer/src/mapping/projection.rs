@@ -12,7 +12,16 @@ use super::jsonfields;
 use super::pattern;
 use super::rule::{Rule, ValueShape};
 use super::tuple::{push_fields, push_part, push_part_with};
+use crate::decode::{self, Codec, Limits};
 use crate::normalize;
+
+/// What a projection learned besides the tuple.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Projected {
+    /// The framework's own expiry inside the value (ms since the epoch), after which the
+    /// framework treats the entry as a miss.
+    pub expires_ms: Option<i64>,
+}
 
 impl Rule {
     /// The row identity (canonical key column values) from the key's placeholder values.
@@ -49,18 +58,69 @@ impl Rule {
         }
     }
 
-    /// The projection of a cached string value; `Err` says why it cannot be reconciled.
-    pub fn project_string(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
+    /// The projection of a cached string value, decoded as the rule's `decode` says
+    /// ([`crate::decode`]); `Err` says why it cannot be reconciled.
+    pub fn project_string(
+        &self,
+        bytes: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Projected, &'static str> {
         out.clear();
+        let plain = match self.decode {
+            Codec::Auto => !decode::needs_decoding(bytes),
+            Codec::Raw => true,
+            Codec::Json => matches!(self.value, ValueShape::Json(_)),
+            _ => false,
+        };
+        match &self.value {
+            ValueShape::Column(_) if plain => {
+                push_part_with(out, |o| normalize::text(bytes, o));
+                Ok(Projected::default())
+            }
+            ValueShape::Json(pairs) if plain && !pairs.iter().any(|(f, _)| f.contains('.')) => {
+                match project_json_fields(pairs, bytes, out) {
+                    // A document without the mapped fields may be an envelope around them.
+                    Err(why) if self.decode == Codec::Auto => {
+                        self.project_decoded(bytes, out).map_err(|_| why)
+                    }
+                    r => r.map(|()| Projected::default()),
+                }
+            }
+            ValueShape::Json(pairs) if plain => project_json_value(pairs, bytes, out),
+            ValueShape::Hash(_) => Err("the cached value is a string, the mapping expects a hash"),
+            _ => self.project_decoded(bytes, out),
+        }
+    }
+
+    /// The projection of a value through its decoder.
+    fn project_decoded(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<Projected, &'static str> {
+        out.clear();
+        let decoded = decode::decode(bytes, self.decode, &Limits::default()).map_err(|e| e.0)?;
+        let projected = Projected { expires_ms: decoded.expires_ms };
         match &self.value {
             ValueShape::Column(_) => {
-                push_part_with(out, |o| normalize::text(bytes, o));
-                Ok(())
+                match &decoded.doc {
+                    serde_json::Value::String(s) => {
+                        push_part_with(out, |o| normalize::text(s.as_bytes(), o))
+                    }
+                    doc => push_part_with(out, |o| normalize::json(doc, o)),
+                }
+                Ok(projected)
             }
-            ValueShape::Json(pairs) if !pairs.iter().any(|(f, _)| f.contains('.')) => {
-                project_json_fields(pairs, bytes, out)
+            ValueShape::Json(pairs) => {
+                let Some(obj) = decoded.doc.as_object() else {
+                    return Err(match decoded.codec {
+                        Codec::Raw => "the cached value is not JSON nor any format a decoder reads",
+                        _ => "the decoded value is not an object",
+                    });
+                };
+                let found = pairs.iter().map(|(field, _)| lookup_json(obj, field));
+                if push_fields(out, found, normalize::json) {
+                    Ok(projected)
+                } else {
+                    Err("the decoded value has none of the mapped fields")
+                }
             }
-            ValueShape::Json(pairs) => project_json_value(pairs, bytes, out),
             ValueShape::Hash(_) => Err("the cached value is a string, the mapping expects a hash"),
         }
     }
@@ -71,14 +131,14 @@ impl Rule {
         &self,
         get: impl Fn(&[u8]) -> Option<&'a [u8]>,
         out: &mut Vec<u8>,
-    ) -> Result<(), &'static str> {
+    ) -> Result<Projected, &'static str> {
         out.clear();
         let ValueShape::Hash(pairs) = &self.value else {
             return Err("the cached value is a hash, the mapping expects a string");
         };
         let found = pairs.iter().map(|(field, _)| get(field.as_bytes()));
         if push_fields(out, found, normalize::text) {
-            Ok(())
+            Ok(Projected::default())
         } else {
             Err("the cached hash has none of the mapped fields")
         }
@@ -112,7 +172,7 @@ fn project_json_value(
     pairs: &[(String, String)],
     bytes: &[u8],
     out: &mut Vec<u8>,
-) -> Result<(), &'static str> {
+) -> Result<Projected, &'static str> {
     let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         return Err("the cached value is not JSON");
     };
@@ -121,7 +181,7 @@ fn project_json_value(
     };
     let found = pairs.iter().map(|(field, _)| lookup_json(obj, field));
     if push_fields(out, found, normalize::json) {
-        Ok(())
+        Ok(Projected::default())
     } else {
         Err("the cached JSON has none of the mapped fields")
     }
@@ -213,7 +273,7 @@ mod tests {
         for doc in docs {
             let (mut a, mut b) = (Vec::new(), Vec::new());
             let fast = project_json_fields(&pairs, doc, &mut a);
-            let full = project_json_value(&pairs, doc, &mut b);
+            let full = project_json_value(&pairs, doc, &mut b).map(|_| ());
             assert_eq!(fast, full, "{}", String::from_utf8_lossy(doc));
             if fast.is_ok() {
                 assert_eq!(a, b, "{}", String::from_utf8_lossy(doc));

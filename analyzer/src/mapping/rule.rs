@@ -5,6 +5,7 @@ cached value relates to the row ([`ValueShape`]).
 
 use super::error::MappingError;
 use super::pattern::{self, KeyPart};
+use crate::decode::Codec;
 
 /// How a cached value relates to its row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub struct Rule {
     pub node: Option<String>,
     /// Only keys of this db index.
     pub redis_db: Option<u32>,
+    /// How the cached bytes are decoded before projection (`decode = "pickle"`; default auto).
+    pub decode: Codec,
 }
 
 impl Rule {

@@ -208,7 +208,7 @@ impl Extractor {
             _ => Err("the cached value is a list, set or sorted set"),
         };
         match r {
-            Ok(()) => GVal::Known(self.values.intern(&self.proj)),
+            Ok(_) => GVal::Known(self.values.intern(&self.proj)),
             Err(_) => GVal::Unreconciled,
         }
     }

@@ -213,7 +213,7 @@ pub(super) fn project(
         _ => Err("the cached value is a list, set or sorted set"),
     };
     match r {
-        Ok(()) => GVal::Known(values.intern(proj)),
+        Ok(_) => GVal::Known(values.intern(proj)),
         Err(_) => GVal::Unreconciled,
     }
 }
