@@ -47,10 +47,10 @@ impl Candidate {
         (self.explained, fields, std::cmp::Reverse(dotted))
     }
 
-    /// True when the explanation cannot get better: every write naming a row equals a version of
-    /// it, through top-level fields.
+    /// True when another reading could not do better: every write naming a row equals a version
+    /// of it, through top-level fields, none left out.
     pub fn perfect(&self) -> bool {
-        self.explained == self.with_rows && self.score().2.0 == 0
+        self.explained == self.with_rows && self.score().2.0 == 0 && self.dropped.is_empty()
     }
 }
 
@@ -165,8 +165,6 @@ pub(super) fn best_for_table(
         return best;
     }
     let kept = |(agree, present, _): &(usize, usize, usize)| *agree * 10 >= *present * 9;
-    let dropped: Vec<String> =
-        agreement.iter().filter(|(_, a)| !kept(a)).map(|(p, _)| p.clone()).collect();
     // Per column, the kept path agreeing most (then the shallower, then the first by name).
     let mut chosen: Vec<Option<&str>> = vec![None; t.columns.len()];
     for (path, a) in agreement.iter().filter(|(_, a)| kept(a)) {
@@ -180,6 +178,13 @@ pub(super) fn best_for_table(
             *slot = Some(path.as_str());
         }
     }
+    // Left out: fields that often differ, unless a nested path whose column another path holds
+    // (`customer.id` beside the order's own `id`).
+    let dropped: Vec<String> = agreement
+        .iter()
+        .filter(|(p, a)| !kept(a) && !(p.contains('.') && chosen[a.2].is_some()))
+        .map(|(p, _)| p.clone())
+        .collect();
     // The table's column order.
     let pairs: Vec<(String, String)> = chosen
         .iter()

@@ -80,7 +80,8 @@ fn canon_json(v: &Value) -> Vec<u8> {
 }
 
 /// `sample` as `view` reads it; `None` when the view cannot read it (a value no decoder of the
-/// view reads, a hash outside the plain view).
+/// view reads; a hash outside the plain view, unless it is a .NET `IDistributedCache` entry,
+/// whose `data` field the view reads as a string value).
 pub(super) fn read(sample: &Sample, view: View) -> Option<Reading> {
     match (sample, view) {
         (Sample::Text(v), View::Plain) => Some(plain_text(v)),
@@ -99,17 +100,26 @@ pub(super) fn read(sample: &Sample, view: View) -> Option<Reading> {
             label: "hash".into(),
             codec: Codec::Raw,
         }),
-        (Sample::Hash(_), _) => None,
-        (Sample::Text(v), View::Auto) => {
-            if decode::needs_decoding(v) {
-                decode::decode(v, Codec::Auto, &Limits::default()).ok().map(|d| decoded(&d))
-            } else {
-                Some(raw_nested(v))
-            }
+        // A .NET `IDistributedCache` entry: its `data` field is the value.
+        (Sample::Hash(pairs), view) => {
+            let (_, data) = pairs.iter().rev().find(|(f, _)| f == DOTNET_DATA)?;
+            let mut r = read_text(data, view)?;
+            r.label = format!("{} in a .NET IDistributedCache hash", r.label);
+            Some(r)
         }
-        (Sample::Text(v), View::Codec(c)) => {
-            decode::decode(v, c, &Limits::default()).ok().map(|d| decoded(&d))
-        }
+        (Sample::Text(v), view) => read_text(v, view),
+    }
+}
+
+/// The hash field holding a .NET `IDistributedCache` entry's payload.
+const DOTNET_DATA: &[u8] = b"data";
+
+fn read_text(v: &[u8], view: View) -> Option<Reading> {
+    match view {
+        View::Plain => Some(plain_text(v)),
+        View::Auto if !decode::needs_decoding(v) => Some(raw_nested(v)),
+        View::Auto => decode::decode(v, Codec::Auto, &Limits::default()).ok().map(|d| decoded(&d)),
+        View::Codec(c) => decode::decode(v, c, &Limits::default()).ok().map(|d| decoded(&d)),
     }
 }
 
@@ -156,9 +166,15 @@ fn decoded(d: &Decoded) -> Reading {
         Some(layer) => format!("{} ({})", d.format, layer.name()),
         None => d.format.to_string(),
     };
+    // A string holding a JSON object (an app caching `json.dumps(doc)` through a framework
+    // that wraps strings) offers that object's fields.
+    let inner = match &d.doc {
+        Value::String(s) if s.trim_start().starts_with('{') => serde_json::from_str(s).ok(),
+        _ => None,
+    };
     Reading {
         whole: Some(whole),
-        fields: fields_of(&d.doc, !plain),
+        fields: fields_of(inner.as_ref().unwrap_or(&d.doc), !plain),
         hash: false,
         label,
         codec: d.codec,
