@@ -182,7 +182,10 @@ pub(super) fn best_for_table(
     // (`customer.id` beside the order's own `id`).
     let dropped: Vec<String> = agreement
         .iter()
-        .filter(|(p, a)| !kept(a) && !(p.contains('.') && chosen[a.2].is_some()))
+        .filter(|(p, a)| {
+            let shadowed = p.contains('.') && chosen[a.2].is_some();
+            !kept(a) && !shadowed
+        })
         .map(|(p, _)| p.clone())
         .collect();
     // The table's column order.
