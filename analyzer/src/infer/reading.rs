@@ -11,8 +11,8 @@ each in the canonical form [`crate::normalize`] gives the row's columns.
 - [`View::Codec`] decodes every value with one codec, for formats without a signature
   (MessagePack) or envelopes inside JSON (Keyv, Jackson type hints).
 
-A field read through a decoder may match its column loosely (`customerId` ↔ `customer_id`):
-serializers of other languages name fields their own way.
+Outside the plain view a field may match its column loosely (`customerId` ↔ `customer_id`,
+`Status` ↔ `status`): serializers of other languages name fields their own way.
 */
 
 use serde_json::Value;
@@ -147,17 +147,17 @@ fn plain_text(v: &[u8]) -> Reading {
     }
 }
 
-/// The text, and a JSON object's fields down to one level of nesting.
+/// The text, and a JSON object's fields down to one level of nesting (names matched loosely:
+/// .NET writes `Status` for `status`).
 fn raw_nested(v: &[u8]) -> Reading {
     let doc = serde_json::from_slice::<Value>(v).ok();
-    let fields = doc.as_ref().and_then(|d| fields_of(d, false));
+    let fields = doc.as_ref().and_then(|d| fields_of(d, true));
     let (label, codec) = if doc.is_some() { ("json", Codec::Json) } else { ("text", Codec::Raw) };
     Reading { whole: Some(canon_text(v)), fields, hash: false, label: label.into(), codec }
 }
 
 /// A decoded value: the document, and its fields down to one level of nesting.
 fn decoded(d: &Decoded) -> Reading {
-    let plain = matches!(d.codec, Codec::Raw | Codec::Json);
     let whole = match &d.doc {
         Value::String(s) => canon_text(s.as_bytes()),
         doc => canon_json(doc),
@@ -174,14 +174,15 @@ fn decoded(d: &Decoded) -> Reading {
     };
     Reading {
         whole: Some(whole),
-        fields: fields_of(inner.as_ref().unwrap_or(&d.doc), !plain),
+        fields: fields_of(inner.as_ref().unwrap_or(&d.doc), true),
         hash: false,
         label,
         codec: d.codec,
     }
 }
 
-/// An object's fields, and the fields of its object-valued fields as `outer.inner`.
+/// An object's fields, and the fields of its object-valued fields as `outer.inner`; `loose`
+/// when their names may match columns loosely.
 fn fields_of(doc: &Value, loose: bool) -> Option<Vec<Field>> {
     let obj = doc.as_object()?;
     let mut out = Vec::new();
