@@ -203,3 +203,34 @@ fn a_single_column_value_stays_a_column_rule() {
     assert_eq!(rule.value, ValueShape::Column("status".into()));
     assert_eq!(rule.decode, Codec::Auto);
 }
+
+#[test]
+fn fields_named_in_another_case_match_outside_the_plain_view() {
+    // A .NET-style wrapper: PascalCase fields one level down.
+    let value = |id: i64, status: &str, total: &str| {
+        format!(r#"{{"Data":{{"Id":{id},"Status":"{status}","Total":{total}}},"Ver":1}}"#)
+            .into_bytes()
+    };
+    let m = infer(&orders(6, |id| format!("shop:order:{id}"), value));
+    let rule = only_rule(&m);
+    assert_eq!(
+        rule.value,
+        ValueShape::Json(pairs(&[
+            ("Data.Id", "id"),
+            ("Data.Status", "status"),
+            ("Data.Total", "total")
+        ]))
+    );
+    // The plain view keeps exact names: a top-level `Status` beside `id` is not `status`.
+    let value = |id: i64, status: &str, _: &str| format!(r#"{{"id":{id},"Status":"{status}"}}"#);
+    let m = infer(&orders(6, |id| format!("order:{id}"), |i, s, t| value(i, s, t).into_bytes()));
+    assert_eq!(only_rule(&m).value, ValueShape::Json(pairs(&[("id", "id")])));
+}
+
+#[test]
+fn formats_are_counted_most_first() {
+    let r = |label: &str| Some(Reading { label: label.into(), ..Reading::default() });
+    assert_eq!(formats(&[r("pickle"), None, r("pickle")]), "pickle");
+    assert_eq!(formats(&[r("text"), r("pickle"), r("pickle")]), "pickle (2), text (1)");
+    assert_eq!(formats(&[None]), "nothing");
+}
