@@ -3,6 +3,7 @@
 
 mod analyze_cases;
 mod analyze_html;
+mod analyze_inconclusive;
 mod analyze_workload;
 mod binlog_import;
 mod cat_replies;
