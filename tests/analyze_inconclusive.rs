@@ -4,7 +4,8 @@
 //! `--min-verifiable` of the hits of mapped keys could be decoded and compared. One test per way
 //! a trace goes unjudged: a mapping whose `node` is a typo, an empty mapping, a key pattern that
 //! matches no key, a Redis-only trace, a trace of no events, and values no rule can decode
-//! (Python pickles under a JSON rule with `decode = "json"`). Also: the key families nothing
+//! (Python pickles under a JSON rule with `decode = "json"`), and a rule none of whose hits could
+//! be compared while the others were. Also: the key families nothing
 //! judged are listed on stderr and in every report, and `replay` treats a value it cannot compare
 //! as unverifiable, never as a stale "unexplained" read.
 
@@ -198,23 +199,24 @@ fn pickled() -> Vec<(i64, String, Vec<u8>)> {
 /// commits PAID and deletes it, a reader caches PAID; reads in between. Every hit serves a value
 /// the JSON rule cannot read.
 fn pickled_cache_aside(t: &mut Trace) {
-    pickled_cache_aside_at(t, 0);
+    pickled_cache_aside_at(t, 0, "order:42");
 }
 
-/// [`pickled_cache_aside`], `base` µs later.
-fn pickled_cache_aside_at(t: &mut Trace, base: i64) {
+/// [`pickled_cache_aside`], `base` µs later, on `key`.
+fn pickled_cache_aside_at(t: &mut Trace, base: i64, key: &str) {
+    let key = key.as_bytes();
     let values = pickled();
     let value =
         |status: &str| values.iter().find(|(id, s, _)| *id == 42 && s == status).unwrap().2.clone();
     let cmd = |args: &[&[u8]]| args.iter().map(|a| a.to_vec()).collect::<Vec<Vec<u8>>>();
-    t.redis(base, READER, cmd(&[b"SETEX", b"order:42", b"300", &value("CANCELLED")]))
-        .redis(base + 2 * MS, READER, ["GET", "order:42"])
+    t.redis(base, READER, cmd(&[b"SETEX", key, b"300", &value("CANCELLED")]))
+        .redis(base + 2 * MS, READER, cmd(&[b"GET", key]))
         .update(base + 10 * MS, ORDERS, order(42, "CANCELLED"), order(42, "PAID"))
-        .redis(base + 12 * MS, READER, ["GET", "order:42"])
-        .redis(base + 13 * MS, WRITER, ["DEL", "order:42"])
-        .redis(base + 30 * MS, READER, cmd(&[b"SETEX", b"order:42", b"300", &value("PAID")]))
-        .redis(base + 40 * MS, READER, ["GET", "order:42"])
-        .redis(base + 41 * MS, READER, ["GET", "order:42"]);
+        .redis(base + 12 * MS, READER, cmd(&[b"GET", key]))
+        .redis(base + 13 * MS, WRITER, cmd(&[b"DEL", key]))
+        .redis(base + 30 * MS, READER, cmd(&[b"SETEX", key, b"300", &value("PAID")]))
+        .redis(base + 40 * MS, READER, cmd(&[b"GET", key]))
+        .redis(base + 41 * MS, READER, cmd(&[b"GET", key]));
 }
 
 const JSON_RULE: &str = r#"[[rule]]
@@ -252,7 +254,7 @@ fn min_verifiable_bounds_the_share_of_hits_decoded_and_compared() {
     // order:1 judged fresh twice; order:42's four pickled hits cannot be compared: 33%.
     let both = |t: &mut Trace| {
         cache_aside(t);
-        pickled_cache_aside_at(t, 100 * MS);
+        pickled_cache_aside_at(t, 100 * MS, "order:42");
     };
     let dir = case(both, JSON_RULE);
     let s = assert_inconclusive(dir.path(), "only 33.3% of the 6 hit(s) of mapped keys");
@@ -266,6 +268,26 @@ fn min_verifiable_bounds_the_share_of_hits_decoded_and_compared() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn a_rule_none_of_whose_hits_could_be_compared_is_inconclusive_whatever_the_share() {
+    // 42 hits of order:1 judged fresh; the 4 of legacy:42 (pickled, another rule) cannot be
+    // compared: 91% of the hits were, above --min-verifiable, but one rule was not judged at all.
+    let build = |t: &mut Trace| {
+        cache_aside(t);
+        for i in 0..40 {
+            t.redis(50 * MS + i * 100, READER, ["GET", "order:1"]);
+        }
+        pickled_cache_aside_at(t, 100 * MS, "legacy:42");
+    };
+    let mapping = format!("{JSON_RULE}\n{}", JSON_RULE.replace("order:{id}", "legacy:{id}"));
+    let dir = case(build, &mapping);
+    let s =
+        assert_inconclusive(dir.path(), "no hit of keys legacy:{id} was judged: 4 of its 4 hit(s)");
+    assert_eq!((s["judged"].as_u64(), s["uncomparable"].as_u64()), (Some(42), Some(4)), "{s}");
+    assert_eq!(s["inconclusive"].as_array().unwrap().len(), 1, "{s}");
+    assert_eq!(s["undecodable_families"][0]["family"], "legacy:{id}", "{s}");
 }
 
 #[test]
