@@ -5,9 +5,9 @@
 //! a trace goes unjudged: a mapping whose `node` is a typo, an empty mapping, a key pattern that
 //! matches no key, a Redis-only trace, a trace of no events, and values no rule can decode
 //! (Python pickles under a JSON rule with `decode = "json"`), and a rule none of whose hits could
-//! be compared while the others were. Also: the key families nothing
-//! judged are listed on stderr and in every report, and `replay` treats a value it cannot compare
-//! as unverifiable, never as a stale "unexplained" read.
+//! be compared while the others were. Also: the key families nothing judged are listed on stderr
+//! and in every report, and `replay` treats a value it cannot compare as unverifiable, never as a
+//! stale "unexplained" read.
 
 use std::path::{Path, PathBuf};
 
