@@ -148,7 +148,7 @@ mod tests {
         );
         for pw in ["Qz7/kw", "Qz7?kw", "Qz7#kw", "Qz7@kw"] {
             let url = format!("redis://bob:{pw}@h:6379");
-            let e = RedisUrl::parse(&url).map(|u| u.password).unwrap_or_else(|e| Some(e));
+            let e = RedisUrl::parse(&url).map(|u| u.password).unwrap_or_else(Some);
             // Either refused with the password masked, or parsed to the right password.
             let e = e.unwrap_or_default();
             let hidden = !e.contains("Qz7") && !e.contains("kw");
