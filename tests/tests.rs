@@ -10,6 +10,7 @@ mod cat_replies;
 mod demo_cli;
 mod monitor_capture;
 mod record_cli;
+mod record_secrets;
 mod replay_cases;
 mod replay_workload;
 mod shipped_traces;
