@@ -34,7 +34,7 @@ row".
 
 mod candidate;
 mod reading;
-pub mod shape;
+mod shape;
 #[cfg(test)]
 mod tests;
 
@@ -48,7 +48,8 @@ use crate::mapping::{KeyPart, Mapping, Rule, ValueShape};
 use crate::normalize;
 use candidate::{Candidate, ColumnIndex, best_for_table, key_column, verify};
 use reading::{Reading, Sample, View, canon_text, codec_differs, read};
-use shape::{placeholder, shape_of};
+use shape::placeholder;
+pub(crate) use shape::shape_of;
 
 /// Written values kept per key shape (the first ones: deterministic).
 const SAMPLES_PER_SHAPE: usize = 2_000;

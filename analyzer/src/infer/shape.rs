@@ -17,8 +17,9 @@ literal that follows it):
 */
 
 /// The family's prefix (ending with its separator) and the row's segment of `key`, or `None`
-/// when the key has no separator, or nothing before or after its last one.
-pub(super) fn shape_of(key: &[u8]) -> Option<(&[u8], &[u8])> {
+/// when the key has no separator, or nothing before or after its last one. The analysis' key
+/// families group keys the same way.
+pub(crate) fn shape_of(key: &[u8]) -> Option<(&[u8], &[u8])> {
     let at = key.iter().rposition(|&b| b == b':' || b == b'/')?;
     let (prefix, id) = (&key[..=at], &key[at + 1..]);
     (!id.is_empty() && !prefix.is_empty()).then_some((prefix, id))
