@@ -328,7 +328,12 @@ impl Reader<'_> {
             return err("the Java value is nested deeper than the decoder's limit");
         }
         self.charge(NODE)?;
-        match self.u8()? {
+        let mut tag = self.u8()?;
+        while tag == TC_RESET {
+            self.handles.clear();
+            tag = self.u8()?;
+        }
+        match tag {
             TC_NULL => Ok(Value::Null),
             TC_REFERENCE => {
                 let v = match self.handle_ref()? {
@@ -361,10 +366,6 @@ impl Reader<'_> {
             }
             TC_ARRAY => self.new_array(depth, raw),
             TC_OBJECT => self.new_object(depth),
-            TC_RESET => {
-                self.handles.clear();
-                self.object(depth, raw)
-            }
             TC_EXCEPTION => err("the Java stream holds an exception"),
             _ => err("the Java stream has an unknown type code"),
         }
@@ -537,6 +538,21 @@ mod tests {
         fixtures::mutilate("jdk", |b| {
             let _ = decode(b, &Limits::default());
         });
+    }
+
+    #[test]
+    fn hostile_streams_are_refused_or_bounded() {
+        let mut resets = MAGIC.to_vec();
+        resets.extend(std::iter::repeat_n(TC_RESET, 100_000));
+        resets.push(TC_NULL);
+        assert_eq!(decode(&resets, &Limits::default()).map(|d| d.doc), Ok(Value::Null));
+        let bomb = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/decode/jdk/limits/reference_bomb.bin"
+        ))
+        .unwrap();
+        assert!(bomb.len() < 2048);
+        assert!(decode(&bomb, &Limits::default()).is_err());
     }
 
     #[test]

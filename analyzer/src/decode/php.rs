@@ -549,6 +549,13 @@ mod tests {
             v = format!("a:2:{{i:0;{v}i:1;R:{};}}", d + 2);
         }
         assert!(decode(v.as_bytes(), &Limits::default()).is_err());
+        let bomb = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/decode/php/limits/reference_bomb.bin"
+        ))
+        .unwrap();
+        assert!(bomb.len() < 2048);
+        assert!(decode(&bomb, &Limits::default()).is_err());
     }
 
     #[test]
