@@ -31,7 +31,10 @@ pub(super) fn object(desc: &ClassDesc, data: Vec<ClassData>) -> Result<Value, De
         }
         "java.math.BigInteger" => return big_integer(find(name)),
         "java.math.BigDecimal" => {
-            let digits = field(name, "intVal").and_then(Value::as_str);
+            let digits = field(name, "intVal").and_then(Value::as_str).filter(|d| {
+                let d = d.strip_prefix('-').unwrap_or(d);
+                !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit())
+            });
             let scale = field(name, "scale").and_then(Value::as_i64);
             return match (digits, scale) {
                 (Some(d), Some(s)) => Ok(Value::String(decimal(d, s))),
@@ -258,7 +261,8 @@ fn decimal_digits(bytes: &[u8]) -> String {
     out
 }
 
-/// `digits × 10^-scale` as plain decimal text (exponent form past ten thousand zeros).
+/// `digits` (ASCII digits, an optional `-`) `× 10^-scale` as plain decimal text (exponent form
+/// past ten thousand zeros).
 fn decimal(digits: &str, scale: i64) -> String {
     let (sign, digits) = digits.strip_prefix('-').map_or(("", digits), |d| ("-", d));
     if scale <= 0 {
