@@ -9,7 +9,10 @@ through @keyv/redis: `{"value":…,"expires":ms}`, made by @keyv/serialize.
 - In the value, a string `":base64:<b64>"` is a Buffer (decoded, then read as UTF-8 text, lossy,
   as the document model has it), and any other string that starts with `:` carries one extra
   `:` in front (removed). Object keys are never escaped. A Date is its ISO-8601 text already
-  (its `toJSON`); a BigInt cannot be stored (JSON.stringify throws).
+  (its `toJSON`). A BigInt cannot be stored by Keyv 5 (JSON.stringify throws); Keyv 6's own
+  serializer writes it as `":bigint:<decimal>"`, decoded to its decimal text (how the document
+  model holds big integers). Keyv 6 with its @keyv/redis writes the same envelope (and sets the
+  key's Redis expiry to `expires` itself, `SET … PXAT`).
 - A string value is a JSON string inside the envelope, so an app that stores
   `JSON.stringify(doc)` gets its document double-encoded: the decoded value is that string (the
   mapping's JSON projection parses such a string, see [`crate::mapping`]).
@@ -111,7 +114,18 @@ fn unescape_str(s: String, budget: &mut usize) -> Result<String, DecodeError> {
         *budget = budget.checked_sub(text.len()).ok_or(TOO_BIG)?;
         return Ok(text);
     }
+    if let Some(digits) = rest.strip_prefix("bigint:")
+        && is_integer(digits)
+    {
+        return Ok(digits.to_string());
+    }
     Ok(rest.to_string())
+}
+
+/// A BigInt's decimal text: an optional `-` and digits.
+fn is_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Standard or URL-safe base64 (as Node's `Buffer.from(s, "base64")` reads both), padding and

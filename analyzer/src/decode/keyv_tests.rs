@@ -50,6 +50,9 @@ fn escapes_are_undone_as_keyv_serialize_does() {
     .unwrap();
     assert_eq!(d.doc, serde_json::json!({"a": ":x", ":k": "hi", "b": "hi", "c": "a:b"}));
     assert_eq!(d.expires_ms, Some(1));
+    // Keyv 6's BigInt; a malformed one is an escaped string.
+    let d = decode(br#"{"value":[":bigint:-12",":bigint:1x"]}"#, &Limits::default()).unwrap();
+    assert_eq!(d.doc, serde_json::json!(["-12", "bigint:1x"]));
     let d = decode(br#" { "expires" : null , "value" : [":base64:_-8"] } "#, &Limits::default());
     assert_eq!(d.unwrap().doc, serde_json::json!(["\u{fffd}\u{fffd}"]));
     // Keyv 5 with an undefined value writes no `value`.
