@@ -301,7 +301,7 @@ impl Judge {
 }
 
 /// When a value lapses: its Redis expiry or the framework's inside it, whichever comes first.
-fn lapse(expires_ms: Option<i64>, app_expires_ms: Option<i64>) -> Option<i64> {
+pub(super) fn lapse(expires_ms: Option<i64>, app_expires_ms: Option<i64>) -> Option<i64> {
     match (expires_ms, app_expires_ms) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),

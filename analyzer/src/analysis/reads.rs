@@ -9,6 +9,7 @@ a miss for judging: the framework takes it for one (Keyv deletes the entry and t
 it), so it is neither fresh nor stale ([`Judge::app_expired`]).
 */
 
+use super::episodes::lapse;
 use super::observations::{Observations, ObservedRead, ReadReply, WHOLE_VALUE};
 use super::state::{Judge, Now, Pending, ReadObs};
 use crate::oracle::{CACHE_UNKNOWN, Cached};
@@ -42,11 +43,7 @@ impl Judge {
         if !hit {
             self.misses += 1;
             if let Now::Present { expires_ms, app_expires_ms, .. } = self.keys[k as usize].now {
-                let lapse = match (expires_ms, app_expires_ms) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                match lapse {
+                match lapse(expires_ms, app_expires_ms) {
                     Some(e) if e <= now_ms => self.expire(k, e),
                     _ => self.keys[k as usize].now = Now::Missing,
                 }
