@@ -149,6 +149,9 @@ pub fn detect(bytes: &[u8]) -> Option<Codec> {
         Some(Codec::Jdk)
     } else if php::looks_like(bytes) {
         Some(Codec::Php)
+    } else if msgpack::looks_like(bytes) {
+        // Last: MessagePack has no signature, only first bytes no other format starts with.
+        Some(Codec::Msgpack)
     } else {
         None
     }
