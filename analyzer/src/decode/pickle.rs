@@ -1,7 +1,8 @@
 /*!
 The `pickle` decoder: Python pickles, protocols 2–5, as Django's `RedisCache`, django-redis's
 `PickleSerializer` and Flask-Caching/cachelib (a `!` before the pickle) store them. Integers those
-frameworks store as ASCII digits are not pickles: the raw text path reads them.
+frameworks store as ASCII digits are not pickles: `auto` reads them as text, `decode = "pickle"`
+as the integer (the frameworks' own `loads` tries `int()` first).
 
 A small pickle machine that never executes anything. It runs every opcode of protocols 0–5 but
 PERSID, the extension registry and out-of-band buffers (errors), keeps the memo and the mark
@@ -52,11 +53,20 @@ pub fn looks_like(bytes: &[u8]) -> bool {
     matches!(bytes, [0x80, 2..=5, _, ..])
 }
 
-/// Decodes one value (a leading `!`, cachelib's mark, is skipped).
+/// Decodes one value (a leading `!`, cachelib's mark, is skipped; ASCII digits, how the
+/// frameworks store an int, are that int).
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
     let bytes = bytes.strip_prefix(b"!").filter(|b| looks_like(b)).unwrap_or(bytes);
     let mut m = Machine::new(bytes, limits);
-    let root = m.run()?;
+    // Django's and cachelib's serializers store an int as its digits, and read them first.
+    let digits = bytes.trim_ascii();
+    let int = (digits.len() <= 4300 && !digits.ends_with(b"L"))
+        .then(|| render::int_text(digits, false))
+        .flatten();
+    let root = match int {
+        Some(v) => v,
+        None => m.run()?,
+    };
     let doc = render::Renderer::new(&m.arena, limits).value(&root, 0)?;
     Ok(Decoded { doc, expires_ms: None, format: "pickle", compression: None, codec: Codec::Pickle })
 }
@@ -630,7 +640,15 @@ impl<'a> Machine<'a> {
             }
             (
                 Global::Other,
-                [v @ (Val::Str(_) | Val::Int(_) | Val::Big(_) | Val::Float(_) | Val::Bytes(_))],
+                [
+                    v @ (Val::Str(_)
+                    | Val::Int(_)
+                    | Val::Big(_)
+                    | Val::Float(_)
+                    | Val::Bytes(_)
+                    | Val::Bool(_)
+                    | Val::None),
+                ],
             ) => Ok(v.clone()),
             (Global::Other, _) => err("the pickle calls a function the decoder does not know"),
             _ => err("the pickle calls a known function with arguments it does not expect"),
