@@ -153,6 +153,9 @@ pub fn detect(bytes: &[u8]) -> Option<Codec> {
         Some(Codec::Php)
     } else if jackson::looks_like(bytes) {
         Some(Codec::Jackson)
+    } else if msgpack::looks_like(bytes) {
+        // Last: MessagePack has no signature, only first bytes no other format starts with.
+        Some(Codec::Msgpack)
     } else {
         None
     }
