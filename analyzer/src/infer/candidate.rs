@@ -188,14 +188,18 @@ pub(super) fn best_for_table(
         })
         .map(|(p, _)| p.clone())
         .collect();
-    // The table's column order.
-    let pairs: Vec<(String, String)> = chosen
+    // The table's column order; by field when a field is named otherwise than its column (a
+    // mapping's `json = { field = "column" }` table reads back in that order).
+    let mut pairs: Vec<(String, String)> = chosen
         .iter()
         .enumerate()
         .filter_map(|(c, p)| p.map(|p| (p.to_string(), t.columns[c].clone())))
         .collect();
     if pairs.is_empty() {
         return best;
+    }
+    if pairs.iter().any(|(f, c)| f != c) {
+        pairs.sort();
     }
     let explained = docs
         .iter()

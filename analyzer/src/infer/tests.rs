@@ -234,3 +234,140 @@ fn formats_are_counted_most_first() {
     assert_eq!(formats(&[r("text"), r("pickle"), r("pickle")]), "pickle (2), text (1)");
     assert_eq!(formats(&[None]), "nothing");
 }
+
+/// A decoder fixture (`analyzer/fixtures/decode/<path>.bin`, written by the real serializer) and
+/// the document its `.json` says it decodes to.
+fn fixture(path: &str) -> (Vec<u8>, serde_json::Value) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/decode/");
+    let read = |ext: &str| {
+        std::fs::read(format!("{dir}{path}{ext}"))
+            .unwrap_or_else(|e| panic!("fixture {path}{ext}: {e}"))
+    };
+    let expected: serde_json::Value = serde_json::from_slice(&read(".json")).unwrap();
+    let described =
+        ["expires_ms", "format", "api", "path"].iter().any(|k| expected.get(k).is_some());
+    let doc = match expected.get("doc") {
+        Some(doc) if described => doc.clone(),
+        _ => expected,
+    };
+    (read(".bin"), doc)
+}
+
+/// The row a document describes: its scalar fields as columns (names lowercased).
+fn row_of(doc: &serde_json::Value) -> cachetape_tape::RowImage {
+    let cells = doc.as_object().unwrap().iter().filter_map(|(k, v)| {
+        let value = match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Int(i64::from(*b)),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Double(n.as_f64()?),
+            },
+            serde_json::Value::String(s) => text(s),
+            _ => return None,
+        };
+        Some((k.to_ascii_lowercase(), value))
+    });
+    let cells: Vec<(String, Value)> = cells.collect();
+    image(cells.iter().map(|(k, v)| (k.as_str(), v.clone())))
+}
+
+/// A trace holding the row `doc` describes and three writes of `write` under `key`.
+fn one_row(doc: &serde_json::Value, key: &str, write: &[&[u8]]) -> Vec<Event> {
+    let mut t = TraceBuilder::in_memory(&cache_and_db(T0));
+    t.row(MS, "shop.orders", cachetape_tape::RowOp::Insert, None, Some(row_of(doc))).commit(MS);
+    for i in 0..3 {
+        let mut args: Vec<Vec<u8>> = write.iter().map(|a| a.to_vec()).collect();
+        args.insert(1, key.as_bytes().to_vec());
+        t.redis((10 + i) * MS, "10.0.0.9:4000", args);
+    }
+    t.events()
+}
+
+#[test]
+fn values_of_real_frameworks_infer_with_their_decoder() {
+    let cases: [(&str, &str, Codec); 10] = [
+        ("django/order_dict", ":1:order:", Codec::Pickle),
+        ("django/model", ":1:order:", Codec::Pickle),
+        ("cachelib/order", "flask_cache_order:", Codec::Pickle),
+        ("django-redis/gzip_order", ":1:order:", Codec::Pickle),
+        ("django-redis/zlib_order", ":1:order:", Codec::Pickle),
+        ("msgpack/identity_order", "order:", Codec::Msgpack),
+        ("keyv/order_ttl", "keyv:order:", Codec::Keyv),
+        ("jackson/order", "orders::", Codec::Jackson),
+        ("jdk/order", "orders::", Codec::Jdk),
+        ("php/eloquent", "laravel_database_laravel_cache_:order:", Codec::Php),
+    ];
+    for (path, prefix, codec) in cases {
+        let (bytes, doc) = fixture(path);
+        let id = doc["id"].to_string();
+        let m = infer(&one_row(&doc, &format!("{prefix}{id}"), &[b"SET", &bytes]));
+        let toml = m.to_toml("t");
+        let rule = only_rule(&m);
+        assert_eq!(rule.key, format!("{prefix}{{id}}"), "{path}: {toml}");
+        assert_eq!(rule.decode, codec, "{path}: {toml}");
+        assert!(m.evidence[0].contains("3 of 3 sampled decode as"), "{path}: {toml}");
+        assert!(m.evidence[0].contains("3 of those equal"), "{path}: {toml}");
+        let fields = rule.columns();
+        for f in ["id", "status", "total"] {
+            assert!(fields.contains(&f), "{path}: {f} missing: {toml}");
+        }
+    }
+}
+
+#[test]
+fn a_pickled_json_string_maps_its_fields() {
+    // Django `cache.set(key, json.dumps(doc))`: a pickled str holding JSON.
+    let (bytes, _) = fixture("django/json_text");
+    let doc = serde_json::json!({"id": 50, "status": "paid"});
+    let m = infer(&one_row(&doc, ":1:order:50", &[b"SET", &bytes]));
+    let rule = only_rule(&m);
+    assert_eq!(rule.value, ValueShape::Json(pairs(&[("id", "id"), ("status", "status")])));
+    assert_eq!(rule.decode, Codec::Pickle);
+}
+
+#[test]
+fn a_dotnet_hash_maps_its_data_payload() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/decode/dotnet/");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(format!("{dir}{name}")).unwrap()).unwrap()
+    };
+    let doc = read("net9_absolute.json")["doc"].clone();
+    let hash = read("net9_absolute.hash.json");
+    let mut args: Vec<Vec<u8>> = vec![b"HSET".to_vec(), b"shop:order:1".to_vec()];
+    for (k, v) in hash.as_object().unwrap() {
+        args.push(k.as_bytes().to_vec());
+        args.push(v.as_str().unwrap().as_bytes().to_vec());
+    }
+    let mut t = TraceBuilder::in_memory(&cache_and_db(T0));
+    t.row(MS, "shop.orders", cachetape_tape::RowOp::Insert, None, Some(row_of(&doc))).commit(MS);
+    t.redis(10 * MS, "10.0.0.9:4000", args);
+    let m = infer(&t.events());
+    let rule = only_rule(&m);
+    assert_eq!(
+        rule.value,
+        ValueShape::Json(pairs(&[("Id", "id"), ("Status", "status"), ("Total", "total")]))
+    );
+    assert!(
+        m.evidence[0].contains("decode as json in a .NET IDistributedCache hash"),
+        "{}",
+        m.evidence[0]
+    );
+}
+
+#[test]
+fn values_no_decoder_reads_are_named_with_their_first_bytes() {
+    // A pickle cut short: it announces the format and does not decode.
+    let (bytes, doc) = fixture("django/order_dict");
+    let m = infer(&one_row(&doc, ":1:order:50", &[b"SET", &bytes[..6]]));
+    assert!(m.mapping.rules.is_empty());
+    assert_eq!(m.unmapped.len(), 1);
+    let u = &m.unmapped[0];
+    assert!(
+        u.starts_with(
+            ":1:order:{…} (3 writes): no decoder reads 3 of 3 sampled values, the first starting 80"
+        ),
+        "{u}"
+    );
+    assert!(u.contains("looks like pickle"), "{u}");
+}
