@@ -61,12 +61,12 @@ fn mangled_fixtures_never_panic() {
                 let _ = crate::decode::decode(b, codec, &limits);
             }
         };
-        let step = (bytes.len() / 200).max(1);
+        let step = (bytes.len() / 120).max(1);
         for cut in (0..bytes.len()).step_by(step) {
             try_all(&bytes[..cut]);
         }
         let mut b = bytes.clone();
-        let stride = (b.len() / 150).max(1);
+        let stride = (b.len() / 80).max(1);
         for i in (0..b.len()).step_by(stride) {
             for x in [0x01u8, 0x80, 0xff] {
                 b[i] ^= x;
