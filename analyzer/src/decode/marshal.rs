@@ -492,11 +492,16 @@ impl Converter<'_, '_> {
         })
     }
 
-    /// A hash key as text: strings and symbols as they are, anything else as its JSON.
+    /// A hash key as text: strings and symbols as they are, anything else as its JSON (charged
+    /// again: a key nested in keys grows with each level's escaping).
     fn key(&mut self, id: Id) -> Result<String, DecodeError> {
         Ok(match self.doc(id)? {
             Value::String(s) => s,
-            other => other.to_string(),
+            other => {
+                let text = other.to_string();
+                self.charge(text.len())?;
+                text
+            }
         })
     }
 

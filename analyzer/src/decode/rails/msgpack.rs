@@ -146,9 +146,14 @@ impl<'a> Reader<'a> {
         }
         let mut out = Map::new();
         for _ in 0..n {
+            // A key that is not text is its JSON, charged again (escaping grows with nesting).
             let k = match self.value()? {
                 Value::String(s) => s,
-                other => other.to_string(),
+                other => {
+                    let text = other.to_string();
+                    self.charge(text.len())?;
+                    text
+                }
             };
             let v = self.value()?;
             out.insert(k, v);

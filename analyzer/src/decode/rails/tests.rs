@@ -94,3 +94,28 @@ fn the_coder_header_is_read_as_coder_rb_writes_it() {
     b[11..15].copy_from_slice(&i32::MAX.to_le_bytes());
     assert!(decode(&b, &Limits::default()).is_err());
 }
+
+/// Maps used as keys of maps, nested: each level's key is the JSON of the one below, its quotes
+/// escaped again, so the text would double per level if keys were not charged (a fuzz finding).
+#[test]
+fn keys_nested_in_keys_are_charged() {
+    let depth = 60;
+    let mut b = vec![0xcc, 0x80];
+    for _ in 0..depth {
+        b.push(0x81); // a map of one pair, whose key is the next map
+    }
+    b.extend_from_slice(&[0xa1, b'"', 0x01]);
+    b.extend(std::iter::repeat_n(0x01, depth - 1));
+    let limits = Limits { max_bytes: 1 << 20, max_depth: 128 };
+    let err = decode(&b, &limits).unwrap_err();
+    assert!(err.0.contains("size limit"), "{err}");
+    // The same in Marshal: {{{…"\""=>1…}=>1}=>1}.
+    let mut m = vec![4, 8];
+    for _ in 0..depth {
+        m.extend_from_slice(&[b'{', 6]);
+    }
+    m.extend_from_slice(&[b'"', 6, b'"']);
+    m.extend(std::iter::repeat_n([b'i', 6], depth).flatten());
+    let err = marshal::decode(&m, &limits).unwrap_err();
+    assert!(err.0.contains("size limit"), "{err}");
+}
