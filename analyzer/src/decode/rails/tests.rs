@@ -101,9 +101,7 @@ fn the_coder_header_is_read_as_coder_rb_writes_it() {
 fn keys_nested_in_keys_are_charged() {
     let depth = 60;
     let mut b = vec![0xcc, 0x80];
-    for _ in 0..depth {
-        b.push(0x81); // a map of one pair, whose key is the next map
-    }
+    b.extend(std::iter::repeat_n(0x81, depth)); // maps of one pair, each key the next map
     b.extend_from_slice(&[0xa1, b'"', 0x01]);
     b.extend(std::iter::repeat_n(0x01, depth - 1));
     let limits = Limits { max_bytes: 1 << 20, max_depth: 128 };
