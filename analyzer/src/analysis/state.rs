@@ -15,6 +15,7 @@ use cachetape_base::FxBuild;
 use cachetape_base::InlineKey;
 use cachetape_tape::{Header, Micros, Name, SourceId};
 
+use super::coverage::RuleCoverage;
 use super::detail::Detail;
 use super::options::AnalysisOptions;
 use crate::dbstate::{DbState, SubjectId};
@@ -28,8 +29,10 @@ use crate::timeline::{Stamp, Timeline};
 pub(super) enum Now {
     /// Nothing.
     Missing,
-    /// A value (its hash) and its expiry (ms).
-    Present { hash: u64, expires_ms: Option<i64> },
+    /// A value (its hash), its expiry (ms) and the framework's own expiry inside the value
+    /// (ms, [`crate::mapping::Projected::expires_ms`]), from which the app takes a hit for a
+    /// miss.
+    Present { hash: u64, expires_ms: Option<i64>, app_expires_ms: Option<i64> },
     /// Not known (an unmodelled command, a gap, an eviction).
     Unknown,
 }
@@ -174,6 +177,8 @@ pub(crate) struct Judge {
     pub(super) late_commits: u64,
     pub(super) unsettled_exposure: u64,
     pub(super) newly_known: Vec<SubjectId>,
+    /// Per rule: what its keys showed of the trace's coverage.
+    pub(super) coverage: Vec<RuleCoverage>,
     /// Scratch bytes for projections and row identities.
     pub(super) proj: Vec<u8>,
 }
@@ -183,6 +188,7 @@ impl Judge {
     pub(crate) fn new(header: &Header, mapping: Mapping, options: AnalysisOptions) -> Judge {
         let timeline = Timeline::new(header, options.timeline);
         let within = vec![0; options.ages_us.len()];
+        let coverage = vec![RuleCoverage::default(); mapping.rules.len()];
         Judge {
             mapping,
             options,
@@ -218,6 +224,7 @@ impl Judge {
             late_commits: 0,
             unsettled_exposure: 0,
             newly_known: Vec::new(),
+            coverage,
             proj: Vec::new(),
         }
     }
