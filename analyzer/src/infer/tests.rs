@@ -286,7 +286,7 @@ fn one_row(doc: &serde_json::Value, key: &str, write: &[&[u8]]) -> Vec<Event> {
 
 #[test]
 fn values_of_real_frameworks_infer_with_their_decoder() {
-    let cases: [(&str, &str, Codec); 10] = [
+    let cases: [(&str, &str, Codec); 14] = [
         ("django/order_dict", ":1:order:", Codec::Pickle),
         ("django/model", ":1:order:", Codec::Pickle),
         ("cachelib/order", "flask_cache_order:", Codec::Pickle),
@@ -297,6 +297,10 @@ fn values_of_real_frameworks_infer_with_their_decoder() {
         ("jackson/order", "orders::", Codec::Jackson),
         ("jdk/order", "orders::", Codec::Jdk),
         ("php/eloquent", "laravel_database_laravel_cache_:order:", Codec::Php),
+        ("rails/as61_entry_hash", "orders/", Codec::Rails),
+        ("rails/as72_coder_record", "shop:orders/", Codec::Rails),
+        ("rails/as72_format70_hash", "orders/", Codec::Rails),
+        ("rails/as72_msgpack_hash", "orders/", Codec::Rails),
     ];
     for (path, prefix, codec) in cases {
         let (bytes, doc) = fixture(path);
