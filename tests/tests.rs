@@ -4,6 +4,9 @@
 mod analyze_cases;
 mod analyze_html;
 mod analyze_workload;
+mod app_django;
+mod app_node;
+mod app_support;
 mod binlog_import;
 mod cat_replies;
 mod demo_cli;
