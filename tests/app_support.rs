@@ -184,8 +184,26 @@ pub struct AppRun {
     pub log: AppLog,
 }
 
-/// Runs `app`'s setup, then records its run with `cachetape record … -- APP run`.
+/// Records a run of `app` whose log proves at least one hit stale: the stalls make stale sets,
+/// but whether a stale value is then read before the next write deletes it is up to the
+/// scheduler, so a run without one (rare; more so on a loaded machine) is run again, up to three
+/// times.
 pub fn record(app: &App, database: &str) -> AppRun {
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let run = record_once(app, database);
+        let log = &run.log;
+        if log.reads.iter().any(|r| r.hit && log.proof(r) == Proof::Stale) {
+            return run;
+        }
+        eprintln!("{} run {runs}: its log proves no hit stale; again", app.name);
+        assert!(runs < 3, "{}: three runs, none with a hit its log proves stale", app.name);
+    }
+}
+
+/// Runs `app`'s setup, then records its run with `cachetape record … -- APP run`.
+fn record_once(app: &App, database: &str) -> AppRun {
     let redis = RedisServer::start();
     let db = MariaDb::shared();
     db.sql(&format!("DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}"));
@@ -321,12 +339,16 @@ pub fn judge(app: &App, run: &AppRun) {
     let (analyzed, code) = json(run, &["analyze"]);
     let s = &analyzed["summary"];
     eprintln!("analyze: summary {s}");
-    assert_eq!(s["mapping"]["origin"], "inferred from the trace", "{s}");
+    let origin = s["mapping"]["origin"].as_str().unwrap_or("");
+    assert!(origin.starts_with("inferred from the trace"), "no mapping file, so inferred: {s}");
     check(app, "analyze", &proven, hits, s, &verdicts([&analyzed["findings"]]));
     assert_eq!(code, 1, "analyze: stale reads, so exit 1: {s}");
     assert_eq!(s["verdict"], "stale", "{s}");
 
-    let (replayed, code) = json(run, &["replay", "--perturb", "5ms"]);
+    // A smaller sample of each large component's orders than the default 20,000: what is checked
+    // here (the as-recorded verdicts, and no fresh read called stale-definite) does not depend on
+    // it, and a debug build on two cores takes minutes over the default.
+    let (replayed, code) = json(run, &["replay", "--perturb", "5ms", "--budget", "2000"]);
     let s = &replayed["summary"];
     eprintln!("replay: summary {s}");
     let all = verdicts([&replayed["findings"], &replayed["recorded"]]);

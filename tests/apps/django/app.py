@@ -110,7 +110,7 @@ def setup(args):
         editor.create_model(Order)
 
 
-def reader(args, r, deadline, out):
+def reader(args, r, start, out):
     from django.core.cache import cache
     from django.db import connections
     from django.forms.models import model_to_dict
@@ -121,6 +121,8 @@ def reader(args, r, deadline, out):
     # This thread's cache has its own connection pool, which a single thread keeps at one
     # connection: ask the server what it calls it.
     client = cache._cache.get_client().client_info()["addr"]
+    Order.objects.exists()  # connect first
+    deadline = start()
     reads = []
     while time.monotonic() < deadline:
         id = rng.randint(1, args.rows)
@@ -160,7 +162,7 @@ def commit(id, value, sent, returned):
     return {"kind": "commit", "id": id, "value": value, "sent_us": sent, "returned_us": returned}
 
 
-def writer(args, k, deadline, out):
+def writer(args, k, start, out):
     from django.core.cache import cache
     from django.db import connections, transaction
 
@@ -168,6 +170,8 @@ def writer(args, k, deadline, out):
 
     rng = random.Random(args.seed * 131 + k + 7)
     mine = [id for id in range(1, args.rows + 1) if id % args.writers == k]
+    Order.objects.exists()  # connect first
+    deadline = start()
     version = 0
     commits = []
     while time.monotonic() < deadline and mine:
@@ -212,15 +216,21 @@ def run(args):
         log.append(commit(o.id, render(o.status, o.total, o.updated_at), sent, returned))
     connections.close_all()
 
-    deadline = time.monotonic() + args.duration
+    # The load's time starts when every thread has connected (a loaded machine may take a while).
+    barrier = threading.Barrier(args.readers + args.writers)
+
+    def start():
+        barrier.wait()
+        return time.monotonic() + args.duration
+
     outs = []
     threads = []
     for r in range(args.readers):
         outs.append([])
-        threads.append(threading.Thread(target=reader, args=(args, r, deadline, outs[-1])))
+        threads.append(threading.Thread(target=reader, args=(args, r, start, outs[-1])))
     for k in range(args.writers):
         outs.append([])
-        threads.append(threading.Thread(target=writer, args=(args, k, deadline, outs[-1])))
+        threads.append(threading.Thread(target=writer, args=(args, k, start, outs[-1])))
     for t in threads:
         t.start()
     for t in threads:
@@ -244,13 +254,13 @@ def main():
     p.add_argument("--database", required=True)
     p.add_argument("--log", help="where `run` writes its JSON lines")
     p.add_argument("--serializer", choices=["pickle", "json"], default="pickle")
-    p.add_argument("--rows", type=int, default=6)
+    p.add_argument("--rows", type=int, default=4)
     p.add_argument("--readers", type=int, default=4)
     p.add_argument("--writers", type=int, default=2)
-    p.add_argument("--duration", type=float, default=3.0, help="seconds of load")
-    p.add_argument("--stall-per-mille", type=int, default=250)
-    p.add_argument("--stall-ms", type=float, default=70)
-    p.add_argument("--write-every-ms", type=float, default=20)
+    p.add_argument("--duration", type=float, default=2.0, help="seconds of load")
+    p.add_argument("--stall-per-mille", type=int, default=400)
+    p.add_argument("--stall-ms", type=float, default=150)
+    p.add_argument("--write-every-ms", type=float, default=40)
     p.add_argument("--read-every-ms", type=float, default=2)
     p.add_argument("--ttl", type=int, default=300)
     p.add_argument("--seed", type=int, default=42)

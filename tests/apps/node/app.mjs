@@ -42,13 +42,13 @@ const defaults = {
   database: undefined,
   log: undefined,
   serializer: "keyv",
-  rows: "6",
+  rows: "4",
   readers: "4",
   writers: "2",
-  duration: "3",
-  "stall-per-mille": "250",
-  "stall-ms": "70",
-  "write-every-ms": "20",
+  duration: "2",
+  "stall-per-mille": "400",
+  "stall-ms": "150",
+  "write-every-ms": "40",
   "read-every-ms": "2",
   ttl: "300",
   seed: "42",
@@ -148,11 +148,12 @@ const commit = (id, value, sent, returned) => ({
 /** An updated_at with millisecond precision. */
 const versionTime = (us) => new Date(Math.floor(us / 1000));
 
-async function reader(opts, r, deadline) {
+async function reader(opts, r, start) {
   const n = (k) => Number(opts[k]);
   const db = await connectDb(opts);
   const { keyv, cache } = makeCache(opts);
   const client = await clientAddr(keyv);
+  const deadline = await start();
   const random = rng(n("seed") * 31 + r + 1);
   const reads = [];
   while (performance.now() < deadline) {
@@ -181,10 +182,12 @@ async function reader(opts, r, deadline) {
   return reads;
 }
 
-async function writer(opts, k, deadline) {
+async function writer(opts, k, start) {
   const n = (key) => Number(opts[key]);
   const db = await connectDb(opts);
-  const { cache } = makeCache(opts);
+  const { keyv, cache } = makeCache(opts);
+  await keyv.store.getClient();
+  const deadline = await start();
   const random = rng(n("seed") * 131 + k + 7);
   const mine = [];
   for (let id = 1; id <= n("rows"); id++) if (id % n("writers") === k) mine.push(id);
@@ -246,10 +249,20 @@ async function run(opts) {
   for (const [id, value] of seeded) log.push(commit(id, value, sent, returned));
   await db.end();
 
-  const deadline = performance.now() + n("duration") * 1000;
+  // The load's time starts when every reader and writer has connected.
+  let waiting = n("readers") + n("writers");
+  let go;
+  const started = new Promise((resolve) => {
+    go = resolve;
+  });
+  const start = () => {
+    waiting -= 1;
+    if (waiting === 0) go(performance.now() + n("duration") * 1000);
+    return started;
+  };
   const tasks = [];
-  for (let r = 0; r < n("readers"); r++) tasks.push(reader(opts, r, deadline));
-  for (let k = 0; k < n("writers"); k++) tasks.push(writer(opts, k, deadline));
+  for (let r = 0; r < n("readers"); r++) tasks.push(reader(opts, r, start));
+  for (let k = 0; k < n("writers"); k++) tasks.push(writer(opts, k, start));
   for (const out of await Promise.all(tasks)) log.push(...out);
   writeFileSync(opts.log, log.map((e) => JSON.stringify(e) + "\n").join(""));
   const reads = log.filter((e) => e.kind === "read");
