@@ -12,8 +12,11 @@
 use crate::app_support::{App, app_dir, apps_cache, judge, record, require_installed};
 
 fn django(run_options: &[&str]) -> App {
-    let python = apps_cache().join("django-venv/bin/python");
-    require_installed(&python, "the Django app's venv (Django, PyMySQL, redis)");
+    let venv = apps_cache().join("django-venv");
+    let pins = app_dir("django").join("requirements.txt");
+    let what = "the Django app's venv (Django, PyMySQL, redis)";
+    require_installed(&venv.join("installed-requirements.txt"), &pins, what);
+    let python = venv.join("bin/python");
     App {
         name: "django",
         program: python,
@@ -26,6 +29,15 @@ fn django(run_options: &[&str]) -> App {
 fn django_redis_cache_with_its_default_pickle_is_judged_against_the_apps_log() {
     let app = django(&[]);
     let run = record(&app, "ct_app_django");
+    judge(&app, &run);
+}
+
+#[test]
+fn django_redis_cache_holding_pickled_model_instances_is_judged_against_the_apps_log() {
+    // `cache.set(key, order)`: the pickle of a model instance (`model_unpickle`, its `__dict__`
+    // with `_state`), which cachetape reads as the instance's field dict.
+    let app = django(&["--cache", "instance"]);
+    let run = record(&app, "ct_app_django_instance");
     judge(&app, &run);
 }
 

@@ -12,7 +12,8 @@ use crate::app_support::{App, app_dir, judge, record, require_installed};
 
 fn node(run_options: &[&str]) -> App {
     let dir = app_dir("node");
-    require_installed(&dir.join("node_modules/cache-manager"), "the Node app's npm packages");
+    let stamp = dir.join("node_modules/.installed-package-lock.json");
+    require_installed(&stamp, &dir.join("package-lock.json"), "the Node app's npm packages");
     let node = cachetape_testkit::require("node", "nodejs");
     App {
         name: "node",

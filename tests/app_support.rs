@@ -38,13 +38,21 @@ pub fn app_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/apps").join(name)
 }
 
-/// Panics saying what is missing and the command that installs it, unless `path` exists.
-pub fn require_installed(path: &Path, what: &str) {
-    assert!(
-        path.exists(),
-        "{what} is not installed ({} is missing): run `{INSTALL}` from the repository's root, \
-         which installs the end-to-end apps' dependencies",
-        path.display()
+/// Panics saying what is missing and the command that installs it, unless `stamp` — the copy of
+/// `pins` (the pinned versions) that `scripts/test.sh` leaves beside what it installed — exists
+/// and equals `pins`.
+pub fn require_installed(stamp: &Path, pins: &Path, what: &str) {
+    let installed = std::fs::read(stamp).ok();
+    let why = match installed {
+        None => format!("{what} is not installed ({} is missing)", stamp.display()),
+        Some(installed) if installed != std::fs::read(pins).unwrap() => {
+            format!("{what} is out of date ({} changed since it was installed)", pins.display())
+        }
+        Some(_) => return,
+    };
+    panic!(
+        "{why}: run `{INSTALL}` from the repository's root, which installs the end-to-end apps' \
+         dependencies"
     );
 }
 

@@ -6,7 +6,8 @@ with its pickle serializer) and MariaDB through `django.db.backends.mysql` (PyMy
 for mysqlclient), as an application would:
 
 - **readers** `cache.get(f"order:{id}")`; on a miss they read the row
-  (`Order.objects.get(id=id)`), sometimes stall, then `cache.set(key, model_to_dict(order), 300)`;
+  (`Order.objects.get(id=id)`), sometimes stall, then `cache.set(key, model_to_dict(order), 300)`
+  (or, with `--cache instance`, the Order itself);
 - **writers** update the row in a transaction (`transaction.atomic()`), then
   `cache.delete(key)`. Each writer owns a share of the rows, so a row's commits are serial.
 
@@ -91,7 +92,9 @@ def render(status, total, updated_at):
 
 
 def render_cached(value):
-    """The rendering of what `cache.get` returned (the dict model_to_dict made)."""
+    """The rendering of what `cache.get` returned: the dict model_to_dict made, or an Order."""
+    if not isinstance(value, dict):
+        return render(value.status, value.total, value.updated_at)
     return render(value["status"], value["total"], value["updated_at"])
 
 
@@ -136,11 +139,10 @@ def reader(args, r, start, out):
             sent = now_us()
             order = Order.objects.get(id=id)
             returned = now_us()
-            row = model_to_dict(order)
-            reads.append(read(client, id, "db", render_cached(row), sent, returned))
+            reads.append(read(client, id, "db", render_cached(order), sent, returned))
             if rng.randrange(1000) < args.stall_per_mille:
                 time.sleep(args.stall_ms / 1000)
-            cache.set(key, row, args.ttl)
+            cache.set(key, order if args.cache == "instance" else model_to_dict(order), args.ttl)
         time.sleep(args.read_every_ms / 1000)
     connections.close_all()
     out.extend(reads)
@@ -254,6 +256,12 @@ def main():
     p.add_argument("--database", required=True)
     p.add_argument("--log", help="where `run` writes its JSON lines")
     p.add_argument("--serializer", choices=["pickle", "json"], default="pickle")
+    p.add_argument(
+        "--cache",
+        choices=["dict", "instance"],
+        default="dict",
+        help="cache model_to_dict(order) or the Order itself",
+    )
     p.add_argument("--rows", type=int, default=4)
     p.add_argument("--readers", type=int, default=4)
     p.add_argument("--writers", type=int, default=2)
