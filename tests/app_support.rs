@@ -9,6 +9,8 @@
 //! commit of its row was in flight during the GET, as the workload tests' log does
 //! (`cachetape_testkit::cache_aside`). A reader's reads each began with one GET on its own
 //! connection, so the n-th read a reader logged is the n-th GET of its client in the trace.
+//!
+//! `CACHETAPE_KEEP_APP_TRACES=DIR` keeps each run's trace and log in `DIR/DATABASE/`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -243,7 +245,18 @@ fn record_once(app: &App, database: &str) -> AppRun {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "recording {} failed: {stderr}", app.name);
+    assert!(stderr.contains("gaps: 0"), "the trace has gaps: {stderr}");
     eprintln!("{stderr}");
+    // To look at a run after the test: its trace and log, copied to
+    // $CACHETAPE_KEEP_APP_TRACES/DATABASE/.
+    if let Some(keep) = std::env::var_os("CACHETAPE_KEEP_APP_TRACES") {
+        let kept = Path::new(&keep).join(database);
+        std::fs::create_dir_all(&kept).unwrap();
+        for name in ["app.bin", "app.log"] {
+            std::fs::copy(dir.path().join(name), kept.join(name)).unwrap();
+        }
+        eprintln!("{}: trace and log kept in {}", app.name, kept.display());
+    }
     let log = AppLog::parse(&std::fs::read_to_string(&log_path).unwrap());
     AppRun { dir, log }
 }
@@ -260,10 +273,10 @@ fn match_gets(run: &AppRun) -> Vec<u64> {
     let mut gets: HashMap<String, Vec<u64>> = HashMap::new();
     for event in Reader::open(run.dir.path().join("app.bin")).unwrap() {
         let event = event.unwrap();
-        if let EventBody::Redis(c) = &event.body {
-            if c.argv.is("GET") {
-                gets.entry(c.client.to_string()).or_default().push(event.seq);
-            }
+        if let EventBody::Redis(c) = &event.body
+            && c.argv.is("GET")
+        {
+            gets.entry(c.client.to_string()).or_default().push(event.seq);
         }
     }
     let mut per_client: BTreeMap<&str, usize> = BTreeMap::new();
