@@ -230,8 +230,10 @@ pub enum Expectation {
 /// `cachetape analyze`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit codes: 0 no stale reads, 1 stale reads found, 2 error; with --expect, \
-    0 when the expectation holds and 1 when it does not.\n\nExamples:\n  cachetape analyze \
+    after_help = "Exit codes: 0 no stale reads, 1 stale reads found, 2 error, 3 inconclusive \
+    (no stale read found, but too little of the trace could be judged: see --min-verifiable); \
+    with --expect, 0 when the expectation holds and 1 when it does not (3 when inconclusive).\
+    \n\nExamples:\n  cachetape analyze \
     incident.bin\n  cachetape analyze incident.bin --map shop.toml --format json\n  cachetape \
     analyze incident.bin --html incident.html --expect clean"
 )]
@@ -257,6 +259,11 @@ pub struct AnalyzeArgs {
     /// Ages for the "fresh within" figures, comma-separated.
     #[arg(long, default_value = "0ms,10ms,1s,5m", value_name = "LIST")]
     pub ages: String,
+    /// The least share of hits of mapped keys whose value must be decoded and compared with the
+    /// mapping for the trace to be called clean (`90%` or `0.9`); below it the verdict is
+    /// inconclusive (exit code 3).
+    #[arg(long, default_value = "90%", value_name = "SHARE")]
+    pub min_verifiable: String,
 }
 
 /// `cachetape map`.
@@ -402,8 +409,9 @@ pub struct ShrinkArgs {
 /// `cachetape replay`.
 #[derive(Debug, Args)]
 #[command(after_help = "Exit codes: 0 no stale read in any order explored, 1 stale reads \
-    found (as recorded or in some order), 2 error; with --expect, 0 when the expectation holds \
-    and 1 when it does not.\n\nExamples:\n  cachetape replay --perturb 5ms incident.bin\n  \
+    found (as recorded or in some order), 2 error, 3 inconclusive (no stale read found, but too \
+    little of the trace could be judged: see --min-verifiable); with --expect, 0 when the \
+    expectation holds and 1 when it does not (3 when inconclusive).\n\nExamples:\n  cachetape replay --perturb 5ms incident.bin\n  \
     cachetape replay --perturb 5ms incident.bin --format json --jobs 2\n  cachetape replay \
     --perturb 5ms incident.bin --schedule c0-2.1.0.3\n  cachetape replay --perturb 5ms \
     clean.bin --expect clean")]
@@ -443,4 +451,9 @@ pub struct ReplayArgs {
     /// as-recorded analysis).
     #[arg(long, default_value = "5ms", value_name = "DURATION")]
     pub db_lag: String,
+    /// The least share of hits of mapped keys whose value must be decoded and compared with the
+    /// mapping for the trace to be called clean (`90%` or `0.9`); below it the verdict is
+    /// inconclusive (exit code 3).
+    #[arg(long, default_value = "90%", value_name = "SHARE")]
+    pub min_verifiable: String,
 }

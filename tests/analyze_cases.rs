@@ -1,8 +1,8 @@
 //! `cachetape analyze` on small hand-written traces, one per verdict and cause, with golden
 //! text and JSON (insta): a stale set, a late invalidation, a missing invalidation, an
 //! unexplained value, a possibly stale read inside the DB's uncertainty, an unverifiable read of
-//! a row the trace never changed, and a clean trace. Also the exit codes, `--expect`, and the
-//! errors a bad mapping gets.
+//! a row the trace never changed (inconclusive: nothing else was judged), and a clean trace.
+//! Also the exit codes, `--expect`, and the errors a bad mapping gets.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -178,7 +178,8 @@ fn a_value_from_a_commit_whose_binlog_arrived_late_is_fresh() {
     assert!(doc["findings"].as_array().unwrap().is_empty(), "{doc}");
 }
 
-/// A row the trace never changed: its reads are unverifiable, not fresh.
+/// A row the trace never changed: its reads are unverifiable, not fresh — and since nothing
+/// else was judged, the trace is inconclusive (exit 3), never clean.
 fn unverifiable(t: &mut Trace) {
     t.redis(0, READER, ["SETEX", "order:3", "300", &json(3, "NEW", "1")])
         .redis(10 * MS, OTHER, ["GET", "order:3"])
@@ -187,7 +188,7 @@ fn unverifiable(t: &mut Trace) {
 
 #[test]
 fn reads_of_a_row_never_changed_are_unverifiable() {
-    golden("unverifiable", unverifiable, 0);
+    golden("unverifiable", unverifiable, 3);
 }
 
 /// Cache-aside done right: commit, DEL, miss, refill, hit.

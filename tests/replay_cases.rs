@@ -156,9 +156,15 @@ fn stale_set(t: &mut Trace) {
 #[test]
 fn stale_set_is_clean_as_recorded_and_found_under_5ms() {
     let (_dir, trace) = case(stale_set);
+    // As recorded both reads miss: no stale read, but nothing judged either — inconclusive,
+    // never clean.
     let (doc, code) = replay_json(&trace, &["--perturb", "0"]);
-    assert_eq!(code, 0, "{doc}");
-    assert_eq!(doc["summary"]["verdict_text"], "clean under ±0 (exhaustive)");
+    assert_eq!(code, 3, "{doc}");
+    assert_eq!(doc["summary"]["verdict"], "inconclusive");
+    assert_eq!(
+        doc["summary"]["verdict_text"],
+        "inconclusive: no read of a mapped key hit a value (2 read(s)), so none was judged"
+    );
     let (doc, code) = replay_json(&trace, &["--perturb", "5ms"]);
     assert_eq!(code, 1);
     let findings = doc["findings"].as_array().unwrap();
@@ -314,9 +320,11 @@ fn the_regression_api_reports_what_the_cli_prints() {
     assert!(stale[0].story[0].starts_with("SETEX order:42 → CANCELLED"), "{:?}", stale[0].story);
     let (text, _) = replay(&trace, &["--perturb", "5ms", "--budget", "1000"]);
     assert_eq!(TextReport.render(&report, &trace.display().to_string()), text);
-    let clean = cachetape::Replay::open(&trace).unwrap().run().unwrap();
-    assert!(clean.is_clean() && clean.is_exhaustive(), "{}", clean.verdict());
-    assert_eq!(clean.verdict(), "clean under ±0 (exhaustive)");
+    // As recorded no read hits: no stale read, nothing judged — inconclusive, never clean.
+    let recorded = cachetape::Replay::open(&trace).unwrap().run().unwrap();
+    assert!(!recorded.is_clean() && recorded.is_exhaustive(), "{}", recorded.verdict_text());
+    assert_eq!(recorded.verdict(), cachetape::analyzer::TraceVerdict::Inconclusive);
+    assert!(recorded.stale_reads().is_empty());
     // A mapping given explicitly; a missing one is an error that says so.
     let err = cachetape::Replay::open(&trace).unwrap().map("/nonexistent.toml").run().unwrap_err();
     assert!(err.to_string().contains("/nonexistent.toml does not exist"), "{err}");
@@ -328,7 +336,9 @@ fn expect_html_and_bad_input() {
     let (_dir, trace) = case(stale_set);
     assert_eq!(replay(&trace, &["--perturb", "5ms", "--expect", "stale"]).1, 0);
     assert_eq!(replay(&trace, &["--perturb", "5ms", "--expect", "clean"]).1, 1);
-    assert_eq!(replay(&trace, &["--expect", "clean"]).1, 0);
+    // As recorded nothing is judged (both reads miss): inconclusive, which `--expect clean`
+    // does not pass.
+    assert_eq!(replay(&trace, &["--expect", "clean"]).1, 3);
     let html = trace.with_extension("html");
     let html_arg = html.display().to_string();
     replay(&trace, &["--perturb", "5ms", "--html", &html_arg]);

@@ -3,6 +3,7 @@
 
 mod analyze_cases;
 mod analyze_html;
+mod analyze_inconclusive;
 mod analyze_workload;
 mod app_django;
 mod app_node;
@@ -12,6 +13,7 @@ mod cat_replies;
 mod demo_cli;
 mod monitor_capture;
 mod record_cli;
+mod record_secrets;
 mod replay_cases;
 mod replay_workload;
 mod shipped_traces;

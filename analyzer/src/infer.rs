@@ -78,7 +78,9 @@ impl InferredMapping {
     }
 }
 
-fn shape_of(key: &[u8]) -> Option<(&[u8], &[u8])> {
+/// A key's shape: its prefix up to its last `:` and the id after it (`order:42` → `order:`,
+/// `42`); `None` when either is empty. The analysis' key families group keys the same way.
+pub(crate) fn shape_of(key: &[u8]) -> Option<(&[u8], &[u8])> {
     let at = key.iter().rposition(|&b| b == b':')?;
     let (prefix, id) = (&key[..=at], &key[at + 1..]);
     (!id.is_empty() && !prefix.is_empty()).then_some((prefix, id))

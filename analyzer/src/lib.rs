@@ -52,10 +52,10 @@ pub mod oracle;
 pub mod report;
 pub mod timeline;
 
-pub use analysis::{Analysis, AnalysisError, AnalysisOptions};
+pub use analysis::{Analysis, AnalysisError, AnalysisOptions, DEFAULT_MIN_VERIFIABLE};
 pub use feed::{FeedError, feed};
 pub use infer::{Inference, InferredMapping};
 pub use mapping::{Mapping, MappingError};
 pub use oracle::{Cause, Verdict};
-pub use report::{KeyReport, Report, StaleRead, Summary};
+pub use report::{KeyReport, Report, StaleRead, Summary, TraceVerdict};
 pub use timeline::{DEFAULT_DB_LAG_US, TimelineOptions};

@@ -23,10 +23,69 @@ pub struct Report {
 }
 
 impl Report {
-    /// True when no read was stale (definitely or possibly).
-    pub fn is_clean(&self) -> bool {
-        self.summary.stale_definite == 0 && self.summary.stale_possible == 0
+    /// The verdict: `stale` when some read was stale (definitely or possibly), else
+    /// `inconclusive` when the trace could not be judged well enough to call it clean
+    /// ([`Summary::inconclusive`] says why), else `clean`.
+    pub fn verdict(&self) -> TraceVerdict {
+        if self.has_stale() {
+            TraceVerdict::Stale
+        } else if !self.summary.inconclusive.is_empty() {
+            TraceVerdict::Inconclusive
+        } else {
+            TraceVerdict::Clean
+        }
     }
+
+    /// True when the verdict is `clean`: no read was stale, and enough of the trace was judged
+    /// to say so. A trace that could not be judged is never clean.
+    pub fn is_clean(&self) -> bool {
+        self.verdict() == TraceVerdict::Clean
+    }
+
+    /// True when some read was stale (definitely or possibly), whatever the coverage.
+    pub fn has_stale(&self) -> bool {
+        self.summary.stale_definite > 0 || self.summary.stale_possible > 0
+    }
+}
+
+/// What a whole analysis concludes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TraceVerdict {
+    /// No read was stale, and enough hits were judged to say so.
+    Clean,
+    /// Some read was stale (its evidence stands whatever the coverage).
+    Stale,
+    /// No read was found stale, but too little of the trace could be judged to call it clean.
+    Inconclusive,
+}
+
+impl TraceVerdict {
+    /// `clean`, `stale` or `inconclusive`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TraceVerdict::Clean => "clean",
+            TraceVerdict::Stale => "stale",
+            TraceVerdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+impl std::fmt::Display for TraceVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a hit is unverifiable when the database source was not observed at its time.
+pub const DB_GAP: &str = "database not observed then (gap)";
+
+/// True when `reason` (an unverifiable hit's) says the trace has no database evidence for the
+/// read's row at its time — the row never changed in the trace, or the database source had a
+/// gap. Such hits are a figure of their own ([`Summary::no_db_evidence`]) and do not count
+/// against [`Summary::share_verifiable`]: their values were read and could be compared, the
+/// trace just does not say what the database held.
+pub fn is_no_db_evidence(reason: &str) -> bool {
+    reason == crate::oracle::ROW_UNKNOWN || reason == DB_GAP
 }
 
 /// Trace-level figures.
@@ -64,6 +123,28 @@ pub struct Summary {
     pub unverifiable: u64,
     /// Unverifiable hits by reason, sorted by reason.
     pub unverifiable_by_reason: Vec<(String, u64)>,
+    /// Of the unverifiable hits, those of rows the trace has no database evidence for (see
+    /// [`is_no_db_evidence`]).
+    pub no_db_evidence: u64,
+    /// Of the unverifiable hits, those whose value could not be decoded or compared with the
+    /// mapping, or whose cache state the replay could not know: `unverifiable` minus
+    /// `no_db_evidence`. These count against [`Summary::share_verifiable`].
+    pub uncomparable: u64,
+    /// The least share of hits of mapped keys that must be decoded and compared for the trace
+    /// to be called clean (`--min-verifiable`, 0.9 by default).
+    pub min_verifiable: f64,
+    /// Why the trace could not be judged well enough to be called clean (sentences); empty when
+    /// it could. See [`Report::verdict`].
+    pub inconclusive: Vec<String>,
+    /// Key families written in the trace (SET and friends) that no rule matches, the most
+    /// written first (at most [`FAMILIES_LISTED`]).
+    pub unmapped_families: Vec<FamilyCount>,
+    /// The unmapped families written beyond that list: how many families, and their writes
+    /// together (families past the analysis' bound are counted in the writes only).
+    pub unmapped_rest: (u64, u64),
+    /// Rules some of whose written values could not be decoded or compared with the mapping,
+    /// the most such values first (at most [`FAMILIES_LISTED`]).
+    pub undecodable_families: Vec<UndecodableFamily>,
     /// Stale reads by cause, in [`Cause::ALL`] order.
     pub stale_by_cause: Vec<(Cause, u64)>,
     /// For each age limit: the share of verifiable hits at most that stale (fresh counts as 0).
@@ -85,10 +166,56 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Hits that could be judged, over all hits (1 when there were none).
-    pub fn share_verifiable(&self) -> f64 {
-        if self.hits == 0 { 1.0 } else { (self.hits - self.unverifiable) as f64 / self.hits as f64 }
+    /// Hits judged fresh or stale.
+    pub fn judged(&self) -> u64 {
+        self.fresh + self.stale_definite + self.stale_possible
     }
+
+    /// The share of hits of mapped keys whose value could be decoded and compared with the
+    /// mapping (hits of rows without database evidence count as compared): the figure
+    /// `--min-verifiable` bounds. `None` when there were no hits — never "100%" of nothing.
+    pub fn share_verifiable(&self) -> Option<f64> {
+        (self.hits > 0)
+            .then(|| (self.hits - self.uncomparable.min(self.hits)) as f64 / self.hits as f64)
+    }
+
+    /// The share of hits of mapped keys judged fresh or stale; `None` when there were no hits.
+    pub fn share_judged(&self) -> Option<f64> {
+        (self.hits > 0).then(|| self.judged().min(self.hits) as f64 / self.hits as f64)
+    }
+}
+
+/// Families listed in the report at most (by kind); the rest are summed.
+pub const FAMILIES_LISTED: usize = 10;
+
+/// A key family written in the trace that no rule matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FamilyCount {
+    /// The family as `map --infer` groups keys: `session:{…}` (the last `:`-separated part
+    /// replaced), or the key itself when it has no such part.
+    pub family: String,
+    /// Values written to its keys (SET and friends).
+    pub writes: u64,
+    /// The first key of it the trace wrote (lossy UTF-8, cut to 120 bytes).
+    pub sample_key: String,
+}
+
+/// A rule some of whose written values could not be decoded or compared with the mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UndecodableFamily {
+    /// The rule's key pattern (`order:{id}`).
+    pub family: String,
+    /// Values written to its keys that could not be read.
+    pub unreadable: u64,
+    /// Values written to its keys in all.
+    pub writes: u64,
+    /// The first such key.
+    pub sample_key: String,
+    /// Why its value could not be read.
+    pub reason: String,
+    /// Its first bytes in hex and the closest guess at its format
+    /// ([`crate::decode::describe_undecodable`]); empty for a hash.
+    pub head: String,
 }
 
 /// One key that had stale reads or exposure.

@@ -102,8 +102,8 @@ pub(super) fn ref_eval(c: &Component, perm: &[u32]) -> Vec<RefRead> {
                     let v = live(cache[key as usize]);
                     let d = db[subject as usize];
                     let stale = match (v, d) {
-                        (CacheVal::Absent | CacheVal::Unknown, _) | (_, DbVal::Unknown) => false,
-                        (CacheVal::Unreconciled, _) => true,
+                        (CacheVal::Absent | CacheVal::Unknown | CacheVal::Unreconciled, _)
+                        | (_, DbVal::Unknown) => false,
                         (CacheVal::Known(_), DbVal::Absent) => true,
                         (CacheVal::Known(x), DbVal::Known(y)) => !c.agrees(x, y),
                     };

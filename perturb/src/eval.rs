@@ -12,9 +12,10 @@ The rules:
   only if the key holds a value (not absent, not expired at the `Expire`'s own time); `Commit`
   sets the subject's DB value.
 - A read is judged at its unit's own time: a value whose expiry is at or before it is absent.
-  A miss is fine; an `Unknown` cache value or an unknown DB value is not judged; an
-  `Unreconciled` value is stale (unexplained); `Known(c)` is stale against `Known(d)` iff `c`
-  does not agree with `d`, and always against an absent row.
+  A miss is fine; an `Unknown` cache value, an `Unreconciled` one (the mapping could not decode
+  or compare it) or an unknown DB value is not judged — unverifiable, as the analyzer has it,
+  never a stale "unexplained" read; `Known(c)` is stale against `Known(d)` iff `c` does not
+  agree with `d`, and always against an absent row.
 */
 
 use crate::model::{CacheVal, Component, DbVal, Op, Us};
@@ -43,7 +44,7 @@ enum Undo {
 pub(crate) enum Judged {
     /// Served nothing, or served what the DB holds.
     Fine,
-    /// The cache or the DB state is unknown.
+    /// The cache or the DB state is unknown, or the value could not be compared.
     Unjudged,
     /// Served a value the DB does not hold.
     Stale,
@@ -63,8 +64,7 @@ pub(crate) fn served(slot: &Slot, t: Us) -> CacheVal {
 pub(crate) fn judge(c: &Component, val: CacheVal, db: DbVal) -> Judged {
     match (val, db) {
         (CacheVal::Absent, _) => Judged::Fine,
-        (CacheVal::Unknown, _) | (_, DbVal::Unknown) => Judged::Unjudged,
-        (CacheVal::Unreconciled, _) => Judged::Stale,
+        (CacheVal::Unknown | CacheVal::Unreconciled, _) | (_, DbVal::Unknown) => Judged::Unjudged,
         (CacheVal::Known(_), DbVal::Absent) => Judged::Stale,
         (CacheVal::Known(v), DbVal::Known(d)) => {
             if c.agrees(v, d) {

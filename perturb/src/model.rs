@@ -34,7 +34,8 @@ pub enum CacheVal {
     Absent,
     /// A projected value, component-local id.
     Known(u32),
-    /// A value the mapping cannot reconcile with the row (read served it: "unexplained").
+    /// A value the mapping cannot decode or compare with the row: reads of it are not judged
+    /// (unverifiable, as the analyzer has them).
     Unreconciled,
     /// The replay cannot know (unmodelled command, gap): reads are not judged.
     Unknown,

@@ -4,8 +4,12 @@ prints the report — text or JSON on stdout, optionally an HTML page.
 
 The mapping is `--map FILE`, else the trace's name with `.toml` beside it, else inferred from the
 trace (one extra pass; stderr says so). `--html` costs a second analysis pass that keeps the
-whole timeline of the flagged keys. Exit codes: 0 clean, 1 stale reads found, 2 error; with
-`--expect`, 0 when the expectation holds, 1 when not.
+whole timeline of the flagged keys. Exit codes: 0 clean, 1 stale reads found, 2 error, 3
+inconclusive (no stale read found, but too little of the trace could be judged to call it clean:
+`--min-verifiable`); with `--expect`, 0 when the expectation holds, 1 when not — and 3 whenever
+the verdict is inconclusive, which no expectation accepts. Key families nothing judged (written
+but matched by no rule, or with values the rule could not read) and why a verdict is
+inconclusive are also said on stderr.
 */
 
 use std::path::Path;
@@ -14,7 +18,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use cachetape::report::{HtmlReport, JsonReport, ReportFormat, TextReport};
 use cachetape_analyzer::{
-    Analysis, AnalysisOptions, FeedError, Mapping, Report, TimelineOptions, feed,
+    Analysis, AnalysisOptions, FeedError, Mapping, Report, Summary, TimelineOptions, TraceVerdict,
+    feed,
 };
 use cachetape_tape::Reader;
 
@@ -32,10 +37,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     for a in args.ages.split(',').filter(|a| !a.trim().is_empty()) {
         ages_us.push(parse_duration_us(a).context("--ages")?);
     }
+    let min_verifiable = parse_share(&args.min_verifiable).context("--min-verifiable")?;
     let options = AnalysisOptions {
         timeline: TimelineOptions { db_lag_us },
         ages_us,
         mapping_origin: origin,
+        min_verifiable,
         ..AnalysisOptions::default()
     };
     let mut report = analyze(&args.trace, &mapping, options.clone())?;
@@ -58,20 +65,97 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
-    let stale = !report.is_clean();
-    Ok(exit_code(stale, args.expect, || {
+    warn_unjudged(report.verdict(), &report.summary);
+    Ok(exit_code(report.verdict(), &report.summary, args.expect, || {
         report.summary.stale_definite + report.summary.stale_possible
     }))
 }
 
-/// The exit code of `analyze` and `replay`: 1 when stale reads were found, 0 when clean; with
-/// `--expect`, 0 when the expectation holds and 1 (saying why on stderr) when it does not.
-/// `count` gives the number of stale reads for that message.
+/// `90%`, `0.9` or `95.5%` → a share in 0..=1.
+pub(super) fn parse_share(s: &str) -> anyhow::Result<f64> {
+    let t = s.trim();
+    let (num, scale) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), 100.0),
+        None => (t, 1.0),
+    };
+    let x: f64 = num
+        .parse()
+        .with_context(|| format!("`{s}` is not a share: write a percentage like 90% or 0.9"))?;
+    let share = x / scale;
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&share),
+        "`{s}` is not a share between 0% and 100% (write 90% or 0.9)"
+    );
+    Ok(share)
+}
+
+/// Says on stderr what nothing judged: the key families written but matched by no rule, those
+/// with values the rule could not read, and why the verdict is inconclusive.
+pub(super) fn warn_unjudged(verdict: TraceVerdict, s: &Summary) {
+    for f in &s.unmapped_families {
+        eprintln!(
+            "note: key family {} is written ({} write(s), e.g. {}) but matches no rule of the \
+             mapping: its reads are not judged",
+            f.family,
+            super::thousands(f.writes),
+            f.sample_key
+        );
+    }
+    let (families, writes) = s.unmapped_rest;
+    if writes > 0 {
+        eprintln!(
+            "note: … and {} more written key famil{} ({} write(s)) match no rule",
+            super::thousands(families),
+            if families == 1 { "y" } else { "ies" },
+            super::thousands(writes)
+        );
+    }
+    for f in &s.undecodable_families {
+        let head =
+            if f.head.is_empty() { String::new() } else { format!("; first bytes {}", f.head) };
+        eprintln!(
+            "note: {} of {} value(s) written to keys {} could not be read ({}{head}; e.g. {}): \
+             a `decode = \"…\"` in its rule may read them",
+            super::thousands(f.unreadable),
+            super::thousands(f.writes),
+            f.family,
+            f.reason,
+            f.sample_key
+        );
+    }
+    if verdict == TraceVerdict::Inconclusive {
+        for why in &s.inconclusive {
+            eprintln!("inconclusive: {why}");
+        }
+    }
+}
+
+/// The exit code of `analyze` and `replay`: 1 when stale reads were found, 0 when clean, 3 when
+/// inconclusive; with `--expect`, 0 when the expectation holds and 1 (saying why on stderr) when
+/// it does not — except that an inconclusive verdict is 3 whatever is expected (saying why).
+/// `count` gives the number of stale reads for the message.
 pub(super) fn exit_code(
-    stale: bool,
+    verdict: TraceVerdict,
+    summary: &Summary,
     expect: Option<Expectation>,
     count: impl Fn() -> u64,
 ) -> ExitCode {
+    if verdict == TraceVerdict::Inconclusive {
+        let why = summary.inconclusive.first().map_or("", String::as_str);
+        match expect {
+            Some(Expectation::Clean) => {
+                eprintln!("expected a clean trace, but the verdict is inconclusive: {why}")
+            }
+            Some(Expectation::Stale) => {
+                eprintln!(
+                    "expected stale reads, found none; and the verdict is inconclusive: {why}"
+                )
+            }
+            None => {}
+        }
+        return ExitCode::from(3);
+    }
+    let stale = verdict == TraceVerdict::Stale;
     let code = match expect {
         None => u8::from(stale),
         Some(Expectation::Stale) => {

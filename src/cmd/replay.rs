@@ -4,8 +4,10 @@ as-recorded analysis and every order within ±W, explored per independent compon
 some order serves stale told with its story, schedule id and margin. `--schedule ID` replays one
 such order through the full analyzer and prints that analysis instead.
 
-Exit codes: 0 clean, 1 stale reads found (as recorded or in some order), 2 error; with
-`--expect`, 0 when the expectation holds, 1 when not. A progress bar goes to stderr when it is a
+Exit codes: 0 clean, 1 stale reads found (as recorded or in some order), 2 error, 3
+inconclusive (no stale read found, but too little of the trace could be judged to call it clean:
+`--min-verifiable`, as `analyze` has it); with `--expect`, 0 when the expectation holds, 1 when
+not, and 3 whenever the verdict is inconclusive. A progress bar goes to stderr when it is a
 terminal and the exploration takes more than a moment.
 */
 
@@ -19,7 +21,7 @@ use cachetape::replay::{Replay, ReplayReport};
 use cachetape::report::{HtmlReport, JsonReport, ReportFormat, TextReport};
 use cachetape_analyzer::{AnalysisOptions, Mapping, TimelineOptions};
 
-use super::analyze::{analyze, exit_code};
+use super::analyze::{analyze, exit_code, parse_share, warn_unjudged};
 use super::mapping::load_mapping;
 use crate::cli::{ReplayArgs, ReportFormat as Format};
 use crate::units::parse_duration_us;
@@ -38,13 +40,15 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     anyhow::ensure!(window_us >= 0, "--perturb {}: the window cannot be negative", args.perturb);
     let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
+    let min_verifiable = parse_share(&args.min_verifiable).context("--min-verifiable")?;
     let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref())?;
     let mut replay = Replay::open(&args.trace)?
         .mapping(mapping.clone(), origin.clone())
         .perturb(Duration::from_micros(window_us as u64))
         .seed(args.seed)
         .budget(args.budget)
-        .db_lag(Duration::from_micros(db_lag_us.max(0) as u64));
+        .db_lag(Duration::from_micros(db_lag_us.max(0) as u64))
+        .min_verifiable(min_verifiable);
     if let Some(jobs) = args.jobs {
         replay = replay.jobs(jobs);
     }
@@ -56,8 +60,8 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             Format::Json => JsonReport.render(&replayed, &name),
         };
         print(&out)?;
-        return Ok(exit_code(!replayed.report.is_clean(), args.expect, || {
-            let s = &replayed.report.summary;
+        let (report, s) = (&replayed.report, &replayed.report.summary);
+        return Ok(exit_code(report.verdict(), s, args.expect, || {
             s.stale_definite + s.stale_possible
         }));
     }
@@ -96,7 +100,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         Format::Json => JsonReport.render(&report, &name),
     };
     print(&out)?;
-    Ok(exit_code(!report.is_clean(), args.expect, || report.stale_reads().len() as u64))
+    let s = &report.recorded.summary;
+    warn_unjudged(report.verdict(), s);
+    Ok(exit_code(report.verdict(), s, args.expect, || report.stale_reads().len() as u64))
 }
 
 /// Writes `out` to stdout; a closed pipe is an error, which `main` treats as success.
@@ -125,6 +131,7 @@ fn html_page(
             timeline: TimelineOptions { db_lag_us },
             mapping_origin: origin.to_string(),
             detail_keys: keys,
+            min_verifiable: recorded.summary.min_verifiable,
             ..AnalysisOptions::default()
         };
         recorded.timelines = analyze(&args.trace, mapping, options)?.timelines;

@@ -9,9 +9,8 @@ section for the perturbation: its verdict and a table of its findings.
 
 use std::fmt::Write;
 
-use cachetape_analyzer::Report;
-use cachetape_analyzer::Verdict;
 use cachetape_analyzer::report::KeyTimeline;
+use cachetape_analyzer::{Report, Summary, TraceVerdict, Verdict};
 use cachetape_perturb::ReplayReport;
 use cachetape_perturb::replay::format_window;
 use cachetape_tape::{format_duration, format_time};
@@ -145,6 +144,7 @@ impl ReportFormat<Report> for HtmlReport {
 body {{ font: 14px system-ui, sans-serif; margin: 2em; color: #222; }}
 h1 {{ font-size: 1.3em; }} h2 {{ font-size: 1.1em; margin-top: 2em; }}
 .verdict.stale {{ color: #b00020; }} .verdict.clean {{ color: #1b7f3b; }}
+.verdict.inconclusive {{ color: #8a5a00; }}
 table {{ border-collapse: collapse; }} td, th {{ padding: 2px 10px 2px 0; text-align: left; }}
 svg.timeline {{ border: 1px solid #ddd; background: #fff; }}
 svg .stale {{ fill: #f8c9c9; opacity: 0.6; }}
@@ -158,20 +158,23 @@ pre {{ background: #f6f6f6; padding: 0.5em; overflow-x: auto; }}
 </style></head><body>"#,
             esc(trace)
         );
-        let stale = s.stale_definite + s.stale_possible;
         let _ = writeln!(out, "<h1>cachetape analyze {}</h1>", esc(trace));
-        if stale == 0 {
-            let _ = writeln!(
-                out,
-                r#"<p class="verdict clean">Clean: no stale read among {} hits.</p>"#,
-                s.hits
-            );
-        } else {
-            let _ = writeln!(
-                out,
-                r#"<p class="verdict stale">Stale: {} read(s) stale for certain, {} possibly, of {} hits.</p>"#,
-                s.stale_definite, s.stale_possible, s.hits
-            );
+        match report.verdict() {
+            TraceVerdict::Clean => {
+                let _ = writeln!(
+                    out,
+                    r#"<p class="verdict clean">Clean: no stale read among {} hits.</p>"#,
+                    s.hits
+                );
+            }
+            TraceVerdict::Stale => {
+                let _ = writeln!(
+                    out,
+                    r#"<p class="verdict stale">Stale: {} read(s) stale for certain, {} possibly, of {} hits.</p>"#,
+                    s.stale_definite, s.stale_possible, s.hits
+                );
+            }
+            TraceVerdict::Inconclusive => inconclusive(&mut out, s),
         }
         let _ = writeln!(out, "<p>Mapping: {}</p><ul>", esc(&s.mapping_origin));
         for r in &s.rules {
@@ -183,7 +186,20 @@ pre {{ background: #f6f6f6; padding: 0.5em; overflow-x: auto; }}
             ("fresh", s.fresh.to_string()),
             ("stale, definite", s.stale_definite.to_string()),
             ("stale, possible", s.stale_possible.to_string()),
+            ("judged", s.judged().to_string()),
             ("unverifiable", s.unverifiable.to_string()),
+            ("of rows without database evidence", s.no_db_evidence.to_string()),
+            ("could not be compared", s.uncomparable.to_string()),
+            (
+                "decoded and compared",
+                s.share_verifiable().map_or_else(
+                    || "no hit of a mapped key".to_string(),
+                    |x| {
+                        let min = (s.min_verifiable * 1000.0).round() / 10.0;
+                        format!("{:.1}% (at least {min}% required)", x * 100.0)
+                    },
+                ),
+            ),
             (
                 "exposure",
                 format!(
@@ -197,6 +213,7 @@ pre {{ background: #f6f6f6; padding: 0.5em; overflow-x: auto; }}
             let _ = writeln!(out, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
         }
         out.push_str("</table>\n");
+        families(&mut out, s);
         for k in &report.keys {
             let _ = writeln!(
                 out,
@@ -245,6 +262,73 @@ impl ReportFormat<ReplayReport> for HtmlReport {
     }
 }
 
+/// The inconclusive verdict and why.
+fn inconclusive(out: &mut String, s: &Summary) {
+    let _ = writeln!(
+        out,
+        r#"<p class="verdict inconclusive">Inconclusive: no stale read found, but too little of the trace could be judged to call it clean ({} hits of mapped keys, {} judged).</p><ul class="inconclusive">"#,
+        s.hits,
+        s.judged()
+    );
+    for why in &s.inconclusive {
+        let _ = writeln!(out, "<li>{}</li>", esc(why));
+    }
+    out.push_str("</ul>\n");
+}
+
+/// The key families nothing judged: written but matched by no rule, and mapped but with values
+/// the rule could not read.
+fn families(out: &mut String, s: &Summary) {
+    if s.unmapped_families.is_empty() && s.undecodable_families.is_empty() {
+        return;
+    }
+    out.push_str("<section class=\"families\"><h2>Key families not judged</h2>\n");
+    if !s.unmapped_families.is_empty() {
+        out.push_str(
+            "<table class=\"unmapped\"><tr><th>written, matched by no rule</th><th>writes</th>\
+             <th>e.g.</th></tr>\n",
+        );
+        for f in &s.unmapped_families {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&f.family),
+                f.writes,
+                esc(&f.sample_key)
+            );
+        }
+        let (families, writes) = s.unmapped_rest;
+        if writes > 0 {
+            let _ = writeln!(
+                out,
+                "<tr><td>… {families} more famil{}</td><td>{writes}</td><td></td></tr>",
+                if families == 1 { "y" } else { "ies" }
+            );
+        }
+        out.push_str("</table>\n");
+    }
+    if !s.undecodable_families.is_empty() {
+        out.push_str(
+            "<table class=\"undecodable\"><tr><th>mapped, values not read</th><th>values</th>\
+             <th>why</th><th>first bytes</th><th>e.g.</th></tr>\n",
+        );
+        for f in &s.undecodable_families {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{} of {}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                esc(&f.family),
+                f.unreadable,
+                f.writes,
+                esc(&f.reason),
+                esc(&f.head),
+                esc(&f.sample_key)
+            );
+        }
+        out.push_str("</table>\n");
+    }
+    out.push_str("</section>\n");
+}
+
 /// The perturbation's verdict and a table of its findings.
 fn perturbation_section(report: &ReplayReport) -> String {
     let mut section = String::new();
@@ -253,11 +337,11 @@ fn perturbation_section(report: &ReplayReport) -> String {
         r#"<section class="perturbation"><h2>Perturbation ±{}</h2>"#,
         esc(&format_window(report.window_us))
     );
-    let class = if report.is_clean() { "clean" } else { "stale" };
+    let class = report.verdict().name();
     let _ = writeln!(
         section,
         r#"<p class="verdict {class}">{}: {} component(s), {} schedule(s) evaluated.</p>"#,
-        esc(&report.verdict()),
+        esc(&report.verdict_text()),
         report.components.len(),
         report.schedules()
     );

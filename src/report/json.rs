@@ -6,8 +6,8 @@ The JSON documents, their schemas documented in the README; keys keep a fixed or
   finding is written as `analyze` writes a stale read plus what the search adds.
 */
 
-use cachetape_analyzer::Report;
 use cachetape_analyzer::report::{Link, StaleRead};
+use cachetape_analyzer::{Report, Summary};
 use cachetape_perturb::Coverage;
 use cachetape_perturb::ReplayReport;
 use cachetape_perturb::replay::{PerturbedRead, ScheduleReplay};
@@ -27,7 +27,8 @@ impl ReportFormat<Report> for JsonReport {
             s.unverifiable_by_reason.iter().map(|(r, n)| (r.clone(), json!(n))).collect();
         let summary = json!({
             "trace": trace,
-            "verdict": if report.is_clean() { "clean" } else { "stale" },
+            "verdict": report.verdict().name(),
+            "inconclusive": s.inconclusive,
             "events": s.events,
             "redis_commands": s.redis_commands,
             "row_changes": s.row_changes,
@@ -43,7 +44,15 @@ impl ReportFormat<Report> for JsonReport {
             "stale_possible": s.stale_possible,
             "unverifiable": s.unverifiable,
             "unverifiable_by_reason": by_reason,
-            "share_verifiable": round4(s.share_verifiable()),
+            "judged": s.judged(),
+            "no_db_evidence": s.no_db_evidence,
+            "uncomparable": s.uncomparable,
+            "share_verifiable": s.share_verifiable().map(round4),
+            "share_judged": s.share_judged().map(round4),
+            "min_verifiable": s.min_verifiable,
+            "unmapped_families": unmapped_families(s),
+            "unmapped_rest": { "families": s.unmapped_rest.0, "writes": s.unmapped_rest.1 },
+            "undecodable_families": undecodable_families(s),
             "stale_by_cause": by_cause,
             "fresh_within": s.fresh_within.iter()
                 .map(|(a, share)| json!({"age_us": a, "share": round4(*share)}))
@@ -121,8 +130,9 @@ impl ReportFormat<ReplayReport> for JsonReport {
             "window_us": report.window_us,
             "seed": report.seed,
             "budget": report.budget,
-            "verdict": if report.is_clean() { "clean" } else { "stale" },
-            "verdict_text": report.verdict(),
+            "verdict": report.verdict().name(),
+            "verdict_text": report.verdict_text(),
+            "inconclusive": r.inconclusive,
             "exhaustive": report.is_exhaustive(),
             "components": report.components.len(),
             "components_exhaustive": exhaustive.len() as u64,
@@ -134,12 +144,23 @@ impl ReportFormat<ReplayReport> for JsonReport {
             "stale_as_recorded": report.stale_as_recorded(),
             "mapping": { "origin": r.mapping_origin, "rules": r.rules },
             "recorded": {
-                "verdict": if report.recorded.is_clean() { "clean" } else { "stale" },
+                "verdict": report.recorded.verdict().name(),
                 "reads": r.reads,
                 "hits": r.hits,
                 "stale_definite": r.stale_definite,
                 "stale_possible": r.stale_possible,
                 "unverifiable": r.unverifiable,
+                "unverifiable_by_reason": r.unverifiable_by_reason.iter()
+                    .map(|(reason, n)| (reason.clone(), json!(n)))
+                    .collect::<Map<String, Value>>(),
+                "judged": r.judged(),
+                "no_db_evidence": r.no_db_evidence,
+                "uncomparable": r.uncomparable,
+                "share_verifiable": r.share_verifiable().map(round4),
+                "min_verifiable": r.min_verifiable,
+                "unmapped_families": unmapped_families(r),
+                "unmapped_rest": { "families": r.unmapped_rest.0, "writes": r.unmapped_rest.1 },
+                "undecodable_families": undecodable_families(r),
                 "exposure_total_us": r.exposure_total_us,
                 "longest_exposure_us": r.longest_exposure.as_ref().map(|(_, l)| *l),
                 "longest_exposure_key": r.longest_exposure.as_ref().map(|(k, _)| k.clone()),
@@ -200,6 +221,24 @@ fn perturbed_read(f: &PerturbedRead) -> Value {
     out.insert("component".into(), json!(f.component));
     out.insert("approximate".into(), json!(f.approximate));
     out.into()
+}
+
+/// The written key families no rule matches: `family`, `writes`, `sample_key`.
+fn unmapped_families(s: &Summary) -> Vec<Value> {
+    let one = |f: &cachetape_analyzer::report::FamilyCount| json!({ "family": f.family, "writes": f.writes, "sample_key": f.sample_key });
+    s.unmapped_families.iter().map(one).collect()
+}
+
+/// The rules with values they could not read: `family`, `unreadable`, `writes`, `sample_key`,
+/// `reason`, `head` (first bytes in hex and the closest guess).
+fn undecodable_families(s: &Summary) -> Vec<Value> {
+    let one = |f: &cachetape_analyzer::report::UndecodableFamily| {
+        json!({
+            "family": f.family, "unreadable": f.unreadable, "writes": f.writes,
+            "sample_key": f.sample_key, "reason": f.reason, "head": f.head,
+        })
+    };
+    s.undecodable_families.iter().map(one).collect()
 }
 
 /// One link of a chain.

@@ -148,35 +148,88 @@ impl Footer {
     }
 }
 
-/// `scheme://user:password@host/…` → `scheme://host/…`; anything else is returned unchanged.
-/// Passwords given as query parameters (`?password=…`) are dropped as well.
+/// `scheme://user:password@host/…` → `scheme://host/…`, and `user:password@host` → `host`;
+/// anything without an `@` keeps its text. Passwords given as query parameters (`?password=…`)
+/// are dropped as well.
+///
+/// The credentials end at the *last* `@`, so a password holding an unencoded `/`, `?`, `#` or
+/// `@` is dropped whole rather than split into a host and a path: on an address this cannot make
+/// sense of, it removes too much, never too little.
 pub fn strip_credentials(address: &str) -> String {
-    let (scheme, rest) = match address.split_once("://") {
-        Some(parts) => parts,
-        None => return address.to_string(),
+    let (scheme, rest) = split_scheme(address);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let (path, query) = match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let tail = match tail.split_once('?') {
+    let kept: Vec<&str> = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter(|kv| {
+            let k = kv.split('=').next().unwrap_or("").to_ascii_lowercase();
+            !matches!(k.as_str(), "password" | "pass" | "pwd" | "user" | "username")
+        })
+        .collect();
+    let query = if kept.is_empty() { String::new() } else { format!("?{}", kept.join("&")) };
+    format!("{scheme}{path}{query}")
+}
+
+/// The address with its password replaced by `***` (the user name kept), for messages that
+/// must show what was typed: `redis://alice:***@host:6379`, `:***@host:6379`. Query parameters
+/// holding a password are masked too. Like [`strip_credentials`], the credentials end at the last
+/// `@`.
+pub fn mask_password(address: &str) -> String {
+    let (scheme, rest) = split_scheme(address);
+    let (userinfo, rest) = match rest.rsplit_once('@') {
+        Some((userinfo, host)) => (Some(userinfo), host),
+        None => (None, rest),
+    };
+    let mut out = String::from(scheme);
+    if let Some(userinfo) = userinfo {
+        match userinfo.split_once(':') {
+            Some((user, _)) => out.push_str(&format!("{user}:***@")),
+            None if scheme.starts_with("redis") || scheme.is_empty() => out.push_str("***@"),
+            None => out.push_str(&format!("{userinfo}@")),
+        }
+    }
+    match rest.split_once('?') {
         Some((path, query)) => {
-            let kept: Vec<&str> = query
+            let masked: Vec<String> = query
                 .split('&')
-                .filter(|kv| {
-                    let k = kv.split('=').next().unwrap_or("").to_ascii_lowercase();
-                    !matches!(k.as_str(), "password" | "pass" | "pwd" | "user" | "username")
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _))
+                        if matches!(
+                            k.to_ascii_lowercase().as_str(),
+                            "password" | "pass" | "pwd"
+                        ) =>
+                    {
+                        format!("{k}=***")
+                    }
+                    _ => kv.to_string(),
                 })
                 .collect();
-            if kept.is_empty() { path.to_string() } else { format!("{path}?{}", kept.join("&")) }
+            out.push_str(&format!("{path}?{}", masked.join("&")));
         }
-        None => tail.to_string(),
-    };
-    format!("{scheme}://{host}{tail}")
+        None => out.push_str(rest),
+    }
+    out
+}
+
+/// `("redis://", "rest")`, or `("", address)` when there is no scheme.
+fn split_scheme(address: &str) -> (&str, &str) {
+    match address.find("://") {
+        Some(i)
+            if address[..i].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) =>
+        {
+            address.split_at(i + 3)
+        }
+        _ => ("", address),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::strip_credentials;
+    use super::{mask_password, strip_credentials};
 
     #[test]
     fn credentials_are_stripped_from_urls() {
@@ -188,5 +241,25 @@ mod tests {
             "redis://host:1/?timeout=3"
         );
         assert_eq!(strip_credentials("/var/log/capture.txt"), "/var/log/capture.txt");
+        // A password with characters a URL reserves is dropped whole.
+        for pw in ["pa/ss", "pa?ss", "pa#ss", "pa@ss", "p/a?s#s@"] {
+            for (url, host) in [
+                (format!("redis://:{pw}@h:6379/0"), "redis://h:6379/0"),
+                (format!("redis://bob:{pw}@h:6379"), "redis://h:6379"),
+                (format!("mysql://root:{pw}@db:3306/shop"), "mysql://db:3306/shop"),
+                (format!(":{pw}@h:6379"), "h:6379"),
+            ] {
+                assert_eq!(strip_credentials(&url), host, "{url}");
+                let masked = mask_password(&url);
+                assert!(!masked.contains("ss"), "{url} → {masked}");
+                assert!(masked.contains(":***@"), "{url} → {masked}");
+            }
+        }
+        assert_eq!(mask_password("redis://alice:pw@h:1"), "redis://alice:***@h:1");
+        assert_eq!(
+            mask_password("redis://h:1/?password=pw&db=2"),
+            "redis://h:1/?password=***&db=2"
+        );
+        assert_eq!(mask_password("localhost:6379"), "localhost:6379");
     }
 }

@@ -32,7 +32,9 @@ pub use argv::{ArgWriter, Argv, ArgvIter, ArgvRef};
 pub use clock::{Clock, now_us};
 pub use error::{Error, Result};
 pub use event::*;
-pub use header::{Capture, Footer, Header, Redaction, Source, SourceKind, strip_credentials};
+pub use header::{
+    Capture, Footer, Header, Redaction, Source, SourceKind, mask_password, strip_credentials,
+};
 pub use pattern::KeyPattern;
 pub use reader::{Damage, Frame, LostFrame, ReadReport, Reader, Truncation};
 pub use time::{format_duration, format_time};

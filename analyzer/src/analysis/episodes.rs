@@ -111,6 +111,7 @@ impl Judge {
             RValue::Hash(h) => rule.project_hash(|f| h.get(f).map(|b| &b[..]), &mut self.proj),
             _ => Err("the cached value is a list, set or sorted set"),
         };
+        self.note_value(k, value, r.err());
         match r {
             Ok(_) => Cached::Value(self.values.intern(&self.proj)),
             Err(why) => Cached::Unreconciled(why),

@@ -2,12 +2,14 @@
 The end of an analysis ([`Judge::finish`]): every value still cached ends (by its TTL, or with
 the trace), everything left in the queue is judged, what still waits for a row that never
 changed is counted, and the [`Report`] is built — keys worst first, findings and exposure in
-trace order, the detailed keys' timelines, the summary and its notes.
+trace order, the detailed keys' timelines, the summary, its coverage (`coverage.rs`: what could
+not be judged, and whether the verdict is `inconclusive`) and its notes.
 */
 
 use cachetape_replayer::ReplayReport;
 use cachetape_tape::Micros;
 
+use super::coverage::Families;
 use super::detail::timeline_of;
 use super::observations::NO_CLIENT;
 use super::options::AnalysisError;
@@ -21,7 +23,11 @@ use crate::timeline::Stamp;
 impl Judge {
     /// Ends the analysis: closes what is still cached, judges everything left, and builds the
     /// report (`replay` says what the replay could not model).
-    pub(crate) fn finish(mut self, replay: &ReplayReport) -> Result<Report, AnalysisError> {
+    pub(crate) fn finish(
+        mut self,
+        replay: &ReplayReport,
+        families: &Families,
+    ) -> Result<Report, AnalysisError> {
         // Rules whose table never appeared.
         if !self.db.tables_seen.is_empty() {
             for (i, rule) in self.mapping.rules.iter().enumerate() {
@@ -62,14 +68,17 @@ impl Judge {
         for p in std::mem::take(&mut self.parked) {
             match p.what {
                 _ if p.key == VACANT => {}
-                ParkedWhat::Read(_) => never += 1,
+                ParkedWhat::Read(_) => {
+                    never += 1;
+                    self.note_unverifiable(p.key, ROW_UNKNOWN);
+                }
                 ParkedWhat::Episode { .. } => self.unsettled_exposure += 1,
             }
         }
         if never > 0 {
             *self.unverifiable.entry(ROW_UNKNOWN).or_insert(0) += never;
         }
-        Ok(self.report(replay))
+        Ok(self.report(replay, families))
     }
 
     /// What the summary notes: everything the analysis could not see or check.
@@ -129,7 +138,7 @@ impl Judge {
         notes
     }
 
-    fn report(mut self, replay: &ReplayReport) -> Report {
+    fn report(mut self, replay: &ReplayReport, families: &Families) -> Report {
         let notes = self.notes(replay);
 
         // Keys, worst first.
@@ -199,7 +208,7 @@ impl Judge {
             self.unverifiable.iter().map(|(r, c)| (r.to_string(), *c)).collect();
         unverifiable_by_reason.sort();
         let unverifiable = unverifiable_by_reason.iter().map(|(_, c)| c).sum();
-        let summary = Summary {
+        let mut summary = Summary {
             events: self.events,
             redis_commands: self.redis_commands,
             row_changes: self.db.row_changes,
@@ -236,7 +245,9 @@ impl Judge {
             clocks: self.timeline.summary(),
             db_lag_us: self.options.timeline.db_lag_us,
             notes,
+            ..Summary::default()
         };
+        self.coverage(families, &mut summary);
         Report { summary, keys, findings, timelines }
     }
 }

@@ -27,6 +27,7 @@ image says what the row held); if it never changes they are unverifiable. `finis
 report; `detail.rs` keeps the whole story of the keys the options name.
 */
 
+mod coverage;
 mod detail;
 mod episodes;
 mod finish;
@@ -45,7 +46,7 @@ mod verdicts;
 
 use cachetape_tape::{Event, Header};
 
-pub use options::{AnalysisError, AnalysisOptions};
+pub use options::{AnalysisError, AnalysisOptions, DEFAULT_MIN_VERIFIABLE};
 
 use crate::mapping::Mapping;
 use crate::report::Report;
@@ -93,6 +94,6 @@ impl Analysis {
     /// Ends the analysis: closes what is still cached, judges everything left, and builds the
     /// report.
     pub fn finish(self) -> Result<Report, AnalysisError> {
-        self.judge.finish(&self.observer.replay_report())
+        self.judge.finish(&self.observer.replay_report(), self.observer.families())
     }
 }

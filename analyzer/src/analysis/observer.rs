@@ -17,6 +17,7 @@ use cachetape_replayer::{
 };
 use cachetape_tape::{Argv, Event, EventBody, Header, RedisCommand, SourceId};
 
+use super::coverage::Families;
 use super::interning::{Clients, MappedKeys};
 use super::observations::{
     Kind, NO_CLIENT, NO_KEY, Observations, Observed, ObservedRead, ObservedWrite, ReadReply,
@@ -33,6 +34,8 @@ pub(crate) struct Observer {
     hashes: Vec<Option<u64>>,
     /// The commands of the current script's calls.
     calls: Vec<Command>,
+    /// The key families written that no rule maps.
+    families: Families,
 }
 
 impl Observer {
@@ -46,12 +49,18 @@ impl Observer {
             clients: Clients::default(),
             hashes: Vec::new(),
             calls: Vec::new(),
+            families: Families::default(),
         }
     }
 
     /// What the replay did (unmodelled commands, gaps).
     pub(crate) fn replay_report(&self) -> ReplayReport {
         self.replayer.report()
+    }
+
+    /// The key families written that no rule maps.
+    pub(crate) fn families(&self) -> &Families {
+        &self.families
     }
 
     /// Replays `events`, in order, appending one record each to `out`.
@@ -101,7 +110,7 @@ impl Observer {
             EventBody::Redis(rc) => {
                 record.kind = Kind::Command;
                 record.server_us = rc.server_us;
-                let Observer { replayer, keys, calls, .. } = self;
+                let Observer { replayer, keys, calls, families, .. } = self;
                 // The key hash computed ahead is the first argument's, in the command's db.
                 let hash = |key: &[u8]| match (first, rc.argv.get(1)) {
                     (Some(h), Some(arg)) if std::ptr::eq(key, arg) => h,
@@ -120,13 +129,19 @@ impl Observer {
                     let store = replayer.store(source);
                     let now_ms = rc.server_us.div_euclid(1000);
                     if writes_key {
-                        written(keys, store, source, command, rc.db, &rc.argv, now_ms, hash, out);
+                        let argv = &rc.argv;
+                        written(
+                            keys, families, store, source, command, rc.db, argv, now_ms, hash, out,
+                        );
                     }
                     for (&c, call) in calls.iter().zip(&rc.script) {
                         if !c.is_read_only() {
                             let hashed = |key: &[u8]| MappedKeys::hash(source, call.db, key);
                             let argv = &call.argv;
-                            written(keys, store, source, c, call.db, argv, now_ms, hashed, out);
+                            written(
+                                keys, families, store, source, c, call.db, argv, now_ms, hashed,
+                                out,
+                            );
                         }
                     }
                 }
@@ -262,11 +277,13 @@ fn project_fields(
     out.field_reads.push(projected);
 }
 
-/// Records what the store holds, after a command, of each mapped key it may have written.
+/// Records what the store holds, after a command, of each mapped key it may have written; a
+/// value written to an unmapped key counts for its family.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 fn written(
     keys: &mut MappedKeys,
+    families: &mut Families,
     store: Option<&Store>,
     source: SourceId,
     command: Command,
@@ -280,6 +297,9 @@ fn written(
     command.for_written_keys(argv, |key| {
         let k = keys.intern(hash(key), source, db, key, out);
         if k == NO_KEY {
+            if Families::counts(command) {
+                families.note(key);
+            }
             return;
         }
         let view = match store.map(|s| s.key(db, key, now_ms)) {

@@ -20,7 +20,14 @@ pub struct AnalysisOptions {
     pub mapping_origin: String,
     /// Keys whose whole timeline the report should carry (for the HTML page).
     pub detail_keys: Vec<String>,
+    /// The least share of hits of mapped keys whose value must be decoded and compared with
+    /// the mapping for the trace to be called clean (`--min-verifiable`); below it, or when
+    /// nothing was judged, the verdict is `inconclusive`.
+    pub min_verifiable: f64,
 }
+
+/// The default of [`AnalysisOptions::min_verifiable`]: 90%.
+pub const DEFAULT_MIN_VERIFIABLE: f64 = 0.9;
 
 impl Default for AnalysisOptions {
     fn default() -> Self {
@@ -30,6 +37,7 @@ impl Default for AnalysisOptions {
             reorder_slack_us: 1_000_000,
             mapping_origin: String::new(),
             detail_keys: Vec::new(),
+            min_verifiable: DEFAULT_MIN_VERIFIABLE,
         }
     }
 }

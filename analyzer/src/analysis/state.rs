@@ -15,6 +15,7 @@ use cachetape_base::FxBuild;
 use cachetape_base::InlineKey;
 use cachetape_tape::{Header, Micros, Name, SourceId};
 
+use super::coverage::RuleCoverage;
 use super::detail::Detail;
 use super::options::AnalysisOptions;
 use crate::dbstate::{DbState, SubjectId};
@@ -174,6 +175,8 @@ pub(crate) struct Judge {
     pub(super) late_commits: u64,
     pub(super) unsettled_exposure: u64,
     pub(super) newly_known: Vec<SubjectId>,
+    /// Per rule: what its keys showed of the trace's coverage.
+    pub(super) coverage: Vec<RuleCoverage>,
     /// Scratch bytes for projections and row identities.
     pub(super) proj: Vec<u8>,
 }
@@ -183,6 +186,7 @@ impl Judge {
     pub(crate) fn new(header: &Header, mapping: Mapping, options: AnalysisOptions) -> Judge {
         let timeline = Timeline::new(header, options.timeline);
         let within = vec![0; options.ages_us.len()];
+        let coverage = vec![RuleCoverage::default(); mapping.rules.len()];
         Judge {
             mapping,
             options,
@@ -218,6 +222,7 @@ impl Judge {
             late_commits: 0,
             unsettled_exposure: 0,
             newly_known: Vec::new(),
+            coverage,
             proj: Vec::new(),
         }
     }

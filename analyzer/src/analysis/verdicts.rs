@@ -9,7 +9,7 @@ use super::state::{Judge, ReadObs};
 use crate::dbstate::{RowValue, Tail, Versions};
 use crate::mapping::{ValueId, ValueTable};
 use crate::oracle::{self, CACHE_UNKNOWN, Cached, Episode, Judgement, ROW_UNKNOWN, Verdict};
-use crate::report::TimelineMark;
+use crate::report::{DB_GAP, TimelineMark};
 use crate::timeline::Stamp;
 
 impl Judge {
@@ -20,7 +20,8 @@ impl Judge {
     /// Judges `read` of key `key`, whose row's history is known.
     pub(super) fn judge(&mut self, key: u32, read: ReadObs) {
         if self.in_db_gap(read.stamp) {
-            self.count_unverifiable("database not observed then (gap)");
+            self.count_unverifiable(DB_GAP);
+            self.note_unverifiable(key, DB_GAP);
             return;
         }
         let slot = match self.slots.get_mut(read.slot as usize) {
@@ -62,9 +63,18 @@ impl Judge {
             d.mark(mark, read.client);
         }
         match j.verdict {
-            Verdict::Fresh => self.fresh += 1,
-            Verdict::Unverifiable => self.count_unverifiable(j.reason.unwrap_or(ROW_UNKNOWN)),
+            Verdict::Fresh => {
+                self.fresh += 1;
+                self.note_judged(key);
+            }
+            Verdict::Unverifiable => {
+                let reason = j.reason.unwrap_or(ROW_UNKNOWN);
+                self.count_unverifiable(reason);
+                self.note_unverifiable(key, reason);
+            }
             Verdict::StaleDefinite | Verdict::StalePossible => {
+                self.note_judged(key);
+                let slot = &mut self.slots[read.slot as usize];
                 if j.verdict == Verdict::StaleDefinite {
                     self.stale_definite += 1;
                 } else {

@@ -23,7 +23,7 @@ for r in report.stale_reads() {
 let clean = cachetape_perturb::Replay::open("../traces/clean.bin")?
     .perturb(Duration::from_millis(5))
     .run()?;
-assert!(clean.is_clean(), "{}", clean.verdict());
+assert!(clean.is_clean(), "{}", clean.verdict_text());
 # Ok::<(), cachetape_perturb::ReplayError>(())
 ```
 
@@ -84,6 +84,7 @@ pub struct Replay {
     budget: u64,
     jobs: usize,
     db_lag_us: Micros,
+    min_verifiable: f64,
     progress: Option<Progress>,
 }
 
@@ -125,6 +126,7 @@ impl Replay {
             budget: DEFAULT_BUDGET,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             db_lag_us: cachetape_analyzer::DEFAULT_DB_LAG_US,
+            min_verifiable: cachetape_analyzer::DEFAULT_MIN_VERIFIABLE,
             progress: None,
         }
     }
@@ -169,6 +171,14 @@ impl Replay {
     /// as-recorded analysis' `--db-lag`).
     pub fn db_lag(mut self, lag: Duration) -> Replay {
         self.db_lag_us = Micros::try_from(lag.as_micros()).unwrap_or(Micros::MAX);
+        self
+    }
+
+    /// The least share of hits of mapped keys whose value must be decoded and compared for the
+    /// trace to be called clean (`--min-verifiable`; 0.9 by default): below it, or when
+    /// nothing was judged, a replay that finds no stale read is `inconclusive`.
+    pub fn min_verifiable(mut self, share: f64) -> Replay {
+        self.min_verifiable = share;
         self
     }
 

@@ -5,7 +5,7 @@ HTML) is the `cachetape` binary's.
 */
 
 use crate::Coverage;
-use cachetape_analyzer::{Report, StaleRead, Verdict};
+use cachetape_analyzer::{Report, StaleRead, TraceVerdict, Verdict};
 use cachetape_tape::Micros;
 
 use super::figures::{estimate, format_window, thousands};
@@ -99,9 +99,22 @@ impl ReplayReport {
         self.findings.iter().filter(|f| f.read.verdict == Verdict::StaleDefinite).count()
     }
 
-    /// True when no read is stale, as recorded or in any order explored.
+    /// The verdict: `stale` when some read is stale, as recorded or in some order explored;
+    /// else `inconclusive` when the as-recorded analysis could not judge enough of the trace
+    /// to call it clean (its [`Summary::inconclusive`](cachetape_analyzer::Summary) says why);
+    /// else `clean`.
+    pub fn verdict(&self) -> TraceVerdict {
+        if !self.findings.is_empty() || self.recorded.has_stale() {
+            TraceVerdict::Stale
+        } else {
+            self.recorded.verdict()
+        }
+    }
+
+    /// True when the verdict is `clean`: no read is stale, as recorded or in any order
+    /// explored, and enough of the trace was judged to say so.
     pub fn is_clean(&self) -> bool {
-        self.findings.is_empty() && self.recorded.is_clean()
+        self.verdict() == TraceVerdict::Clean
     }
 
     /// True when every component was explored exhaustively.
@@ -128,10 +141,16 @@ impl ReplayReport {
                 .sum::<u64>()
     }
 
-    /// `clean under ±5ms (exhaustive)`, `clean under ±5ms (sampled, coverage …)` or `stale`.
-    pub fn verdict(&self) -> String {
-        if !self.is_clean() {
-            return "stale".into();
+    /// `clean under ±5ms (exhaustive)`, `clean under ±5ms (sampled, coverage …)`,
+    /// `inconclusive: …` (the first reason) or `stale`.
+    pub fn verdict_text(&self) -> String {
+        match self.verdict() {
+            TraceVerdict::Stale => return "stale".into(),
+            TraceVerdict::Inconclusive => {
+                let why = self.recorded.summary.inconclusive.first().map_or("", String::as_str);
+                return format!("inconclusive: {why}");
+            }
+            TraceVerdict::Clean => {}
         }
         let w = format_window(self.window_us);
         if self.is_exhaustive() {

@@ -22,6 +22,7 @@ impl Replay {
         let options = AnalysisOptions {
             timeline: self.timeline(),
             mapping_origin: origin,
+            min_verifiable: self.min_verifiable,
             ..AnalysisOptions::default()
         };
         let mut analysis = Analysis::new(&header, mapping.clone(), options);

@@ -65,6 +65,7 @@ impl Replay {
         let options = AnalysisOptions {
             timeline: TimelineOptions { db_lag_us: 0 },
             mapping_origin: origin,
+            min_verifiable: self.min_verifiable,
             ..AnalysisOptions::default()
         };
         let analysis_error = |source| ReplayError::Analysis { trace: trace.clone(), source };

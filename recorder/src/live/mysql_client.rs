@@ -6,7 +6,7 @@ name the fix), and the current binlog position.
 
 use std::time::Duration;
 
-use cachetape_tape::strip_credentials;
+use cachetape_tape::{mask_password, strip_credentials};
 use mysql_async::prelude::Queryable;
 
 use super::problem::Problem;
@@ -54,10 +54,29 @@ pub(crate) async fn mysql_connect(
 /// Parses a `mysql://` URL into options (TCP only, no socket switching).
 pub(crate) fn mysql_opts(url: &str) -> Result<mysql_async::Opts, Problem> {
     let source = strip_credentials(url);
-    let opts = mysql_async::Opts::from_url(url).map_err(|e| Problem {
-        source: source.clone(),
-        what: format!("not a usable MySQL URL ({e})"),
-        fix: "write mysql://USER:PASSWORD@host:port".into(),
+    let shown = mask_password(url);
+    if !url.contains("://") {
+        return Err(Problem {
+            source,
+            what: format!("`{shown}` has no scheme"),
+            fix: format!("write mysql://{shown} (mysql://USER:PASSWORD@host:port)"),
+        });
+    }
+    let opts = mysql_async::Opts::from_url(url).map_err(|e| {
+        // Shown only if it does not quote the credentials.
+        let e = e.to_string();
+        let credentials = url.split_once("://").and_then(|(_, r)| r.rsplit_once('@')).map(|c| c.0);
+        let quoted = credentials
+            .and_then(|c| c.split_once(':').map(|(_, p)| p))
+            .is_some_and(|p| !p.is_empty() && e.contains(p));
+        let e = if quoted { "the parser's message quotes the password".to_string() } else { e };
+        Problem {
+            source: source.clone(),
+            what: format!("`{shown}` is not a usable MySQL URL ({e})"),
+            fix: "write mysql://USER:PASSWORD@host:port, percent-encoding `@ : / ? #` in the user \
+                  name and password (`/` is %2F)"
+                .into(),
+        }
     })?;
     Ok(mysql_async::OptsBuilder::from_opts(opts).prefer_socket(false).into())
 }

@@ -8,6 +8,8 @@ apart. The [`Display`](std::fmt::Display) and `Debug` forms never show the passw
 
 use std::fmt;
 
+use cachetape_tape::mask_password;
+
 /// Where a Redis node is and how to log in.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RedisUrl {
@@ -36,64 +38,60 @@ impl fmt::Display for RedisUrl {
 }
 
 impl RedisUrl {
-    /// Parses `redis://[user:password@]host[:port][/db]`; the error says what to write instead.
+    /// Parses `redis://[user:password@]host[:port][/db]` with a real URL parser; the error says
+    /// what to write instead and shows the URL only with its password masked.
     pub fn parse(url: &str) -> Result<RedisUrl, String> {
-        let rest = if let Some(rest) = url.strip_prefix("redis://") {
-            rest
-        } else if url.starts_with("rediss://") {
-            return Err("TLS (rediss://) is not supported yet: record through a plain \
-                        redis:// port, or a local TLS tunnel (stunnel) to the node"
+        let shown = mask_password(url);
+        if url.starts_with("rediss://") {
+            return Err("TLS (rediss://) is not supported yet: record through a plain redis:// \
+                        port, or a local TLS tunnel (stunnel) to the node"
                 .into());
-        } else if url.starts_with("unix:") || url.starts_with("redis+unix:") || url.starts_with('/')
-        {
+        }
+        if url.starts_with("unix:") || url.starts_with("redis+unix:") || url.starts_with('/') {
             return Err(
                 "unix sockets are not supported: over a socket MONITOR shows every client \
                         as the same `unix:` address, so the recorder could not tell its own probe \
                         commands apart. Use redis://HOST:PORT"
                     .into(),
             );
-        } else if !url.contains("://") {
-            url
-        } else {
-            return Err("not a redis:// URL: write redis://[user:password@]host:port".into());
-        };
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(end);
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((u, h)) => (Some(u), h),
-            None => (None, authority),
-        };
-        let (user, password) = match userinfo {
-            None => (None, None),
-            Some(u) => match u.split_once(':') {
-                Some((user, pass)) => {
-                    ((!user.is_empty()).then(|| percent_decode(user)), Some(percent_decode(pass)))
-                }
-                None => (None, Some(percent_decode(u))),
-            },
-        };
-        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (h, p) = v6.split_once(']').ok_or("an IPv6 address needs its closing `]`")?;
-            (h.to_string(), p.strip_prefix(':').unwrap_or(""))
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), p),
-                None => (hostport.to_string(), ""),
-            }
+        }
+        if !url.contains("://") {
+            return Err(format!(
+                "`{shown}` has no scheme: write redis://{shown} (redis://[user:password@]host:port)"
+            ));
+        }
+        if !url.starts_with("redis://") {
+            return Err(format!(
+                "`{shown}` is not a redis:// URL: write redis://[user:password@]host:port"
+            ));
+        }
+        let reserved = "percent-encode `@ : / ? #` in the user name and password (`/` is %2F)";
+        let parsed = url::Url::parse(url)
+            .map_err(|e| format!("`{shown}` is not a usable URL ({e}): {reserved}"))?;
+        if parsed.fragment().is_some() {
+            return Err(format!("`{shown}` has a `#` fragment: {reserved}"));
+        }
+        let host = match parsed.host() {
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            Some(h) => h.to_string(),
+            None => return Err(format!("`{shown}` has no host: write redis://host:port")),
         };
         if host.is_empty() {
-            return Err("no host: write redis://host:port".into());
+            return Err(format!("`{shown}` has no host: write redis://host:port"));
         }
-        let port = if port.is_empty() {
-            6379
-        } else {
-            port.parse().map_err(|_| format!("`{port}` is not a port number"))?
+        let user = (!parsed.username().is_empty()).then(|| percent_decode(parsed.username()));
+        let password = parsed.password().map(percent_decode);
+        // `redis://secret@host`: a lone user part is the password (the `requirepass` form).
+        let (user, password) = match (user, password) {
+            (Some(u), None) => (None, Some(u)),
+            other => other,
         };
-        let path = tail.split(['?', '#']).next().unwrap_or("").trim_matches('/');
+        let port = parsed.port().unwrap_or(6379);
+        let path = parsed.path().trim_matches('/');
         let db = if path.is_empty() {
             0
         } else {
-            path.parse().map_err(|_| format!("`/{path}` is not a db index"))?
+            path.parse().map_err(|_| format!("`/{path}` in `{shown}` is not a db index"))?
         };
         Ok(RedisUrl { host, port, user, password, db })
     }
@@ -142,9 +140,25 @@ mod tests {
         let u = RedisUrl::parse("redis://:secret@[::1]:7000").unwrap();
         assert_eq!((u.user.as_deref(), u.password.as_deref()), (None, Some("secret")));
         assert_eq!(u.host_port(), "[::1]:7000");
-        assert_eq!(RedisUrl::parse("localhost").unwrap().port, 6379);
+        assert_eq!(RedisUrl::parse("redis://localhost").unwrap().port, 6379);
+        let e = RedisUrl::parse(":pw0rd@localhost:6379").unwrap_err();
+        assert!(
+            e.contains("no scheme") && e.contains(":***@localhost") && !e.contains("pw0rd"),
+            "{e}"
+        );
+        for pw in ["Qz7/kw", "Qz7?kw", "Qz7#kw", "Qz7@kw"] {
+            let url = format!("redis://bob:{pw}@h:6379");
+            let e = RedisUrl::parse(&url).map(|u| u.password).unwrap_or_else(Some);
+            // Either refused with the password masked, or parsed to the right password.
+            let e = e.unwrap_or_default();
+            let hidden = !e.contains("Qz7") && !e.contains("kw");
+            assert!(e == pw || (hidden && e.contains("percent-encode")), "{url}: {e}");
+        }
+        let u = RedisUrl::parse("redis://bob:pa%2Fss%23%3F%40@h:6379").unwrap();
+        assert_eq!(u.password.as_deref(), Some("pa/ss#?@"));
         assert!(RedisUrl::parse("unix:///tmp/r.sock").unwrap_err().contains("unix"));
         assert!(RedisUrl::parse("redis://h:x").is_err());
+        assert_eq!(RedisUrl::parse("redis://[::1]:7000").unwrap().host, "::1");
         assert!(!format!("{:?}", RedisUrl::parse("redis://:pw@h:1").unwrap()).contains("pw"));
     }
 

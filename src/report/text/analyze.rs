@@ -7,19 +7,13 @@ it (the write, the commit that superseded the value, what ended it) — then the
 use std::fmt::Write;
 
 use cachetape_analyzer::report::{KeyReport, StaleRead};
-use cachetape_analyzer::{Cause, Report, Summary};
+use cachetape_analyzer::{Cause, Report, Summary, TraceVerdict};
 use cachetape_tape::{format_duration, format_time};
 
 use cachetape_perturb::replay::thousands;
 
-use super::{TextReport, age};
+use super::{TextReport, age, pct};
 use crate::report::ReportFormat;
-
-/// A share as a percentage: `45.7%`, `100%`.
-fn pct(x: f64) -> String {
-    let p = x * 100.0;
-    if p == 100.0 || p == 0.0 { format!("{p:.0}%") } else { format!("{p:.1}%") }
-}
 
 /// `+2.1ms` / `-300us` from `base` to `t`.
 fn offset(t: i64, base: i64) -> String {
@@ -96,6 +90,7 @@ impl ReportFormat<Report> for TextReport {
         for k in &report.keys {
             key_section(&mut out, report, k);
         }
+        families(&mut out, &report.summary);
         figures(&mut out, &report.summary);
         out
     }
@@ -109,26 +104,113 @@ fn verdict(out: &mut String, report: &Report, trace: &str) {
     for r in &s.rules {
         let _ = writeln!(out, "  {r}");
     }
-    let stale = s.stale_definite + s.stale_possible;
     let _ = writeln!(out);
-    if stale == 0 {
-        let _ = writeln!(
-            out,
-            "CLEAN: no stale read among {} hits of mapped keys ({} verifiable)",
-            thousands(s.hits),
-            pct(s.share_verifiable())
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "STALE: {} read(s) stale for certain and {} possibly, on {} key(s), of {} hits of \
-             mapped keys ({} verifiable)",
-            thousands(s.stale_definite),
-            thousands(s.stale_possible),
-            report.keys.iter().filter(|k| k.stale_definite + k.stale_possible > 0).count(),
-            thousands(s.hits),
-            pct(s.share_verifiable())
-        );
+    match report.verdict() {
+        TraceVerdict::Clean => {
+            let _ = writeln!(
+                out,
+                "CLEAN: no stale read among {} hits of mapped keys ({})",
+                thousands(s.hits),
+                coverage(s)
+            );
+        }
+        TraceVerdict::Stale => {
+            let _ = writeln!(
+                out,
+                "STALE: {} read(s) stale for certain and {} possibly, on {} key(s), of {} hits \
+                 of mapped keys ({})",
+                thousands(s.stale_definite),
+                thousands(s.stale_possible),
+                report.keys.iter().filter(|k| k.stale_definite + k.stale_possible > 0).count(),
+                thousands(s.hits),
+                coverage(s)
+            );
+            // The stale reads stand; the rest of the trace could not all be judged.
+            for why in &s.inconclusive {
+                let _ = writeln!(out, "  - and the rest was not all judged: {why}");
+            }
+        }
+        TraceVerdict::Inconclusive => inconclusive(out, s),
+    }
+}
+
+/// What the hits of mapped keys came to: `731 judged; 867 of rows the trace has no database
+/// evidence for; 100% decoded and compared`.
+pub(super) fn coverage(s: &Summary) -> String {
+    let mut parts = vec![format!("{} judged", thousands(s.judged()))];
+    if s.no_db_evidence > 0 {
+        parts.push(format!(
+            "{} of rows the trace has no database evidence for",
+            thousands(s.no_db_evidence)
+        ));
+    }
+    if s.uncomparable > 0 {
+        parts.push(format!("{} could not be compared", thousands(s.uncomparable)));
+    }
+    if let Some(share) = s.share_verifiable() {
+        parts.push(format!("{} decoded and compared", pct(share)));
+    }
+    parts.join("; ")
+}
+
+/// The `INCONCLUSIVE` line and why, one reason a line.
+pub(super) fn inconclusive(out: &mut String, s: &Summary) {
+    let _ = writeln!(
+        out,
+        "INCONCLUSIVE: no stale read found, but too little of the trace could be judged to call \
+         it clean ({} hits of mapped keys: {})",
+        thousands(s.hits),
+        coverage(s)
+    );
+    for why in &s.inconclusive {
+        let _ = writeln!(out, "  - {why}");
+    }
+}
+
+/// The key families nothing judged: written but matched by no rule, and mapped but with
+/// values the rule could not read. Nothing when there are none.
+pub(super) fn families(out: &mut String, s: &Summary) {
+    if s.unmapped_families.is_empty() && s.undecodable_families.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "key families not judged");
+    if !s.unmapped_families.is_empty() {
+        let _ = writeln!(out, "  written, but matched by no rule of the mapping:");
+        for f in &s.unmapped_families {
+            let _ = writeln!(
+                out,
+                "    {}  {} write(s), e.g. {}",
+                f.family,
+                thousands(f.writes),
+                f.sample_key
+            );
+        }
+        let (families, writes) = s.unmapped_rest;
+        if writes > 0 {
+            let _ = writeln!(
+                out,
+                "    … and {} more famil{}, {} write(s)",
+                thousands(families),
+                if families == 1 { "y" } else { "ies" },
+                thousands(writes)
+            );
+        }
+    }
+    if !s.undecodable_families.is_empty() {
+        let _ = writeln!(out, "  mapped, but with values the rule could not read:");
+        for f in &s.undecodable_families {
+            let head = if f.head.is_empty() { String::new() } else { format!(" — {}", f.head) };
+            let _ = writeln!(
+                out,
+                "    {}  {} of {} value(s) written: {}{head}; e.g. {}",
+                f.family,
+                thousands(f.unreadable),
+                thousands(f.writes),
+                f.reason,
+                f.sample_key
+            );
+        }
     }
 }
 
@@ -234,6 +316,19 @@ fn figures(out: &mut String, s: &Summary) {
         thousands(s.unverifiable),
         if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join("; ")) }
     );
+    match s.share_verifiable() {
+        Some(share) => {
+            let _ = writeln!(
+                out,
+                "  decoded and compared {} of hits (--min-verifiable {}%)",
+                pct(share),
+                (s.min_verifiable * 1000.0).round() / 10.0
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  decoded and compared: no hit of a mapped key");
+        }
+    }
     let within: Vec<String> = s
         .fresh_within
         .iter()
@@ -242,7 +337,11 @@ fn figures(out: &mut String, s: &Summary) {
             format!("{a}: {}", pct(*share))
         })
         .collect();
-    let _ = writeln!(out, "  fresh within {}", within.join(", "));
+    if s.judged() == 0 {
+        let _ = writeln!(out, "  fresh within: no hit judged");
+    } else {
+        let _ = writeln!(out, "  fresh within {}", within.join(", "));
+    }
     match &s.longest_exposure {
         Some((key, l)) => {
             let _ = writeln!(

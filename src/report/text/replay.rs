@@ -8,7 +8,7 @@ replayed (`--schedule ID`): its steps, then `analyze`'s report of the reordered 
 
 use std::fmt::Write;
 
-use cachetape_analyzer::KeyReport;
+use cachetape_analyzer::{KeyReport, TraceVerdict};
 use cachetape_perturb::Coverage;
 use cachetape_perturb::ReplayReport;
 use cachetape_perturb::replay::{
@@ -37,11 +37,16 @@ impl ReportFormat<ReplayReport> for TextReport {
             let _ = writeln!(out, "  {rule}");
         }
         let _ = writeln!(out);
+        if report.verdict() == TraceVerdict::Inconclusive {
+            super::analyze::inconclusive(&mut out, s);
+            let _ = writeln!(out);
+        }
         as_recorded(&mut out, report, trace);
         let _ = writeln!(out);
         exploration(&mut out, report);
         verdict(&mut out, report);
         findings(&mut out, report, trace);
+        super::analyze::families(&mut out, s);
         for n in report.notes.iter().chain(&s.notes) {
             let _ = writeln!(out, "note: {n}");
         }
@@ -74,11 +79,13 @@ impl ReportFormat<ScheduleReplay> for TextReport {
 fn as_recorded(out: &mut String, report: &ReplayReport, trace: &str) {
     let r = &report.recorded;
     let s = &r.summary;
-    if r.is_clean() {
+    if !r.has_stale() {
         let _ = writeln!(
             out,
-            "as recorded: clean — no stale read among {} hits of mapped keys",
-            thousands(s.hits)
+            "as recorded: {} — no stale read among {} hits of mapped keys ({})",
+            r.verdict(),
+            thousands(s.hits),
+            super::analyze::coverage(s)
         );
     } else {
         let _ = writeln!(
@@ -111,6 +118,19 @@ fn as_recorded(out: &mut String, report: &ReplayReport, trace: &str) {
              read seeing it",
             quiet.len(),
             format_duration(longest)
+        );
+    }
+    if s.unverifiable > 0 {
+        let reasons: Vec<String> = s
+            .unverifiable_by_reason
+            .iter()
+            .map(|(r, n)| format!("{r}: {}", thousands(*n)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {} hit(s) unverifiable ({}); no order explored judges them either",
+            thousands(s.unverifiable),
+            reasons.join("; ")
         );
     }
 }
@@ -235,7 +255,7 @@ fn component(out: &mut String, c: &ComponentSummary) {
 /// The verdict under the window.
 fn verdict(out: &mut String, report: &ReplayReport) {
     if report.findings.is_empty() {
-        let _ = writeln!(out, "verdict: {}", report.verdict());
+        let _ = writeln!(out, "verdict: {}", report.verdict_text());
     } else {
         let _ = writeln!(
             out,
