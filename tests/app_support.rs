@@ -165,6 +165,12 @@ impl AppLog {
         log
     }
 
+    /// The row's last commit that returned before `read` was sent.
+    pub fn last_commit_before(&self, read: &LogRead) -> Option<&LogCommit> {
+        let before = self.commits.iter().filter(|c| c.id == read.id);
+        before.filter(|c| c.returned_us < read.sent_us).max_by_key(|c| c.returned_us)
+    }
+
     /// What the log proves about `read` (a cache hit): the DB value during the GET is known when
     /// the row's last commit returned before the GET was sent and its next one began after the
     /// GET returned.
@@ -367,7 +373,8 @@ pub fn judge(app: &App, run: &AppRun) {
     eprintln!("analyze: summary {s}");
     let origin = s["mapping"]["origin"].as_str().unwrap_or("");
     assert!(origin.starts_with("inferred from the trace"), "no mapping file, so inferred: {s}");
-    check(app, "analyze", &proven, hits, s, &[&analyzed["findings"]]);
+    let lists = [&analyzed["findings"]];
+    check(app, log, &proven, hits, Report { what: "analyze", summary: s, lists: &lists });
     assert_eq!(code, 1, "analyze: stale reads, so exit 1: {s}");
     assert_eq!(s["verdict"], "stale", "{s}");
 
@@ -378,7 +385,8 @@ pub fn judge(app: &App, run: &AppRun) {
     let s = &replayed["summary"];
     eprintln!("replay: summary {s}");
     let lists = [&replayed["findings"], &replayed["recorded"]];
-    check(app, "replay --perturb 5ms", &proven, hits, &s["recorded"], &lists);
+    let what = "replay --perturb 5ms";
+    check(app, log, &proven, hits, Report { what, summary: &s["recorded"], lists: &lists });
     // Every read the log proves stale was stale as recorded.
     let recorded = verdicts([&replayed["recorded"]]);
     let missed: Vec<u64> = proven
@@ -390,9 +398,25 @@ pub fn judge(app: &App, run: &AppRun) {
     assert_eq!(code, 1, "replay: stale reads, so exit 1: {s}");
 }
 
+/// How to keep the trace of a failed run.
+fn keep_hint() -> &'static str {
+    if std::env::var_os("CACHETAPE_KEEP_APP_TRACES").is_some() {
+        "\n(trace and log kept: see above)"
+    } else {
+        "\n(CACHETAPE_KEEP_APP_TRACES=DIR keeps each run's trace and log)"
+    }
+}
+
 /// The three properties against one report: `summary` has `hits` and `unverifiable`, `lists`
 /// are its lists of stale reads.
-fn check(app: &App, what: &str, proven: &[Proven], hits: u64, summary: &Value, lists: &[&Value]) {
+struct Report<'a> {
+    what: &'a str,
+    summary: &'a Value,
+    lists: &'a [&'a Value],
+}
+
+fn check(app: &App, log: &AppLog, proven: &[Proven], hits: u64, report: Report) {
+    let Report { what, summary, lists } = report;
     let verdicts = &verdicts(lists.iter().copied());
     let mut by_proof: BTreeMap<(Proof, &str), usize> = BTreeMap::new();
     for p in proven {
@@ -407,15 +431,17 @@ fn check(app: &App, what: &str, proven: &[Proven], hits: u64, summary: &Value, l
         unverifiable.saturating_mul(100) <= hits,
         "{what}: {unverifiable} of {hits} hits unverifiable (at most 1% may be): {summary}"
     );
-    let missed: Vec<(u64, &str)> = proven
+    let missed: Vec<(u64, &LogRead, Option<&LogCommit>)> = proven
         .iter()
         .filter(|p| p.proof == Proof::Stale && !verdicts.contains_key(&p.seq))
-        .map(|p| (p.seq, p.read.value.as_str()))
+        .map(|p| (p.seq, p.read, log.last_commit_before(p.read)))
         .collect();
     assert!(
         missed.is_empty(),
-        "{what}: {} hit(s) the log proves stale were not flagged: {missed:?}",
-        missed.len()
+        "{what}: {} hit(s) the log proves stale were not flagged (the GET's sequence number, the \
+         log's read, the commit that made it stale): {missed:#?}{}",
+        missed.len(),
+        keep_hint()
     );
     let wrong: Vec<(&LogRead, Vec<&Value>)> = proven
         .iter()
@@ -429,7 +455,8 @@ fn check(app: &App, what: &str, proven: &[Proven], hits: u64, summary: &Value, l
     assert!(
         wrong.is_empty(),
         "{what}: {} hit(s) the log proves fresh were called stale-definite (the log's read, \
-         then the report's entries): {wrong:#?}",
-        wrong.len()
+         then the report's entries): {wrong:#?}{}",
+        wrong.len(),
+        keep_hint()
     );
 }

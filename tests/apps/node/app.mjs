@@ -233,20 +233,16 @@ async function setup(opts) {
 async function run(opts) {
   const n = (k) => Number(opts[k]);
   const log = [];
-  // The orders, inserted while recording: the binlog holds every row's first version.
+  // The orders, inserted while recording (each its own autocommit INSERT): the binlog holds
+  // every row's first version.
   const db = await connectDb(opts);
-  const sent = nowUs();
-  const updatedAt = versionTime(sent);
-  await db.beginTransaction();
-  const seeded = [];
   for (let id = 1; id <= n("rows"); id++) {
     const total = `${10 + id}.50`;
+    const sent = nowUs();
+    const updatedAt = versionTime(sent);
     await db.query("INSERT INTO orders VALUES (?, 'NEW', ?, ?)", [id, total, updatedAt]);
-    seeded.push([id, render("NEW", total, updatedAt)]);
+    log.push(commit(id, render("NEW", total, updatedAt), sent, nowUs()));
   }
-  await db.commit();
-  const returned = nowUs();
-  for (const [id, value] of seeded) log.push(commit(id, value, sent, returned));
   await db.end();
 
   // The load's time starts when every reader and writer has connected.
