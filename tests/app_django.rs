@@ -6,6 +6,9 @@
 //! `analyze` and `replay --perturb 5ms` must judge at least 99% of the hits, flag every read the
 //! app's own log proves stale, and call no read it proves fresh stale-definite.
 //!
+//! `app.py run --serializer json` stores plain JSON instead (to tell a harness problem from a
+//! decoding one by hand; no test runs it: the workload tests cover plain JSON).
+//!
 //! The app's Python packages live in a venv that `scripts/test.sh` creates
 //! (`$HOME/.cache/cachetape/django-venv`, or under `$CACHETAPE_APPS_CACHE`).
 
@@ -38,12 +41,5 @@ fn django_redis_cache_holding_pickled_model_instances_is_judged_against_the_apps
     // with `_state`), which cachetape reads as the instance's field dict.
     let app = django(&["--cache", "instance"]);
     let run = record(&app, "ct_app_django_instance");
-    judge(&app, &run);
-}
-
-#[test]
-fn django_redis_cache_with_a_json_serializer_is_judged_against_the_apps_log() {
-    let app = django(&["--serializer", "json"]);
-    let run = record(&app, "ct_app_django_json");
     judge(&app, &run);
 }
