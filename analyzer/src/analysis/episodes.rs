@@ -4,6 +4,11 @@ the key's life into [`crate::oracle::Episode`]s, from the write that put a value
 ended it (a DEL, an overwrite, the TTL, the state becoming unknown, the end of the trace). An
 unchanged value whose TTL alone changed stays one episode. An ended episode waits in the queue
 to be settled ([`Pending::Settle`]); a live one sits in the slot arena, where reads find it.
+
+A framework's own expiry inside the value (a Keyv `expires`, a .NET `absexp`:
+[`crate::mapping::Projected::expires_ms`]) ends the episode like a TTL would: the episode's
+expiry is the earlier of the two, and a read or write that finds the framework's expiry past
+ends the episode there ([`End::Expiry`]), though the store still holds the value.
 */
 
 use std::hash::Hasher;
@@ -52,8 +57,8 @@ impl Judge {
                         c,
                     );
                 }
-                if let Now::Present { expires_ms, .. } = self.keys[k as usize].now {
-                    match expires_ms {
+                if let Now::Present { expires_ms, app_expires_ms, .. } = self.keys[k as usize].now {
+                    match lapse(expires_ms, app_expires_ms) {
                         Some(e) if e <= now_ms => self.expire(k, e),
                         _ => {
                             let mark = Mark { seq: Some(seq), stamp, client: c, what };
@@ -71,17 +76,22 @@ impl Judge {
             KeyView::Present { value, expires_at } => {
                 let hash = value_hash(value);
                 let old = self.keys[k as usize].now;
-                if let Now::Present { hash: h, expires_ms } = old
+                if let Now::Present { hash: h, expires_ms, app_expires_ms } = old
                     && h == hash
                     && !w.unconditional
                 {
                     if expires_ms != *expires_at {
                         // Only the TTL changed (EXPIRE, PERSIST, GETEX).
-                        self.keys[k as usize].now = Now::Present { hash, expires_ms: *expires_at };
-                        let exp =
-                            expires_at.map(|e| self.timeline.on_source_clock(source, e * 1000).t);
+                        self.app_expired(k, now_ms);
+                        let now = Now::Present { hash, expires_ms: *expires_at, app_expires_ms };
+                        self.keys[k as usize].now = now;
+                        let exp = lapse(*expires_at, app_expires_ms)
+                            .map(|e| self.timeline.on_source_clock(source, e * 1000).t);
                         let live = self.keys[k as usize].live;
-                        debug_assert_ne!(live, NO_SLOT, "a present value is a live episode");
+                        debug_assert!(
+                            live != NO_SLOT || app_expires_ms.is_some_and(|e| e <= now_ms),
+                            "a present value is a live episode until the framework's expiry"
+                        );
                         if let Some(slot) = self.slots.get_mut(live as usize) {
                             slot.episode.expires_us = exp;
                         }
@@ -89,22 +99,24 @@ impl Judge {
                     return;
                 }
                 let mark = Mark { seq: Some(seq), stamp, client: c, what };
-                if let Now::Present { expires_ms, .. } = old {
-                    match expires_ms {
+                if let Now::Present { expires_ms, app_expires_ms, .. } = old {
+                    match lapse(expires_ms, app_expires_ms) {
                         Some(e) if e <= now_ms => self.expire(k, e),
                         _ => self.end_live(k, End::Overwrite, mark),
                     }
                 }
-                let cached = self.project_view(k, value);
-                let expires_us =
-                    expires_at.map(|e| self.timeline.on_source_clock(source, e * 1000).t);
+                let (cached, app_expires_ms) = self.project_view(k, value);
+                let expires_us = lapse(*expires_at, app_expires_ms)
+                    .map(|e| self.timeline.on_source_clock(source, e * 1000).t);
                 self.start(k, cached, Origin::Write, mark, expires_us);
-                self.keys[k as usize].now = Now::Present { hash, expires_ms: *expires_at };
+                let now = Now::Present { hash, expires_ms: *expires_at, app_expires_ms };
+                self.keys[k as usize].now = now;
             }
         }
     }
 
-    fn project_view(&mut self, k: u32, value: &RValue) -> Cached {
+    /// What `value` projects to under key `k`'s rule, and the framework's expiry inside it.
+    fn project_view(&mut self, k: u32, value: &RValue) -> (Cached, Option<i64>) {
         let rule = &self.mapping.rules[self.keys[k as usize].rule as usize];
         let r = match value {
             RValue::String(s) => rule.project_string(s.as_bytes(), &mut self.proj),
@@ -113,8 +125,8 @@ impl Judge {
         };
         self.note_value(k, value, r.err());
         match r {
-            Ok(_) => Cached::Value(self.values.intern(&self.proj)),
-            Err(why) => Cached::Unreconciled(why),
+            Ok(p) => (Cached::Value(self.values.intern(&self.proj)), p.expires_ms),
+            Err(why) => (Cached::Unreconciled(why), None),
         }
     }
 
@@ -131,8 +143,8 @@ impl Judge {
     ) {
         let mark = Mark { seq: Some(seq), stamp, client: NO_CLIENT, what: "snapshot" };
         let now_ms = server_us.div_euclid(1000);
-        if let Now::Present { expires_ms, .. } = self.keys[k as usize].now {
-            match expires_ms {
+        if let Now::Present { expires_ms, app_expires_ms, .. } = self.keys[k as usize].now {
+            match lapse(expires_ms, app_expires_ms) {
                 Some(e) if e <= now_ms => self.expire(k, e),
                 _ => self.end_live(k, End::Overwrite, mark),
             }
@@ -157,14 +169,15 @@ impl Judge {
             }
             _ => (Err("the cached value is a list, set or sorted set"), 0),
         };
-        let cached = match cached {
-            Ok(_) => Cached::Value(self.values.intern(&self.proj)),
-            Err(why) => Cached::Unreconciled(why),
+        let (cached, app_expires_ms) = match cached {
+            Ok(p) => (Cached::Value(self.values.intern(&self.proj)), p.expires_ms),
+            Err(why) => (Cached::Unreconciled(why), None),
         };
         let expires_ms = (s.pttl_ms >= 0).then(|| now_ms + s.pttl_ms);
-        let expires_us = expires_ms.map(|e| self.timeline.on_source_clock(source, e * 1000).t);
+        let expires_us = lapse(expires_ms, app_expires_ms)
+            .map(|e| self.timeline.on_source_clock(source, e * 1000).t);
         self.start(k, cached, Origin::Snapshot, mark, expires_us);
-        self.keys[k as usize].now = Now::Present { hash, expires_ms };
+        self.keys[k as usize].now = Now::Present { hash, expires_ms, app_expires_ms };
     }
 
     /// Starts an episode of key `k`: `value`, put there by `start`.
@@ -260,11 +273,39 @@ impl Judge {
         self.keys[k as usize].now = Now::Missing;
     }
 
+    /// True when key `k` holds a value whose framework's own expiry is past at `now_ms` (on its
+    /// node's clock; the framework's is the app's, taken as the same): the app takes a hit of it
+    /// for a miss. Its live episode ends then, if it has not yet (the store still holds the
+    /// value, so the key stays present).
+    pub(super) fn app_expired(&mut self, k: u32, now_ms: i64) -> bool {
+        let Now::Present { app_expires_ms: Some(e), .. } = self.keys[k as usize].now else {
+            return false;
+        };
+        if e > now_ms {
+            return false;
+        }
+        if self.keys[k as usize].is_live() {
+            let source = self.keys[k as usize].source;
+            let stamp = self.timeline.on_source_clock(source, e * 1000);
+            let mark = Mark { seq: None, stamp, client: NO_CLIENT, what: "expired in the value" };
+            self.end_live(k, End::Expiry, mark);
+        }
+        true
+    }
+
     /// Key `k`'s state became unknown at `stamp` (event `seq`, if an event said so).
     pub(super) fn set_unknown(&mut self, k: u32, stamp: Stamp, seq: Option<u64>) {
         let mark = Mark { seq, stamp, client: NO_CLIENT, what: "unknown" };
         self.end_live(k, End::Unknown, mark);
         self.keys[k as usize].now = Now::Unknown;
+    }
+}
+
+/// When a value lapses: its Redis expiry or the framework's inside it, whichever comes first.
+pub(super) fn lapse(expires_ms: Option<i64>, app_expires_ms: Option<i64>) -> Option<i64> {
+    match (expires_ms, app_expires_ms) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

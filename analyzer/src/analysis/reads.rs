@@ -3,8 +3,13 @@ Reads of mapped keys: a miss may show that the key's value expired; a hit reads 
 episode's value (or, for a field read, the fields the reply returned) and waits in the queue for
 its verdict ([`Pending::Read`]). A hit the replay cannot explain (no live episode, an unknown
 reply, a value the mapping cannot reconcile) is counted as unverifiable at once.
+
+A hit of a value whose framework's own expiry is past (a Keyv `expires`, a .NET `absexp`) is
+a miss for judging: the framework takes it for one (Keyv deletes the entry and the app reloads
+it), so it is neither fresh nor stale ([`Judge::app_expired`]).
 */
 
+use super::episodes::lapse;
 use super::observations::{Observations, ObservedRead, ReadReply, WHOLE_VALUE};
 use super::state::{Judge, Now, Pending, ReadObs};
 use crate::oracle::{CACHE_UNKNOWN, Cached};
@@ -37,12 +42,16 @@ impl Judge {
         };
         if !hit {
             self.misses += 1;
-            if let Now::Present { expires_ms, .. } = self.keys[k as usize].now {
-                match expires_ms {
+            if let Now::Present { expires_ms, app_expires_ms, .. } = self.keys[k as usize].now {
+                match lapse(expires_ms, app_expires_ms) {
                     Some(e) if e <= now_ms => self.expire(k, e),
                     _ => self.keys[k as usize].now = Now::Missing,
                 }
             }
+            return;
+        }
+        if self.app_expired(k, now_ms) {
+            self.misses += 1;
             return;
         }
         self.hits += 1;
@@ -73,3 +82,7 @@ impl Judge {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "app_expiry_tests.rs"]
+mod tests;

@@ -29,8 +29,10 @@ use crate::timeline::{Stamp, Timeline};
 pub(super) enum Now {
     /// Nothing.
     Missing,
-    /// A value (its hash) and its expiry (ms).
-    Present { hash: u64, expires_ms: Option<i64> },
+    /// A value (its hash), its expiry (ms) and the framework's own expiry inside the value
+    /// (ms, [`crate::mapping::Projected::expires_ms`]), from which the app takes a hit for a
+    /// miss.
+    Present { hash: u64, expires_ms: Option<i64>, app_expires_ms: Option<i64> },
     /// Not known (an unmodelled command, a gap, an eviction).
     Unknown,
 }

@@ -21,6 +21,8 @@ globals are looked up in a fixed table, never imported).
 */
 
 pub mod compress;
+#[cfg(test)]
+mod fixture_check;
 pub mod jackson;
 pub mod jdk;
 pub mod keyv;
@@ -149,6 +151,11 @@ pub fn detect(bytes: &[u8]) -> Option<Codec> {
         Some(Codec::Jdk)
     } else if php::looks_like(bytes) {
         Some(Codec::Php)
+    } else if jackson::looks_like(bytes) {
+        Some(Codec::Jackson)
+    } else if msgpack::looks_like(bytes) {
+        // Last: MessagePack has no signature, only first bytes no other format starts with.
+        Some(Codec::Msgpack)
     } else {
         None
     }
@@ -230,7 +237,7 @@ fn decode_as(bytes: &[u8], codec: Codec, limits: &Limits) -> Result<Decoded, Dec
         Codec::Marshal => marshal::decode(bytes, limits),
         Codec::Php => php::decode(bytes, limits),
         Codec::Jdk => jdk::decode(bytes, limits),
-        Codec::Jackson => jackson::decode(bytes, limits),
+        Codec::Jackson => jackson::decode_any(bytes, limits),
         Codec::Msgpack => msgpack::decode(bytes, limits),
         Codec::Keyv => keyv::decode(bytes, limits),
     }

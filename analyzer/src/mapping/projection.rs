@@ -4,6 +4,21 @@ columns, each column in canonical form ([`crate::normalize`]), as one tuple ([`s
 and a row's identity, from a key's placeholders or from a row image. A JSON document or hash that
 lacks some mapped fields projects to a *partial* tuple; one with none of them cannot be
 reconciled.
+
+.NET `IDistributedCache` over Redis (Microsoft.Extensions.Caching.StackExchangeRedis'
+`RedisCache`) keeps an entry as a hash: `data` (the payload bytes, as the app handed them to
+`Set`/`SetString`, usually JSON), `absexp` (the absolute expiration, in ticks: 100 ns since
+0001-01-01, read by the library as UTC) and `sldexp` (the sliding window, in ticks), each
+`-1` when unset. Up to .NET 8 a Lua script writes them (`HSET`, or `HMSET` before Redis 4,
+then `EXPIRE`); from .NET 9 an `HSET` and an `EXPIRE` in one batch; the fields are the same.
+
+The key's Redis TTL is set to min(absolute − now, sliding) in whole seconds and, on each
+read of an entry with a sliding window, re-armed (an `EXPIRE` the trace shows, capped by
+`absexp`): the store's own expiry tracking follows both. `absexp` is also reported as the
+framework's expiry ([`Projected::expires_ms`]); the library itself never compares it with
+the clock (it relies on the TTL, which never outlives it), so it only changes a judgement
+when the TTL was lost (a `PERSIST`, a copy without TTL). `sldexp` cannot be judged from the
+value alone (when the entry lapses depends on the reads) and is not used.
 */
 
 use cachetape_tape::RowImage;
@@ -12,8 +27,9 @@ use super::jsonfields;
 use super::pattern;
 use super::rule::{Rule, ValueShape};
 use super::tuple::{push_fields, push_part, push_part_with};
-use crate::decode::{self, Codec, Limits};
+use crate::decode::{self, Codec, Decoded, Limits, keyv};
 use crate::normalize;
+use serde_json::Value;
 
 /// What a projection learned besides the tuple.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -66,13 +82,25 @@ impl Rule {
         out: &mut Vec<u8>,
     ) -> Result<Projected, &'static str> {
         out.clear();
+        // A Keyv envelope under `auto`: its inner value, whatever the shape; failing that (a
+        // rule that names `value.…` paths), the envelope as plain JSON, with its expiry.
+        let mut envelope_expiry = None;
+        if self.decode == Codec::Auto && keyv::looks_like(bytes) {
+            if let Ok(decoded) = keyv::decode(bytes, &Limits::default()) {
+                if let Ok(p) = self.project_doc(&decoded, out) {
+                    return Ok(p);
+                }
+                envelope_expiry = decoded.expires_ms;
+            }
+            out.clear();
+        }
         let plain = match self.decode {
             Codec::Auto => !decode::needs_decoding(bytes),
             Codec::Raw => true,
             Codec::Json => matches!(self.value, ValueShape::Json(_)),
             _ => false,
         };
-        match &self.value {
+        let r = match &self.value {
             ValueShape::Column(_) if plain => {
                 push_part_with(out, |o| normalize::text(bytes, o));
                 Ok(Projected::default())
@@ -89,26 +117,39 @@ impl Rule {
             ValueShape::Json(pairs) if plain => project_json_value(pairs, bytes, out),
             ValueShape::Hash(_) => Err("the cached value is a string, the mapping expects a hash"),
             _ => self.project_decoded(bytes, out),
-        }
+        };
+        r.map(|p| Projected { expires_ms: p.expires_ms.or(envelope_expiry) })
     }
 
     /// The projection of a value through its decoder.
     fn project_decoded(&self, bytes: &[u8], out: &mut Vec<u8>) -> Result<Projected, &'static str> {
         out.clear();
         let decoded = decode::decode(bytes, self.decode, &Limits::default()).map_err(|e| e.0)?;
+        self.project_doc(&decoded, out)
+    }
+
+    /// The projection of a decoded value. Under a JSON shape, a decoded string that holds a
+    /// JSON object (an app that cached `JSON.stringify(doc)` or `json.dumps(doc)` through a
+    /// framework that wraps strings) is that object.
+    fn project_doc(&self, decoded: &Decoded, out: &mut Vec<u8>) -> Result<Projected, &'static str> {
+        out.clear();
         let projected = Projected { expires_ms: decoded.expires_ms };
         match &self.value {
             ValueShape::Column(_) => {
                 match &decoded.doc {
-                    serde_json::Value::String(s) => {
-                        push_part_with(out, |o| normalize::text(s.as_bytes(), o))
-                    }
+                    Value::String(s) => push_part_with(out, |o| normalize::text(s.as_bytes(), o)),
                     doc => push_part_with(out, |o| normalize::json(doc, o)),
                 }
                 Ok(projected)
             }
             ValueShape::Json(pairs) => {
-                let Some(obj) = decoded.doc.as_object() else {
+                let inner = match &decoded.doc {
+                    Value::String(s) if s.trim_start().starts_with('{') => {
+                        serde_json::from_str::<Value>(s).ok()
+                    }
+                    _ => None,
+                };
+                let Some(obj) = inner.as_ref().unwrap_or(&decoded.doc).as_object() else {
                     return Err(match decoded.codec {
                         Codec::Raw => "the cached value is not JSON nor any format a decoder reads",
                         _ => "the decoded value is not an object",
@@ -126,7 +167,9 @@ impl Rule {
     }
 
     /// The projection of (some of) a cached hash's fields; `Err` says why it cannot be
-    /// reconciled.
+    /// reconciled. Under a `json` or `column` shape, a hash with a `data` field is a .NET
+    /// `IDistributedCache` entry: its payload is projected as a string
+    /// value would be, and its `absexp` is the framework's expiry (see the module doc).
     pub fn project_hash<'a>(
         &self,
         get: impl Fn(&[u8]) -> Option<&'a [u8]>,
@@ -134,7 +177,16 @@ impl Rule {
     ) -> Result<Projected, &'static str> {
         out.clear();
         let ValueShape::Hash(pairs) = &self.value else {
-            return Err("the cached value is a hash, the mapping expects a string");
+            let Some(data) = get(DOTNET_DATA) else {
+                return Err("the cached value is a hash, the mapping expects a string");
+            };
+            let projected = self.project_string(data, out)?;
+            let absexp = get(DOTNET_ABSEXP).and_then(dotnet_ticks_ms);
+            let expires_ms = match (projected.expires_ms, absexp) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            return Ok(Projected { expires_ms });
         };
         let found = pairs.iter().map(|(field, _)| get(field.as_bytes()));
         if push_fields(out, found, normalize::text) {
@@ -143,6 +195,23 @@ impl Rule {
             Err("the cached hash has none of the mapped fields")
         }
     }
+}
+
+/// The hash field of a .NET `IDistributedCache` entry's payload.
+const DOTNET_DATA: &[u8] = b"data";
+/// The hash field of its absolute expiration, in ticks.
+const DOTNET_ABSEXP: &[u8] = b"absexp";
+/// `DateTime(1970, 1, 1).Ticks`.
+const UNIX_EPOCH_TICKS: i64 = 621_355_968_000_000_000;
+
+/// .NET ticks (decimal text) as ms since the Unix epoch; `None` for `-1` (unset) or text that
+/// is not a tick count.
+fn dotnet_ticks_ms(text: &[u8]) -> Option<i64> {
+    let ticks: i64 = std::str::from_utf8(text).ok()?.trim().parse().ok()?;
+    if ticks < 0 {
+        return None;
+    }
+    Some(ticks.checked_sub(UNIX_EPOCH_TICKS)?.div_euclid(10_000))
 }
 
 /// A JSON document's projection, keeping only the mapped top-level fields while it is parsed
@@ -198,6 +267,10 @@ fn lookup_json<'a>(
     let (head, rest) = field.split_once('.')?;
     lookup_json(obj.get(head)?.as_object()?, rest)
 }
+
+#[cfg(test)]
+#[path = "projection_framework_tests.rs"]
+mod framework_tests;
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,8 @@ Each event of the trace → units, in trace order.
 One unit per Redis command touching a mapped key (a client's MULTI…EXEC block and an
 EVAL/EVALSHA/FCALL with its `[lua]` lines are one unit each), one per Commit that changed a
 mapped row's projection (with its transaction's row changes), one per Snapshot of a mapped key
-(a `Set` on the node's probe lane), and one per mapped key a Redis gap or an eviction made
+(a `Set` on the node's probe lane, expiring at the earlier of its TTL and the framework's
+expiry inside the value), and one per mapped key a Redis gap or an eviction made
 unknown (also on the probe lane). A unit's time is its first executed command's (a MULTI
 block's first queued command: MONITOR shows queued commands at EXEC time). A commit unit's
 `seq` is its Commit event's (as the analyzer's chains name commits); its row changes are listed
@@ -17,7 +18,7 @@ use cachetape_tape::{
     StoredValue,
 };
 
-use super::ops::Effects;
+use super::ops::{Effects, lapse};
 use super::unit::{Block, GOp, GVal, RawUnit};
 use super::{ExtractError, Extractor};
 use crate::model::{Lane, Us};
@@ -185,8 +186,8 @@ impl Extractor {
             }
             value => {
                 let now_ms = server.div_euclid(1000);
-                let value = self.snapshot_value(k, value);
-                let expires_ms = (s.pttl_ms >= 0).then(|| now_ms + s.pttl_ms);
+                let (value, app_ms) = self.snapshot_value(k, value);
+                let expires_ms = lapse((s.pttl_ms >= 0).then(|| now_ms + s.pttl_ms), app_ms);
                 self.keys[k as usize].last = (value, expires_ms);
                 let expires_at = expires_ms.map(|e| self.virtual_us(source, e));
                 GOp::Set { key: k, value, expires_at }
@@ -196,8 +197,8 @@ impl Extractor {
         self.probe_unit(event.seq, t, source, op, what);
     }
 
-    /// What a snapshot's value of key `k` projects to.
-    fn snapshot_value(&mut self, k: u32, value: &StoredValue) -> GVal {
+    /// What a snapshot's value of key `k` projects to, and the framework's expiry inside it.
+    fn snapshot_value(&mut self, k: u32, value: &StoredValue) -> (GVal, Option<i64>) {
         let rule = &self.mapping.rules[self.keys[k as usize].rule as usize];
         let r = match value {
             StoredValue::String(b) => rule.project_string(b, &mut self.proj),
@@ -208,8 +209,8 @@ impl Extractor {
             _ => Err("the cached value is a list, set or sorted set"),
         };
         match r {
-            Ok(_) => GVal::Known(self.values.intern(&self.proj)),
-            Err(_) => GVal::Unreconciled,
+            Ok(p) => (GVal::Known(self.values.intern(&self.proj)), p.expires_ms),
+            Err(_) => (GVal::Unreconciled, None),
         }
     }
 

@@ -11,6 +11,11 @@ unknown). Writes whose result depends on the previous value (anything that does 
 [`Command::overwrites`] its key: APPEND, INCR…, SET NX/XX, SETNX, a partial HSET, HDEL, RENAME…)
 are given as their recorded result and make the component approximate. Such a conditional write
 that left the value as it was becomes no op (or an `Expire` when only the TTL changed).
+
+A framework's own expiry inside a value (a Keyv `expires`, a .NET `absexp`:
+[`cachetape_analyzer::mapping::Projected::expires_ms`]) bounds the value's expiry like a TTL:
+every `Set` and `Expire` carries the earlier of the two (on the node's clock), so a read after
+it finds the key absent in every schedule, as the app does.
 */
 
 use std::borrow::Cow;
@@ -106,10 +111,14 @@ impl Extractor {
         command.for_written_keys(argv, |key| written.push(key));
         for key in written {
             let Some(k) = self.key(source, db, key) else { continue };
+            // The framework's expiry inside the value the key holds afterwards.
+            let mut app_ms = None;
             let state = match self.replayer.store(source).map(|s| s.key(db, key, now_ms)) {
                 Some(KeyState::Present(e)) => {
                     let rule = &self.mapping.rules[self.keys[k as usize].rule as usize];
-                    Some((project(rule, &e.value, &mut self.values, &mut self.proj), e.expires_at))
+                    let (value, app) = project(rule, &e.value, &mut self.values, &mut self.proj);
+                    app_ms = app;
+                    Some((value, lapse(e.expires_at, app)))
                 }
                 Some(KeyState::Unknown) => Some((GVal::Unknown, None)),
                 Some(KeyState::Missing) | None => None,
@@ -132,10 +141,14 @@ impl Extractor {
                         if ms <= now_ms {
                             GOp::Del { key: k }
                         } else {
+                            let ms = lapse(Some(ms), app_ms).unwrap_or(ms);
                             GOp::Expire { key: k, expires_at: Some(self.virtual_us(source, ms)) }
                         }
                     }
-                    Some(Expiry::Persist) => GOp::Expire { key: k, expires_at: None },
+                    Some(Expiry::Persist) => GOp::Expire {
+                        key: k,
+                        expires_at: app_ms.map(|e| self.virtual_us(source, e)),
+                    },
                     Some(Expiry::Del) => GOp::Del { key: k },
                     // GETEX without options, or arguments the store refused: no change.
                     None => continue,
@@ -200,21 +213,29 @@ fn command_name(command: Command, argv: &Argv) -> Cow<'static, str> {
     }
 }
 
-/// What a store value projects to under `rule`.
+/// What a store value projects to under `rule`, and the framework's expiry inside it (ms).
 pub(super) fn project(
     rule: &Rule,
     value: &RValue,
     values: &mut ValueTable,
     proj: &mut Vec<u8>,
-) -> GVal {
+) -> (GVal, Option<i64>) {
     let r = match value {
         RValue::String(s) => rule.project_string(s.as_bytes(), proj),
         RValue::Hash(h) => rule.project_hash(|f| h.get(f).map(|b| &b[..]), proj),
         _ => Err("the cached value is a list, set or sorted set"),
     };
     match r {
-        Ok(_) => GVal::Known(values.intern(proj)),
-        Err(_) => GVal::Unreconciled,
+        Ok(p) => (GVal::Known(values.intern(proj)), p.expires_ms),
+        Err(_) => (GVal::Unreconciled, None),
+    }
+}
+
+/// When a value lapses (ms): its Redis expiry or the framework's inside it, whichever is first.
+pub(super) fn lapse(expires_ms: Option<i64>, app_expires_ms: Option<i64>) -> Option<i64> {
+    match (expires_ms, app_expires_ms) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -284,3 +305,7 @@ fn expiry_of(command: Command, argv: &Argv, now_ms: i64) -> Option<Expiry> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+#[path = "app_expiry_tests.rs"]
+mod app_expiry_tests;

@@ -71,6 +71,15 @@ impl RedisUrl {
         if parsed.fragment().is_some() {
             return Err(format!("`{shown}` has a `#` fragment: {reserved}"));
         }
+        // An `@` the parser did not take as the end of the user info means a reserved character
+        // split the credentials: what it took for a host, path or query may hold the password.
+        let after_userinfo = [parsed.path(), parsed.query().unwrap_or("")];
+        if url.contains('@')
+            && ((parsed.username().is_empty() && parsed.password().is_none())
+                || after_userinfo.iter().any(|p| p.contains('@')))
+        {
+            return Err(format!("`{shown}` is not a usable URL: {reserved}"));
+        }
         let host = match parsed.host() {
             Some(url::Host::Ipv6(a)) => a.to_string(),
             Some(h) => h.to_string(),
@@ -91,7 +100,7 @@ impl RedisUrl {
         let db = if path.is_empty() {
             0
         } else {
-            path.parse().map_err(|_| format!("`/{path}` in `{shown}` is not a db index"))?
+            path.parse().map_err(|_| format!("the path of `{shown}` is not a db index"))?
         };
         Ok(RedisUrl { host, port, user, password, db })
     }
@@ -154,6 +163,10 @@ mod tests {
             let hidden = !e.contains("Qz7") && !e.contains("kw");
             assert!(e == pw || (hidden && e.contains("percent-encode")), "{url}: {e}");
         }
+        // Found by the url_secrets fuzz target: the password became the path, quoted by the
+        // db index error.
+        let e = RedisUrl::parse("redis://u:/Qz7kw/@h:1").unwrap_err();
+        assert!(!e.contains("Qz7kw"), "{e}");
         let u = RedisUrl::parse("redis://bob:pa%2Fss%23%3F%40@h:6379").unwrap();
         assert_eq!(u.password.as_deref(), Some("pa/ss#?@"));
         assert!(RedisUrl::parse("unix:///tmp/r.sock").unwrap_err().contains("unix"));
