@@ -1,6 +1,8 @@
 /*!
 `cachetape map --infer TRACE`: the mapping the library infers from the trace (one pass,
-[`cachetape::replay::infer_mapping`]) as TOML, each rule preceded by its evidence.
+[`cachetape::replay::infer_mapping`]) as TOML, each rule preceded by its evidence; the key
+families it could not map (no table's rows match, or no decoder reads their values) are named on
+stderr too.
 */
 
 use std::process::ExitCode;
@@ -9,6 +11,9 @@ use anyhow::Context;
 use cachetape::replay::infer_mapping;
 
 use crate::cli::MapArgs;
+
+/// Unmapped key families named on stderr.
+const UNMAPPED_SHOWN: usize = 10;
 
 pub fn run(args: MapArgs) -> anyhow::Result<ExitCode> {
     let inferred = infer_mapping(&args.trace)?;
@@ -21,6 +26,13 @@ pub fn run(args: MapArgs) -> anyhow::Result<ExitCode> {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => print!("{text}"),
+    }
+    // Written key families no rule maps (the output lists them all as comments).
+    for u in inferred.unmapped.iter().take(UNMAPPED_SHOWN) {
+        eprintln!("note: not mapped: {u}");
+    }
+    if let Some(more) = inferred.unmapped.len().checked_sub(UNMAPPED_SHOWN).filter(|&n| n > 0) {
+        eprintln!("note: … and {more} more key families not mapped (see the output's comments)");
     }
     if inferred.mapping.rules.is_empty() {
         eprintln!(

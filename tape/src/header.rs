@@ -176,7 +176,8 @@ pub fn strip_credentials(address: &str) -> String {
 
 /// The address with its password replaced by `***` (the user name kept), for messages that
 /// must show what was typed: `redis://alice:***@host:6379`, `:***@host:6379`. Query parameters
-/// holding a password are masked too. Like [`strip_credentials`], the credentials end at the last
+/// holding a password are masked too; a lone `user@` is kept only in a `mysql://` URL (elsewhere
+/// it may be the password). Like [`strip_credentials`], the credentials end at the last
 /// `@`.
 pub fn mask_password(address: &str) -> String {
     let (scheme, rest) = split_scheme(address);
@@ -188,8 +189,10 @@ pub fn mask_password(address: &str) -> String {
     if let Some(userinfo) = userinfo {
         match userinfo.split_once(':') {
             Some((user, _)) => out.push_str(&format!("{user}:***@")),
-            None if scheme.starts_with("redis") || scheme.is_empty() => out.push_str("***@"),
-            None => out.push_str(&format!("{userinfo}@")),
+            // A lone `user@` is a MySQL user name; in a Redis URL (and any other) it may be
+            // the password.
+            None if scheme.starts_with("mysql") => out.push_str(&format!("{userinfo}@")),
+            None => out.push_str("***@"),
         }
     }
     match rest.split_once('?') {

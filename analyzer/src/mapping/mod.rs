@@ -46,7 +46,7 @@ mod jsonfields;
 mod pattern;
 mod projection;
 mod rule;
-mod tuple;
+pub(crate) mod tuple;
 mod values;
 
 pub use error::MappingError;

@@ -35,7 +35,7 @@ pub(super) fn push_fields<T>(
 }
 
 /// Appends one tuple element: absent (`0`), or present (`1`, length, bytes).
-pub(super) fn push_part(out: &mut Vec<u8>, part: Option<&[u8]>) {
+pub(crate) fn push_part(out: &mut Vec<u8>, part: Option<&[u8]>) {
     match part {
         None => out.push(0),
         Some(bytes) => {
@@ -47,7 +47,7 @@ pub(super) fn push_part(out: &mut Vec<u8>, part: Option<&[u8]>) {
 }
 
 /// Iterates a tuple's elements.
-pub(super) fn parts(mut tuple: &[u8]) -> impl Iterator<Item = Option<&[u8]>> {
+pub(crate) fn parts(mut tuple: &[u8]) -> impl Iterator<Item = Option<&[u8]>> {
     std::iter::from_fn(move || {
         let (&tag, rest) = tuple.split_first()?;
         if tag == 0 {
