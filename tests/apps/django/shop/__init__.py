@@ -1,0 +1,1 @@
+"""The shop of the cachetape end-to-end test: one model, Order."""
