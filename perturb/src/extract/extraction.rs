@@ -53,6 +53,10 @@ pub struct Extraction {
     pub dropped: u64,
     /// Times the units carried into a later part were cut to [`MAX_CARRIED`](super::MAX_CARRIED).
     pub carry_cut: u64,
+    /// Stale values whose row's earlier commits were not pinned into the next part, because one
+    /// of them is a transaction that also wrote a row changed again since (replaying it would
+    /// roll that row back).
+    pub pin_rollbacks: u64,
     /// Parts not explored because no order of theirs can serve a read stale (no commit, every
     /// value agrees with its row).
     pub quiet: u64,

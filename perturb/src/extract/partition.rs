@@ -219,6 +219,24 @@ impl Extractor {
                 continue;
             }
             let from: Vec<usize> = list.iter().copied().filter(|&i| i >= q && i < next).collect();
+            // A pinned transaction replays every row it wrote. When it also wrote a row that a
+            // later commit before `next` changed again, replaying it would roll that row back
+            // (a multi-row setup transaction, then single-row updates): the part starts from
+            // the state at its start instead, and the stale value's story goes without it.
+            let rolls_back = from.iter().any(|&i| {
+                self.units[members[i] as usize].ops.iter().any(|o| match *o {
+                    GOp::Commit { subject: other, .. } if other != subject => {
+                        walk.commits.get(&other).is_some_and(|l| {
+                            l.iter().any(|&j| j > i && j < next && !from.contains(&j))
+                        })
+                    }
+                    _ => false,
+                })
+            });
+            if rolls_back {
+                out.pin_rollbacks += 1;
+                continue;
+            }
             if from.len() > MAX_CARRIED {
                 out.carry_cut += 1;
                 continue;

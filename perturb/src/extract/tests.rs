@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::model::{CacheVal, DbVal, Op, ReadInfo};
+use cachetape_analyzer::Verdict;
 use cachetape_tape::{
     Argv, Cell, Commit, RedisCommand, RowChange, RowImage, RowOp, SourceId, Value,
 };
@@ -359,4 +360,54 @@ fn a_redis_gap_makes_the_keys_it_hid_unknown() {
     let c = &x.components[1];
     assert_eq!(c.keys, ["order:2"]);
     assert_eq!(c.initial_cache, [(CacheVal::Unknown, None)]);
+}
+
+#[test]
+fn a_multi_row_transaction_pinned_for_a_stale_value_never_rolls_back_another_row() {
+    // One transaction sets up rows 1–3; row 1 is then updated and cached fresh, row 3 updated;
+    // row 2 is cached, then changed with no invalidation (a missing invalidation, stale at the
+    // cut). The next part, 54 ms later, reads rows 1 and 2 (found by the Django app test). Row 2's story pins the commits of its row from
+    // the setup transaction on; replaying that transaction would put row 1 back to A, so its
+    // fresh read would be called stale-definite. It must not be.
+    let mut t = Trace::new();
+    let (t0, secs) = (T0, (T0 / 1_000_000) as u32);
+    t.txn += 1;
+    for (id, to) in [(1, "A"), (2, "C"), (3, "E")] {
+        let change = RowChange {
+            table: "shop.orders".into(),
+            op: RowOp::Update,
+            before: Some(image(id, "X")),
+            after: Some(image(id, to)),
+            txn: t.txn,
+            header_secs: secs,
+        };
+        t.push(1, t0, EventBody::Row(change));
+    }
+    let commit = Commit { txn: t.txn, header_secs: secs, commit_us: None, gtid: None, xid: None };
+    t.push(1, t0, EventBody::Commit(commit));
+    t.update(1, 1, "A", "P")
+        .redis(2, R, &["SET", "order:1", "P"])
+        .update(2, 3, "E", "F")
+        .redis(3, R, &["SET", "order:2", "C"])
+        .redis(4, W, &["GET", "order:1"])
+        .update(5, 2, "C", "D")
+        .redis(6, W, &["GET", "order:2"])
+        .redis(60, W, &["GET", "order:1"])
+        .redis(61, W, &["GET", "order:2"]);
+    let x = t.extract(5 * MS);
+    assert!(x.info.len() == 2 && x.pin_rollbacks > 0);
+    let mapping = Mapping::parse(
+        "[[rule]]\nkey = \"order:{id}\"\ntable = \"shop.orders\"\ncolumn = \"status\"\n",
+    )
+    .unwrap();
+    let report = crate::Replay::from_events(header(), t.events.clone())
+        .mapping(mapping, "test")
+        .perturb(std::time::Duration::from_millis(5))
+        .jobs(1)
+        .run()
+        .unwrap();
+    let flagged: Vec<(&str, Verdict)> =
+        report.stale_reads().iter().map(|f| (f.read.key.as_str(), f.read.verdict)).collect();
+    assert!(flagged.iter().all(|&(k, _)| k != "order:1"), "{flagged:?}");
+    assert!(flagged.contains(&("order:2", Verdict::StaleDefinite)), "{flagged:?}");
 }
