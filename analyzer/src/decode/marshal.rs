@@ -27,7 +27,7 @@ mod values;
 use std::io::Read as _;
 use std::ops::Range;
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::{Codec, DecodeError, Decoded, Limits};
 
@@ -524,12 +524,7 @@ impl Converter<'_, '_> {
 
 /// A float as a JSON number, or its Ruby name when JSON has none.
 fn float(f: f64) -> Value {
-    match Number::from_f64(f) {
-        Some(n) => Value::Number(n),
-        None if f.is_nan() => Value::String("nan".into()),
-        None if f > 0.0 => Value::String("inf".into()),
-        None => Value::String("-inf".into()),
-    }
+    super::float(f, super::RUBY_NON_FINITE)
 }
 
 #[cfg(test)]

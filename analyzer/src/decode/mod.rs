@@ -243,6 +243,23 @@ fn decode_as(bytes: &[u8], codec: Codec, limits: &Limits) -> Result<Decoded, Dec
     }
 }
 
+/// How a language spells the floats JSON has no number for: NaN, +∞, −∞.
+pub(crate) type NonFinite = [&'static str; 3];
+/// JavaScript's, Java's and Python's `NaN`, `Infinity`, `-Infinity`.
+pub(crate) const JS_NON_FINITE: NonFinite = ["NaN", "Infinity", "-Infinity"];
+/// Ruby's `nan`, `inf`, `-inf`.
+pub(crate) const RUBY_NON_FINITE: NonFinite = ["nan", "inf", "-inf"];
+
+/// A float as a JSON number, or as its language's name (`names`) when JSON has none.
+pub(crate) fn float(f: f64, names: NonFinite) -> Value {
+    match serde_json::Number::from_f64(f) {
+        Some(n) => Value::Number(n),
+        None if f.is_nan() => Value::String(names[0].into()),
+        None if f > 0.0 => Value::String(names[1].into()),
+        None => Value::String(names[2].into()),
+    }
+}
+
 /// The first bytes of a value, in hex, and the closest guess at its format, for the report's
 /// list of key families no decoder reads.
 pub fn describe_undecodable(bytes: &[u8]) -> String {

@@ -4,7 +4,7 @@ numbers, dates and `java.time`, collections (from what their `writeObject` write
 text forms they take (see the parent module's doc).
 */
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::{ClassData, ClassDesc, DecodeError, NODE, err, fields_object};
 
@@ -175,12 +175,7 @@ pub(super) fn weight(v: &Value) -> usize {
 
 /// A JSON number from an `f64`, or Java's text for a non-finite one.
 pub(super) fn double(x: f64) -> Value {
-    match Number::from_f64(x) {
-        Some(n) => Value::Number(n),
-        None if x.is_nan() => Value::String("NaN".into()),
-        None if x > 0.0 => Value::String("Infinity".into()),
-        None => Value::String("-Infinity".into()),
-    }
+    crate::decode::float(x, crate::decode::JS_NON_FINITE)
 }
 
 /// Java's modified UTF-8: a NUL as `C0 80`, a supplementary character as two surrogates of

@@ -4,7 +4,7 @@ knows: integers (`LONG1`/`LONG4` two's complement, protocol-0 text), protocol-0 
 `_codecs.encode`, and the byte states of `datetime`, `date`, `time` and `timedelta`.
 */
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::{Global, Inst, Kind, Obj, Val, Zone, err};
 use crate::decode::{DecodeError, Limits};
@@ -43,12 +43,7 @@ impl<'a> Renderer<'a> {
                 Ok(u) => Value::Number(u.into()),
                 Err(_) => self.string(s.to_string())?,
             },
-            Val::Float(f) => match Number::from_f64(*f) {
-                Some(n) => Value::Number(n),
-                None if f.is_nan() => Value::String("NaN".into()),
-                None if *f > 0.0 => Value::String("Infinity".into()),
-                None => Value::String("-Infinity".into()),
-            },
+            Val::Float(f) => crate::decode::float(*f, crate::decode::JS_NON_FINITE),
             Val::Str(s) => self.string(s.to_string())?,
             Val::Bytes(b) => self.string(String::from_utf8_lossy(b).into_owned())?,
             Val::Zone(Zone::Named(k)) => Value::String(k.to_string()),

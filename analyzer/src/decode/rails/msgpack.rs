@@ -9,7 +9,7 @@ Lengths are checked against the bytes left before anything is kept; nesting (ext
 included) stops at [`Limits::max_depth`] and the document at [`Limits::max_bytes`].
 */
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::super::marshal::{big_decimal_text, bigdecimal_text, iso_date, iso_from_unix};
 use super::super::{DecodeError, Limits};
@@ -329,10 +329,5 @@ fn cost(v: &Value) -> usize {
 }
 
 fn float(f: f64) -> Value {
-    match Number::from_f64(f) {
-        Some(n) => Value::Number(n),
-        None if f.is_nan() => Value::String("nan".into()),
-        None if f > 0.0 => Value::String("inf".into()),
-        None => Value::String("-inf".into()),
-    }
+    crate::decode::float(f, crate::decode::RUBY_NON_FINITE)
 }
