@@ -76,6 +76,51 @@ pub enum Error {
         /// Events read successfully before it.
         events_before: u64,
     },
+    /// A second trace follows the footer of the first (`cat a.bin b.bin > ab.bin`).
+    #[error(
+        "{path} holds a second trace after the end of the first, from byte {offset}: cachetape \
+         reads one trace per file, and the {events_before} events of the first were read. Split \
+         the file to read the second (`tail -c +{next} {path} > second.bin`, \
+         `head -c {offset} {path} > first.bin`), or rerun with --salvage to use the first trace \
+         only"
+    )]
+    AppendedTrace {
+        /// The file.
+        path: String,
+        /// Byte offset where the second trace's magic starts.
+        offset: u64,
+        /// `offset + 1`, for `tail -c +N`.
+        next: u64,
+        /// Events of the first trace.
+        events_before: u64,
+    },
+    /// An output path is one of the command's inputs.
+    #[error(
+        "refusing to write {flag} {output}: it is {role} {input}{how}, which writing would \
+         destroy; give {flag} another path"
+    )]
+    OutputIsInput {
+        /// The output's flag (`-o`, `--html`).
+        flag: String,
+        /// The output as given.
+        output: String,
+        /// What the input is (`the trace`, `--map`).
+        role: String,
+        /// The input as given.
+        input: String,
+        /// How they are the same when the paths differ.
+        how: &'static str,
+    },
+    /// A recording's `.partial` file is already there.
+    #[error(
+        "{path} already exists: an earlier recording that did not finish (killed?) left it, and \
+         it may hold events (`cachetape info --salvage {path}` shows them); move or delete it, \
+         then record again"
+    )]
+    PartialExists {
+        /// The `.partial` file.
+        path: String,
+    },
     /// An event was appended out of sequence order.
     #[error("event seq {seq} appended after seq {last}: sequence numbers must increase")]
     OutOfOrder {

@@ -7,7 +7,8 @@ file format laid out in [`wire`]. It is the only serde boundary of the workspace
 crate sees events as plain Rust values. It also knows which arguments of a Redis command are keys
 ([`commands`]), because recorder, replayer and reports all need that and all depend on this crate,
 and how trace times read: UTC renderings ([`format_time`], [`format_duration`]) and the system
-clock in trace µs ([`now_us`]).
+clock in trace µs ([`now_us`]). Every file a command writes goes through [`output`]: never
+over one of its inputs, and renamed into place only when whole.
 */
 #![deny(missing_docs)]
 
@@ -17,6 +18,7 @@ pub mod commands;
 mod error;
 mod event;
 mod header;
+pub mod output;
 mod pattern;
 mod reader;
 pub mod summary;

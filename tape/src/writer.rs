@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventBody, EventKind, Micros, SourceId};
 use crate::header::{Footer, Header, strip_credentials};
+use crate::output::OutputFile;
 use crate::wire::{self, BlockHead, FrameEncoder};
 
 /// How the writer cuts and compresses frames.
@@ -64,12 +65,32 @@ pub struct Writer<W: Write> {
 }
 
 impl Writer<BufWriter<File>> {
-    /// Creates (or replaces) the trace file at `path`.
+    /// Creates (or replaces) the trace file at `path`, writing it in place (tests and tools;
+    /// commands use [`Writer::to_output`], which never leaves half a trace over an old one).
     pub fn create(path: impl AsRef<Path>, header: &Header, options: WriterOptions) -> Result<Self> {
         let path = path.as_ref();
         let name = path.display().to_string();
         let file = File::create(path).map_err(|e| Error::io("create", &name, e))?;
         Writer::new(BufWriter::with_capacity(1 << 20, file), &name, header, options)
+    }
+}
+
+impl Writer<BufWriter<OutputFile>> {
+    /// Starts a trace written into `out` ([`OutputFile::create`] or [`OutputFile::partial`]);
+    /// [`Writer::commit`] finishes it and moves it into place.
+    pub fn to_output(out: OutputFile, header: &Header, options: WriterOptions) -> Result<Self> {
+        let name = out.path().to_string();
+        Writer::new(BufWriter::with_capacity(1 << 20, out), &name, header, options)
+    }
+
+    /// Closes the last frame, writes the footer and renames the file into place; returns the
+    /// footer. On an error the output is left as it was before.
+    pub fn commit(self) -> Result<Footer> {
+        let path = self.path.clone();
+        let (out, footer) = self.finish()?;
+        let out = out.into_inner().map_err(|e| Error::io("write", &path, e.into_error()))?;
+        out.commit()?;
+        Ok(footer)
     }
 }
 

@@ -364,3 +364,43 @@ fn borrowed_decoding_of_damaged_traces_matches_the_owned_path() {
         }
     }
 }
+
+#[test]
+fn a_second_trace_after_the_footer_is_an_error_naming_where_it_starts() {
+    let (first, written) = write(100, small_frames());
+    let (second, _) = write(30, small_frames());
+    let both = [first.clone(), second.clone()].concat();
+    let err = read_all(&both).unwrap_err();
+    let Error::AppendedTrace { offset, events_before, .. } = &err else {
+        panic!("expected AppendedTrace, got {err}")
+    };
+    assert_eq!(*offset, first.len() as u64);
+    assert_eq!(*events_before, 100);
+    let text = err.to_string();
+    assert!(text.contains("second trace") && text.contains("--salvage"), "{text}");
+    assert!(text.contains(&format!("byte {}", first.len())), "{text}");
+
+    // Salvage reads the first trace and reports the second, unread, with its size.
+    let mut r = Reader::new(&both[..], "mem").unwrap().salvage(true);
+    let read: Vec<Event> = r.by_ref().map(|e| e.unwrap()).collect();
+    assert_eq!(read, written);
+    let report = r.report();
+    assert_eq!(report.appended_trace, Some(first.len() as u64));
+    assert_eq!(report.trailing_bytes, second.len() as u64);
+    assert!(!report.is_complete());
+    let text = report.to_string();
+    assert!(text.contains(&format!("a second trace of {} bytes", second.len())), "{text}");
+}
+
+#[test]
+fn other_bytes_after_the_footer_are_counted_whatever_their_length() {
+    let (first, written) = write(50, small_frames());
+    // More than the 1 MiB the reader once looked at, and not a trace.
+    let junk = vec![0u8; (1 << 20) + 17];
+    let (read, report) = read_all(&[first, junk.clone()].concat()).unwrap();
+    assert_eq!(read, written);
+    assert_eq!(report.trailing_bytes, junk.len() as u64);
+    assert_eq!(report.appended_trace, None);
+    assert!(!report.is_complete(), "{report}");
+    assert!(report.to_string().contains(&format!("{} bytes after the footer ignored", junk.len())));
+}

@@ -5,7 +5,10 @@ Events are decoded one frame at a time, lazily. A file that ends early (a record
 frame, a partial copy) is not an error: every complete frame is returned and the [`ReadReport`]
 says what was lost, using the lost frame's block head when it survived. A frame that is complete
 but damaged is an error naming its byte offset; in salvage mode it is skipped instead (finding the
-next block by its tag when the damaged length cannot be trusted) and listed in the report.
+next block by its tag when the damaged length cannot be trusted) and listed in the report. A file
+holds one trace: a second one after the footer (two traces concatenated) is an error naming where
+it starts, or in salvage mode left unread and reported; other bytes after the footer are counted
+and reported.
 */
 
 mod report;
@@ -294,11 +297,7 @@ impl<R: Read> Reader<R> {
                     return self.skip_or_fail(start, self.offset - start, reason, None);
                 }
             }
-            let mut rest = Vec::new();
-            let extra =
-                (&mut self.src).take(1 << 20).read_to_end(&mut rest).map_err(|e| self.io_err(e))?;
-            self.report.trailing_bytes = extra as u64;
-            return Ok(Block::End);
+            return self.after_footer();
         }
         let mut raw = std::mem::take(&mut self.reuse.raw);
         raw.clear();
@@ -333,6 +332,30 @@ impl<R: Read> Reader<R> {
         };
         self.open = Some(OpenFrame { offset: start, bytes: self.offset - start, head, cursor });
         Ok(Block::Frame)
+    }
+
+    /// What follows the footer: nothing; a second trace (`cat a.bin b.bin > ab.bin`), which is
+    /// an error naming where it starts (in salvage mode it is skipped, and the report says so);
+    /// or other bytes, counted and ignored.
+    fn after_footer(&mut self) -> Result<Block> {
+        let mut magic = [0u8; wire::MAGIC.len()];
+        let n = read_full(&mut self.src, &mut magic).map_err(|e| self.io_err(e))?;
+        let second = n == magic.len() && magic == wire::MAGIC;
+        if second && !self.salvage {
+            self.done = true;
+            return Err(Error::AppendedTrace {
+                path: self.path.clone(),
+                offset: self.offset,
+                next: self.offset + 1,
+                events_before: self.report.events,
+            });
+        }
+        let rest = io::copy(&mut self.src, &mut io::sink()).map_err(|e| self.io_err(e))?;
+        self.report.trailing_bytes = n as u64 + rest;
+        if second {
+            self.report.appended_trace = Some(self.offset);
+        }
+        Ok(Block::End)
     }
 
     /// Decodes the next event into `out`, reusing its buffers (no allocation per Redis command

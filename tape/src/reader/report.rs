@@ -1,6 +1,7 @@
 /*!
 What reading a trace found: [`ReadReport`] counts what was recovered and lists what was lost — a
-file that ends early ([`Truncation`]), frames skipped as damaged in salvage mode ([`Damage`]) —
+file that ends early ([`Truncation`]), frames skipped as damaged in salvage mode ([`Damage`]), a second trace after the
+footer —
 with what their block heads say they held ([`LostFrame`]). Its `Display` is the sentence `info`
 and `cat` print.
 */
@@ -28,6 +29,9 @@ pub struct ReadReport {
     pub skipped: Vec<Damage>,
     /// Bytes found after the footer, ignored.
     pub trailing_bytes: u64,
+    /// Where a second trace starts after the footer (read in salvage mode only, and not read:
+    /// its bytes are the `trailing_bytes`).
+    pub appended_trace: Option<u64>,
 }
 
 /// How a trace ended early.
@@ -67,9 +71,13 @@ pub struct Damage {
 }
 
 impl ReadReport {
-    /// True when the whole trace was read: footer present, nothing lost or skipped.
+    /// True when the whole file was read: footer present, nothing lost or skipped, nothing after
+    /// the footer.
     pub fn is_complete(&self) -> bool {
-        self.footer.is_some() && self.truncated.is_none() && self.skipped.is_empty()
+        self.footer.is_some()
+            && self.truncated.is_none()
+            && self.skipped.is_empty()
+            && self.trailing_bytes == 0
     }
 
     /// Events known to be lost (from the heads of lost or skipped frames; a lost head hides
@@ -115,8 +123,18 @@ impl fmt::Display for ReadReport {
             }
             write!(f, ")")?;
         }
-        if self.trailing_bytes > 0 {
-            write!(f, "; {} bytes after the footer ignored", self.trailing_bytes)?;
+        match self.appended_trace {
+            Some(at) => write!(
+                f,
+                "; a second trace of {} bytes follows from byte {at}, not read (split the file \
+                 to read it: `tail -c +{} FILE`)",
+                self.trailing_bytes,
+                at + 1
+            )?,
+            None if self.trailing_bytes > 0 => {
+                write!(f, "; {} bytes after the footer ignored", self.trailing_bytes)?
+            }
+            None => {}
         }
         Ok(())
     }
