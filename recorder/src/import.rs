@@ -3,7 +3,8 @@
 
 Each MONITOR capture is one Redis node; all binlog files belong to one database server. Every
 source is read in its own order (MONITOR order, binlog order) and the sources are merged by time
-into one trace, so order within a source is exact. Files carry no receive times: a MONITOR line's
+into one trace, so order within a source is exact. The trace is written beside its path and
+renamed into place when whole, and never over one of the inputs. Files carry no receive times: a MONITOR line's
 own timestamp (µs) and a binlog event's header time (whole seconds) stand in for them, which the
 header's notes say.
 */
@@ -14,6 +15,7 @@ use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use cachetape_tape::output::{Input as NamedInput, OutputFile, refuse_inputs};
 use cachetape_tape::{
     Capture, EventBody, Header, Micros, Source, SourceId, SourceKind, Writer, WriterOptions,
 };
@@ -46,6 +48,16 @@ pub struct ImportPlan {
     pub created_us: Micros,
     /// zstd level for the trace's frames (0 means the default, 3).
     pub level: i32,
+}
+
+impl ImportPlan {
+    /// Every file the import reads, named as the command line names it.
+    pub fn inputs(&self) -> Vec<NamedInput<'_>> {
+        let monitors = self.monitors.iter().map(|m| NamedInput::new("--monitor", &m.path));
+        let binlogs = self.binlogs.iter().map(|p| NamedInput::new("--binlog", p));
+        let schema = self.schema.iter().map(|p| NamedInput::new("--schema", p));
+        monitors.chain(binlogs).chain(schema).collect()
+    }
 }
 
 /// What an import read and wrote.
@@ -172,6 +184,7 @@ pub fn import(plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
         return Err(ImportError::DuplicateNode(w[0].to_string()));
     }
+    refuse_inputs("-o", &plan.output, &plan.inputs())?;
 
     let mut header = Header::new(plan.created_us);
     header.notes.push(
@@ -227,7 +240,7 @@ pub fn import(plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
     if plan.level != 0 {
         options.level = plan.level;
     }
-    let mut writer = Writer::create(&plan.output, &header, options)?;
+    let mut writer = Writer::to_output(OutputFile::create(&plan.output)?, &header, options)?;
     let mut errors = Vec::new();
     let mut pull = |s: &mut Stream| match s.input.pull() {
         Ok(next) => s.next = next,
@@ -246,7 +259,7 @@ pub fn import(plan: &ImportPlan) -> Result<ImportSummary, ImportError> {
     }
     writer.close_frame()?;
     let raw_bytes = writer.raw_bytes();
-    let (_, footer) = writer.finish()?;
+    let footer = writer.commit()?;
     let bytes = std::fs::metadata(&plan.output).map(|m| m.len()).unwrap_or(0);
     let mut monitors = Vec::new();
     let mut binlogs = Vec::new();

@@ -228,6 +228,11 @@ impl<W: Write> Writer<W> {
         self.raw_bytes
     }
 
+    /// The output being written.
+    pub fn output(&self) -> &W {
+        &self.out
+    }
+
     /// Counts so far (what the footer will say).
     pub fn counts(&self) -> &Footer {
         &self.footer

@@ -9,6 +9,7 @@ is built from what was written.
 use std::sync::Arc;
 use std::time::Instant;
 
+use cachetape_tape::output::OutputFile;
 use cachetape_tape::{
     Capture, Header, Redaction, Source, SourceKind, Writer, WriterOptions, strip_credentials,
 };
@@ -17,7 +18,7 @@ use tokio::sync::watch;
 use super::config::RecordConfig;
 use super::status::{self, RecordSummary};
 use super::tap::{Batch, SourceStats, TapContext};
-use super::writer::write_loop;
+use super::writer::{commit, discard, write_loop};
 use super::{RecordError, StopReason, binlog_tap, preflight, redact, redis_tap, runtime};
 
 /// A recording in progress: every tap is capturing once [`Recording::start`] returns.
@@ -146,8 +147,9 @@ async fn record_async(
     }
     header.notes.extend(report.notes.iter().cloned());
 
-    let writer = Writer::create(
-        &config.output,
+    // Streamed into OUT.partial, renamed to OUT once closed (`writer.rs`).
+    let writer = Writer::to_output(
+        OutputFile::partial(&config.output)?,
         &header,
         WriterOptions { level: config.level, ..WriterOptions::default() },
     )?;
@@ -169,11 +171,10 @@ async fn record_async(
         let writer_stats = writer_stats.clone();
         let max_events = config.max_events;
         let clock_log = clock_log.clone();
-        let output = config.output.clone();
         std::thread::Builder::new()
             .name("cachetape-writer".into())
             .spawn(move || {
-                write_loop(writer, &output, rx, max_events, &writer_stats, &clock_log, || {
+                write_loop(writer, rx, max_events, &writer_stats, &clock_log, || {
                     set_stop(&stop_tx, &stop_reason, StopReason::MaxEvents)
                 })
             })
@@ -218,8 +219,9 @@ async fn record_async(
     if !start_errors.is_empty() {
         set_stop(&stop_tx, &stop_reason, StopReason::TapsEnded);
         while taps.join_next().await.is_some() {}
-        let _ = writer_thread.join();
-        let _ = std::fs::remove_file(&config.output);
+        if let Ok(Ok(drained)) = writer_thread.join() {
+            discard(drained);
+        }
         return Err(RecordError::Preflight(start_errors));
     }
 
@@ -234,7 +236,9 @@ async fn record_async(
             Err(e) => {
                 set_stop(&stop_tx, &stop_reason, StopReason::TapsEnded);
                 while taps.join_next().await.is_some() {}
-                let _ = writer_thread.join();
+                if let Ok(Ok(drained)) = writer_thread.join() {
+                    discard(drained);
+                }
                 return Err(e);
             }
         }
@@ -295,9 +299,10 @@ async fn record_async(
         // It clears its line and ends once the stop is given.
         let _ = t.await;
     }
-    let written = writer_thread
+    let drained = writer_thread
         .join()
         .map_err(|_| RecordError::Runtime(std::io::Error::other("the writer thread panicked")))??;
+    let written = commit(drained, &config.output)?;
 
     let reason = stop_reason.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let command_exit = match child_status {

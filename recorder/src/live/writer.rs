@@ -3,11 +3,19 @@ The writer thread: one plain thread owns the trace's [`Writer`], appends the tap
 arrival order, and calls [`Writer::tick`] at least every 100 ms, so a frame closes within a second
 even when nothing happens. It keeps draining after a write error (the taps never block) and
 reports the error at the end.
+
+The trace streams into `OUT.partial` ([`OutputFile::partial`]): a recorder killed at any moment
+leaves there every frame closed so far, readable, and never touches an older `OUT`. Only
+[`commit`], once every source has reached its barrier, writes the footer and renames it to `OUT`;
+a recording that fails to start discards it.
 */
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use std::io::BufWriter;
+
+use cachetape_tape::output::OutputFile;
 use cachetape_tape::{EventBody, Writer};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
@@ -15,17 +23,27 @@ use super::RecordError;
 use super::status;
 use super::tap::Batch;
 
-/// The writer thread: appends batches in arrival order, ticks at least every 100 ms, and closes
-/// the trace when every tap has hung up.
-pub(crate) fn write_loop<W: std::io::Write>(
-    mut writer: Writer<W>,
-    output: &std::path::Path,
+/// The trace being recorded.
+pub(crate) type TraceWriter = Writer<BufWriter<OutputFile>>;
+
+/// What the writer thread hands back when every tap has hung up: the trace, not yet closed.
+pub(crate) struct Drained {
+    writer: TraceWriter,
+    over_limit: u64,
+    per_source: Vec<u64>,
+}
+
+/// The writer thread: appends batches in arrival order, ticks at least every 100 ms, and returns
+/// the open trace when every tap has hung up ([`commit`] closes it). On a write error the trace
+/// is dropped unclosed: its `.partial` file keeps what was written.
+pub(crate) fn write_loop(
+    mut writer: TraceWriter,
     rx: Receiver<Batch>,
     max_events: Option<u64>,
     stats: &status::WriterStats,
     clocks: &std::sync::Mutex<status::ClockLog>,
     on_max: impl Fn(),
-) -> Result<status::Written, RecordError> {
+) -> Result<Drained, RecordError> {
     let mut appended: u64 = 0;
     let mut over_limit: u64 = 0;
     let mut per_source: Vec<u64> = Vec::new();
@@ -79,9 +97,25 @@ pub(crate) fn write_loop<W: std::io::Write>(
     if let Some(e) = error {
         return Err(e.into());
     }
+    Ok(Drained { writer, over_limit, per_source })
+}
+
+/// Closes the trace (last frame, footer) and renames it from `.partial` to `output`.
+pub(crate) fn commit(
+    drained: Drained,
+    output: &std::path::Path,
+) -> Result<status::Written, RecordError> {
+    let Drained { mut writer, over_limit, per_source } = drained;
     writer.close_frame()?;
     let raw_bytes = writer.raw_bytes();
-    let (_, footer) = writer.finish()?;
+    let footer = writer.commit()?;
     let bytes = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
     Ok(status::Written { footer, over_limit, per_source, bytes, raw_bytes })
+}
+
+/// A recording that did not start: its `.partial` file holds no event worth keeping.
+pub(crate) fn discard(drained: Drained) {
+    let partial = drained.writer.output().get_ref().temp_path().to_path_buf();
+    drop(drained);
+    let _ = std::fs::remove_file(partial);
 }
