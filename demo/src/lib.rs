@@ -194,6 +194,14 @@ impl DemoConfig {
         if !(0.0..=1.0).contains(&config.stall_probability) {
             return Err(DemoError::Config("--stall-probability is a share between 0 and 1".into()));
         }
+        if config.mapping_path() == config.output {
+            return Err(DemoError::Config(format!(
+                "-o {}: the mapping goes beside the trace as {}, the same file; give the trace \
+                 another extension (demo.bin)",
+                config.output.display(),
+                config.mapping_path().display()
+            )));
+        }
         if config.ttl < Duration::from_secs(1) {
             return Err(DemoError::Config(
                 "--ttl must be at least 1s (SETEX takes seconds)".into(),

@@ -84,7 +84,11 @@ pub fn run(config: &DemoConfig, progress: &mut dyn FnMut(&str)) -> Result<DemoSu
     record.created_us = config.created_us;
     record.status_line = false;
     let recording = Recording::start(record)?;
-    progress(&format!("recording into {}", config.output.display()));
+    progress(&format!(
+        "recording into {} (renamed to {} when closed)",
+        cachetape_tape::output::OutputFile::partial_path(&config.output).display(),
+        config.output.display()
+    ));
 
     let outcome = runtime.block_on(traffic::traffic(shop.clone()));
     recording.stop();
@@ -94,9 +98,11 @@ pub fn run(config: &DemoConfig, progress: &mut dyn FnMut(&str)) -> Result<DemoSu
     progress(&format!("recorded {} events", summary.events));
 
     let mapping = config.mapping_path();
-    std::fs::write(&mapping, config.mapping_toml()).map_err(|e| DemoError::Output {
-        what: format!("cannot write the mapping {}", mapping.display()),
-        detail: e.to_string(),
+    cachetape_tape::output::write_file(&mapping, config.mapping_toml()).map_err(|e| {
+        DemoError::Output {
+            what: format!("cannot write the mapping {}", mapping.display()),
+            detail: e.to_string(),
+        }
     })?;
     Ok(DemoSummary {
         trace: config.output.clone(),
