@@ -79,7 +79,7 @@ pub struct InfoArgs {
     /// Replay the trace on the fake Redis and show the reply each command got.
     #[arg(long)]
     pub replies: bool,
-    /// Skip damaged frames instead of stopping at the first one.
+    /// Skip damaged frames (and a second trace after the first) instead of stopping.
     #[arg(long)]
     pub salvage: bool,
 }
@@ -125,7 +125,7 @@ pub struct CatArgs {
     /// Replay the trace on the fake Redis and show the reply each command got.
     #[arg(long)]
     pub replies: bool,
-    /// Skip damaged frames instead of stopping at the first one.
+    /// Skip damaged frames (and a second trace after the first) instead of stopping.
     #[arg(long)]
     pub salvage: bool,
 }
@@ -264,6 +264,10 @@ pub struct AnalyzeArgs {
     /// inconclusive (exit code 3).
     #[arg(long, default_value = "90%", value_name = "SHARE")]
     pub min_verifiable: String,
+    /// Read what is recoverable: skip damaged frames (and a second trace after the first)
+    /// instead of stopping; what was skipped is said on stderr and in the report.
+    #[arg(long)]
+    pub salvage: bool,
 }
 
 /// `cachetape map`.
@@ -278,6 +282,10 @@ pub struct MapArgs {
     /// Write the TOML here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Read what is recoverable: skip damaged frames (and a second trace after the first)
+    /// instead of stopping; what was skipped is said on stderr.
+    #[arg(long)]
+    pub salvage: bool,
 }
 
 /// The writers' invalidation protocol in `demo`.
@@ -404,6 +412,10 @@ pub struct ShrinkArgs {
     /// The perturbation search's seed (with --perturb; as given to replay).
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub seed: u64,
+    /// Read what is recoverable: skip damaged frames (and a second trace after the first)
+    /// instead of stopping; what was skipped is said on stderr and in the small trace's header notes.
+    #[arg(long)]
+    pub salvage: bool,
 }
 
 /// `cachetape replay`.
@@ -456,4 +468,8 @@ pub struct ReplayArgs {
     /// inconclusive (exit code 3).
     #[arg(long, default_value = "90%", value_name = "SHARE")]
     pub min_verifiable: String,
+    /// Read what is recoverable: skip damaged frames (and a second trace after the first)
+    /// instead of stopping; what was skipped is said on stderr and in the report.
+    #[arg(long)]
+    pub salvage: bool,
 }

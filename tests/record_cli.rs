@@ -1,5 +1,6 @@
 //! `cachetape record` end to end, against private servers: a `-- COMMAND`'s lifetime and exit
-//! code, SIGKILL and SIGINT in the middle of a recording, preflight messages for a mariadbd with
+//! code, SIGKILL (the `.partial` file kept, an older trace untouched) and SIGINT in the middle of
+//! a recording, preflight messages for a mariadbd with
 //! the binlog off or in STATEMENT format, and `--redact values`.
 
 use std::io::{BufReader, Write};
@@ -99,9 +100,13 @@ fn record_covers_exactly_the_command_and_returns_its_exit_code() {
 fn sigkill_leaves_a_trace_readable_up_to_about_the_last_second() {
     let redis = RedisServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("killed.bin");
-    let args = vec!["--redis".into(), redis.url(), "-o".into(), out.display().to_string()];
+    // An older trace of the same name is never cut: the recording streams into `.partial`.
+    let older = dir.path().join("killed.bin");
+    std::fs::write(&older, b"an older recording").unwrap();
+    let out = dir.path().join("killed.bin.partial");
+    let args = vec!["--redis".into(), redis.url(), "-o".into(), older.display().to_string()];
     let (mut recorder, sleeper) = start_recorder(dir.path(), &args);
+    assert!(out.exists(), "the recording streams into {}", out.display());
     let mut conn = TcpStream::connect(("127.0.0.1", redis.port)).unwrap();
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let start = Instant::now();
@@ -120,6 +125,7 @@ fn sigkill_leaves_a_trace_readable_up_to_about_the_last_second() {
     recorder.kill().unwrap();
     recorder.wait().unwrap();
     kill_sleeper(&sleeper);
+    assert_eq!(std::fs::read(&older).unwrap(), b"an older recording", "the older trace is whole");
 
     let info = cachetape().arg("info").arg(&out).output().unwrap();
     let text = format!(
@@ -146,6 +152,16 @@ fn sigkill_leaves_a_trace_readable_up_to_about_the_last_second() {
         old.len(),
         &missing[..missing.len().min(5)]
     );
+
+    // The next recording into the same name keeps the killed one's events: it refuses to start.
+    let kept = commands(&out).len();
+    let output = cachetape().args(["record", "--redis", &redis.url(), "-o"]).arg(&older).output();
+    let output = output.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("killed.bin.partial already exists"), "{stderr}");
+    assert!(stderr.contains("info --salvage"), "{stderr}");
+    assert_eq!(commands(&out).len(), kept, "the partial trace is kept as it was");
 }
 
 #[test]
@@ -168,6 +184,7 @@ fn sigint_closes_the_trace_with_its_footer() {
         (&mut reader).filter(|e| matches!(e.as_ref().unwrap().body, EventBody::Redis(_))).count();
     assert_eq!(n, 100);
     assert!(reader.report().is_complete(), "{}", reader.report());
+    assert!(!dir.path().join("interrupted.bin.partial").exists(), "renamed into place");
 }
 
 /// Starting mariadbd instances one at a time keeps `mariadb-install-db` runs apart.

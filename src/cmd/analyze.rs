@@ -3,7 +3,9 @@
 prints the report — text or JSON on stdout, optionally an HTML page.
 
 The mapping is `--map FILE`, else the trace's name with `.toml` beside it, else inferred from the
-trace (one extra pass; stderr says so). `--html` costs a second analysis pass that keeps the
+trace (one extra pass; stderr says so). `--salvage` skips damaged frames (and a second trace
+after the first) instead of stopping; stderr and the report's notes say what was skipped. `--html`
+never overwrites the trace or the mapping, and goes into place only when whole. `--html` costs a second analysis pass that keeps the
 whole timeline of the flagged keys. Exit codes: 0 clean, 1 stale reads found, 2 error, 3
 inconclusive (no stale read found, but too little of the trace could be judged to call it clean:
 `--min-verifiable`); with `--expect`, 0 when the expectation holds, 1 when not — and 3 whenever
@@ -21,9 +23,11 @@ use cachetape_analyzer::{
     Analysis, AnalysisOptions, FeedError, Mapping, Report, Summary, TimelineOptions, TraceVerdict,
     feed,
 };
-use cachetape_tape::Reader;
+use cachetape_tape::output::write_file;
+use cachetape_tape::{ReadReport, Reader};
 
-use super::mapping::load_mapping;
+use super::mapping::{load_mapping, mapping_file};
+use super::read::{refuse_trace_and_mapping, warn_incomplete};
 use crate::cli::{AnalyzeArgs, Expectation, ReportFormat as Format};
 use crate::units::parse_duration_us;
 
@@ -31,7 +35,11 @@ use crate::units::parse_duration_us;
 const HTML_KEYS: usize = 20;
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref())?;
+    if let Some(html) = &args.html {
+        let map_file = mapping_file(&args.trace, args.map.as_deref());
+        refuse_trace_and_mapping("--html", html, &args.trace, map_file.as_ref())?;
+    }
+    let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref(), args.salvage)?;
     let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
     let mut ages_us = Vec::new();
     for a in args.ages.split(',').filter(|a| !a.trim().is_empty()) {
@@ -45,17 +53,17 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         min_verifiable,
         ..AnalysisOptions::default()
     };
-    let mut report = analyze(&args.trace, &mapping, options.clone())?;
+    let (mut report, read) = analyze(&args.trace, &mapping, options.clone(), args.salvage)?;
+    warn_incomplete(&args.trace, &read);
     let name = args.trace.display().to_string();
     if let Some(html) = &args.html {
         let keys: Vec<String> = report.keys.iter().take(HTML_KEYS).map(|k| k.key.clone()).collect();
         if !keys.is_empty() {
-            let detailed =
-                analyze(&args.trace, &mapping, AnalysisOptions { detail_keys: keys, ..options })?;
+            let options = AnalysisOptions { detail_keys: keys, ..options };
+            let (detailed, _) = analyze(&args.trace, &mapping, options, args.salvage)?;
             report.timelines = detailed.timelines;
         }
-        let page = HtmlReport.render(&report, &name);
-        std::fs::write(html, page).with_context(|| format!("cannot write {}", html.display()))?;
+        write_file(html, HtmlReport.render(&report, &name))?;
     }
     let out = match args.format {
         Format::Text => TextReport.render(&report, &name),
@@ -174,9 +182,15 @@ pub(super) fn exit_code(
     ExitCode::from(code)
 }
 
-/// One analysis pass over the trace.
-pub fn analyze(path: &Path, mapping: &Mapping, options: AnalysisOptions) -> anyhow::Result<Report> {
-    let mut reader = Reader::open(path)?;
+/// One analysis pass over the trace (skipping damaged frames in `salvage` mode), and what the
+/// read left out; the report's notes say it too.
+pub fn analyze(
+    path: &Path,
+    mapping: &Mapping,
+    options: AnalysisOptions,
+    salvage: bool,
+) -> anyhow::Result<(Report, ReadReport)> {
+    let mut reader = Reader::open(path)?.salvage(salvage);
     let mut analysis = Analysis::new(reader.header(), mapping.clone(), options);
     // The trace decodes on a thread of its own, a batch ahead of the analysis.
     match feed(&mut analysis, |event| reader.next_event_into(event)) {
@@ -189,7 +203,7 @@ pub fn analyze(path: &Path, mapping: &Mapping, options: AnalysisOptions) -> anyh
     let lost = reader.report().clone();
     let mut report = analysis.finish().with_context(|| format!("analyzing {}", path.display()))?;
     if !lost.is_complete() {
-        report.summary.notes.push(format!("the trace is incomplete: {lost}"));
+        report.summary.notes.push(format!("not all of the trace file was read: {lost}"));
     }
-    Ok(report)
+    Ok((report, lost))
 }

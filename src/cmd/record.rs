@@ -1,6 +1,8 @@
 /*!
 `cachetape record`: turns the flags into a [`RecordConfig`], runs the live recorder (or only its
 checks, with `--dry-run`) and prints the summary on stderr — stdout belongs to the `-- COMMAND`.
+The trace streams into `OUT.partial` and is renamed to `OUT` when closed: an older `OUT` is
+never cut, and a recorder killed mid-way leaves `OUT.partial`, readable up to its last frame.
 
 Exit codes: the command's own with `-- COMMAND`, else 0; 2 when the checks fail or recording
 fails (with every problem and its fix printed).
@@ -12,7 +14,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use cachetape_recorder::live::{self, RecordConfig, RecordError};
-use cachetape_tape::{KeyPattern, Redaction};
+use cachetape_tape::output::OutputFile;
+use cachetape_tape::{Error as TapeError, KeyPattern, Redaction};
 
 use super::now_us;
 use crate::cli::{RecordArgs, RedactMode};
@@ -42,7 +45,19 @@ pub fn run(args: RecordArgs) -> anyhow::Result<ExitCode> {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
-        Err(e) => return Err(e).with_context(|| format!("recording into {output} failed")),
+        Err(e) => {
+            let partial = OutputFile::partial_path(&args_output(&args));
+            let earlier = matches!(e, RecordError::Trace(TapeError::PartialExists { .. }));
+            if !earlier && partial.exists() {
+                eprintln!(
+                    "note: what was recorded before the error is in {} (a trace that ends early: \
+                     `cachetape info {}`)",
+                    partial.display(),
+                    partial.display()
+                );
+            }
+            return Err(e).with_context(|| format!("recording into {output} failed"));
+        }
     };
     eprint!("{summary}");
     for w in &summary.warnings {
@@ -54,12 +69,16 @@ pub fn run(args: RecordArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The trace to write (`--dry-run` writes none).
+fn args_output(args: &RecordArgs) -> std::path::PathBuf {
+    args.output.clone().unwrap_or_else(|| "dry-run.bin".into())
+}
+
 fn config(args: &RecordArgs) -> anyhow::Result<RecordConfig> {
     if args.redis.is_empty() && args.mysql.is_none() {
         bail!("nothing to record: give at least one --redis URL or a --mysql URL");
     }
-    let output = args.output.clone().unwrap_or_else(|| "dry-run.bin".into());
-    let mut config = RecordConfig::new(output);
+    let mut config = RecordConfig::new(args_output(args));
     config.redis = args.redis.clone();
     config.mysql = args.mysql.clone();
     config.duration = match &args.duration {

@@ -2,7 +2,9 @@
 `cachetape replay --perturb W TRACE`: a thin layer over the library's [`Replay`] — the
 as-recorded analysis and every order within ±W, explored per independent component, each read
 some order serves stale told with its story, schedule id and margin. `--schedule ID` replays one
-such order through the full analyzer and prints that analysis instead.
+such order through the full analyzer and prints that analysis instead. `--salvage` skips damaged
+frames (and a second trace after the first) instead of stopping, saying what was skipped on
+stderr and in the report's notes; `--html` never overwrites the trace or the mapping.
 
 Exit codes: 0 clean, 1 stale reads found (as recorded or in some order), 2 error, 3
 inconclusive (no stale read found, but too little of the trace could be judged to call it clean:
@@ -20,9 +22,11 @@ use anyhow::Context;
 use cachetape::replay::{Replay, ReplayReport};
 use cachetape::report::{HtmlReport, JsonReport, ReportFormat, TextReport};
 use cachetape_analyzer::{AnalysisOptions, Mapping, TimelineOptions};
+use cachetape_tape::output::write_file;
 
 use super::analyze::{analyze, exit_code, parse_share, warn_unjudged};
-use super::mapping::load_mapping;
+use super::mapping::{load_mapping, mapping_file};
+use super::read::refuse_trace_and_mapping;
 use crate::cli::{ReplayArgs, ReportFormat as Format};
 use crate::units::parse_duration_us;
 
@@ -41,8 +45,13 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(window_us >= 0, "--perturb {}: the window cannot be negative", args.perturb);
     let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
     let min_verifiable = parse_share(&args.min_verifiable).context("--min-verifiable")?;
-    let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref())?;
+    if let Some(html) = &args.html {
+        let map_file = mapping_file(&args.trace, args.map.as_deref());
+        refuse_trace_and_mapping("--html", html, &args.trace, map_file.as_ref())?;
+    }
+    let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref(), args.salvage)?;
     let mut replay = Replay::open(&args.trace)?
+        .salvage(args.salvage)
         .mapping(mapping.clone(), origin.clone())
         .perturb(Duration::from_micros(window_us as u64))
         .seed(args.seed)
@@ -91,9 +100,11 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let report = replay.run()?;
+    if let Some(unread) = &report.unread {
+        eprintln!("warning: {name}: {unread}");
+    }
     if let Some(html) = &args.html {
-        let page = html_page(&report, &args, &mapping, &origin, db_lag_us, &name)?;
-        std::fs::write(html, page).with_context(|| format!("cannot write {}", html.display()))?;
+        write_file(html, html_page(&report, &args, &mapping, &origin, db_lag_us, &name)?)?;
     }
     let out = match args.format {
         Format::Text => TextReport.render(&report, &name),
@@ -134,7 +145,7 @@ fn html_page(
             min_verifiable: recorded.summary.min_verifiable,
             ..AnalysisOptions::default()
         };
-        recorded.timelines = analyze(&args.trace, mapping, options)?.timelines;
+        recorded.timelines = analyze(&args.trace, mapping, options, args.salvage)?.0.timelines;
     }
     Ok(HtmlReport.render(&report, name))
 }

@@ -2,7 +2,9 @@
 `cachetape shrink TRACE --finding N -o SMALL`: cuts a trace to the events one finding needs
 ([`cachetape::shrink`]), writes them with the tape writer (the header kept, credentials stripped,
 the events' sequence numbers kept), then reads the written file back and analyzes it to prove the
-finding is still there.
+finding is still there. `-o` never overwrites the trace or its mapping, and the small trace goes
+into place only when whole; `--salvage` shrinks what is recoverable of a damaged trace (the small
+trace's header says what was skipped).
 
 Each candidate is checked in process by re-running the as-recorded analysis — or, with
 `--perturb W`, the perturbation search with the same window and seed on the candidate's events
@@ -23,9 +25,11 @@ use cachetape::shrink::{
 };
 use cachetape_analyzer::report::StaleRead;
 use cachetape_analyzer::{AnalysisOptions, Mapping, TimelineOptions};
-use cachetape_tape::{Event, Header, Reader, Writer, WriterOptions, format_duration};
+use cachetape_tape::output::{OutputFile, write_file};
+use cachetape_tape::{Event, Header, ReadReport, Reader, Writer, WriterOptions, format_duration};
 
-use super::mapping::load_mapping;
+use super::mapping::{load_mapping, mapping_file};
+use super::read::{refuse_trace_and_mapping, warn_incomplete};
 use super::{bytes, thousands};
 use crate::cli::ShrinkArgs;
 use crate::units::parse_duration_us;
@@ -67,19 +71,16 @@ fn describe_perturbed(r: &PerturbedRead) -> String {
     )
 }
 
-/// Every event of the trace, in order; stderr says what a damaged trace lost.
-pub fn read_all(path: &Path) -> anyhow::Result<(Header, Vec<Event>)> {
-    let mut reader = Reader::open(path)?;
+/// Every event of the trace, in order (damaged frames skipped in `salvage` mode), and what the
+/// read left out.
+pub fn read_all(path: &Path, salvage: bool) -> anyhow::Result<(Header, Vec<Event>, ReadReport)> {
+    let mut reader = Reader::open(path)?.salvage(salvage);
     let header = reader.header().clone();
     let mut events = Vec::new();
     for event in &mut reader {
         events.push(event.with_context(|| format!("reading {}", path.display()))?);
     }
-    let report = reader.report();
-    if !report.is_complete() {
-        eprintln!("note: {} is incomplete: {report}", path.display());
-    }
-    Ok((header, events))
+    Ok((header, events, reader.report().clone()))
 }
 
 /// How the trace and every candidate are checked: the as-recorded analysis, or the
@@ -92,6 +93,7 @@ enum Check {
 /// What the checks share.
 struct Checker<'a> {
     check: &'a Check,
+    salvage: bool,
     mapping: &'a Mapping,
     origin: &'a str,
     options: &'a AnalysisOptions,
@@ -102,13 +104,15 @@ impl Checker<'_> {
     fn findings(&self, path: &Path) -> anyhow::Result<Vec<(u64, String, Target)>> {
         match self.check {
             Check::Recorded => {
-                let (header, events) = read_all(path)?;
+                let (header, events, _) = read_all(path, self.salvage)?;
                 let report = analyze_events(&header, self.mapping, self.options, &events)
                     .with_context(|| format!("analyzing {}", path.display()))?;
                 Ok(report.findings.iter().map(|f| (f.seq, describe(f), Target::of(f))).collect())
             }
             Check::Perturbed(perturbation) => {
-                let replay = Replay::open(path)?.mapping(self.mapping.clone(), self.origin);
+                let replay = Replay::open(path)?
+                    .salvage(self.salvage)
+                    .mapping(self.mapping.clone(), self.origin);
                 let report = perturbation
                     .configure(replay)
                     .run()
@@ -123,9 +127,25 @@ impl Checker<'_> {
     }
 }
 
+/// Refuses an `-o` that is the trace or the mapping read, or whose mapping beside it (`.toml`)
+/// would be the output itself.
+fn refuse_outputs(args: &ShrinkArgs) -> anyhow::Result<()> {
+    let map_file = mapping_file(&args.trace, args.map.as_deref());
+    refuse_trace_and_mapping("-o", &args.output, &args.trace, map_file.as_ref())?;
+    if args.output.with_extension("toml") == args.output {
+        bail!(
+            "-o {}: shrink writes the small trace's mapping beside it with `.toml`, the same \
+             name; give the trace another extension (like .bin)",
+            args.output.display()
+        );
+    }
+    Ok(())
+}
+
 pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
     let seq = finding_number(&args.finding)?;
-    let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref())?;
+    refuse_outputs(&args)?;
+    let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref(), args.salvage)?;
     let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
     let options = AnalysisOptions {
         timeline: TimelineOptions { db_lag_us },
@@ -147,8 +167,15 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let name = args.trace.display().to_string();
-    let (header, events) = read_all(&args.trace)?;
-    let checker = Checker { check: &check, mapping: &mapping, origin: &origin, options: &options };
+    let (header, events, read) = read_all(&args.trace, args.salvage)?;
+    warn_incomplete(&args.trace, &read);
+    let checker = Checker {
+        check: &check,
+        salvage: args.salvage,
+        mapping: &mapping,
+        origin: &origin,
+        options: &options,
+    };
     let how = match &args.perturb {
         None => "as recorded".to_string(),
         Some(w) => format!("under --perturb {w} (seed {})", args.seed),
@@ -215,22 +242,24 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
         target.key,
         target.cause
     ));
-    let mut writer = Writer::create(&args.output, &small_header, WriterOptions::default())
-        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    if !read.is_complete() {
+        small_header.notes.push(format!("not all of {name} was read: {read}"));
+    }
+    let out = OutputFile::create(&args.output)?;
+    let mut writer = Writer::to_output(out, &small_header, WriterOptions::default())?;
     for e in &shrunk.events {
         writer.append_event(e)?;
     }
-    writer.finish().with_context(|| format!("writing {}", args.output.display()))?;
+    writer.commit().with_context(|| format!("writing {}", args.output.display()))?;
     let out = args.output.display().to_string();
     let map_path = args.output.with_extension("toml");
     let map_note = if map_path.exists() {
         format!("{} already exists: left as it is", map_path.display())
     } else {
-        std::fs::write(&map_path, mapping.to_toml())
-            .with_context(|| format!("cannot write {}", map_path.display()))?;
+        write_file(&map_path, mapping.to_toml())?;
         format!("mapping written to {}", map_path.display())
     };
-    let kept = read_all(&args.output)?.1.len();
+    let kept = read_all(&args.output, false)?.1.len();
     let again = checker.findings(&args.output)?;
     let Some((_, described, _)) = again.iter().find(|(_, _, t)| *t == target) else {
         bail!(

@@ -8,7 +8,7 @@ and `map --infer`.
 use std::path::{Path, PathBuf};
 
 use cachetape_analyzer::{Inference, InferredMapping, Mapping};
-use cachetape_tape::{Event, Reader};
+use cachetape_tape::{Event, ReadReport, Reader};
 
 use super::error::ReplayError;
 
@@ -26,8 +26,13 @@ pub struct LoadedMapping {
 }
 
 /// The mapping for the trace at `trace`: `explicit` when given (it must exist), else the trace's
-/// name with `.toml` beside it when that exists, else inferred from the trace (one pass over it).
-pub fn load_mapping(trace: &Path, explicit: Option<&Path>) -> Result<LoadedMapping, ReplayError> {
+/// name with `.toml` beside it when that exists, else inferred from the trace (one pass over it,
+/// skipping damaged frames in `salvage` mode).
+pub fn load_mapping(
+    trace: &Path,
+    explicit: Option<&Path>,
+    salvage: bool,
+) -> Result<LoadedMapping, ReplayError> {
     let beside = trace.with_extension("toml");
     let path = explicit.unwrap_or(&beside);
     if explicit.is_some() || path.exists() {
@@ -37,7 +42,7 @@ pub fn load_mapping(trace: &Path, explicit: Option<&Path>) -> Result<LoadedMappi
             inferred_instead_of: None,
         });
     }
-    let inferred = infer_mapping(trace)?;
+    let (inferred, _) = infer_mapping(trace, salvage)?;
     Ok(LoadedMapping {
         mapping: inferred.mapping,
         origin: format!("inferred from the trace (no {})", beside.display()),
@@ -56,18 +61,24 @@ pub fn read_mapping(path: &Path) -> Result<Mapping, ReplayError> {
         .map_err(|source| ReplayError::MappingInvalid { path: path.to_path_buf(), source })
 }
 
-/// The mapping inferred from the trace at `path` (one pass over it), with its evidence.
-pub fn infer_mapping(path: &Path) -> Result<InferredMapping, ReplayError> {
-    let mut reader = Reader::open(path)?;
+/// The mapping inferred from the trace at `path` (one pass over it; in `salvage` mode damaged
+/// frames are skipped, as [`Reader::salvage`] does), with its evidence, and what the read left
+/// out.
+pub fn infer_mapping(
+    path: &Path,
+    salvage: bool,
+) -> Result<(InferredMapping, ReadReport), ReplayError> {
+    let mut reader = Reader::open(path)?.salvage(salvage);
     let mut inference = Inference::default();
-    let Some(mut event) = reader.next().transpose()? else { return Ok(inference.finish()) };
-    loop {
-        inference.push(&event);
-        if !reader.next_event_into(&mut event)? {
-            break;
+    if let Some(mut event) = reader.next().transpose()? {
+        loop {
+            inference.push(&event);
+            if !reader.next_event_into(&mut event)? {
+                break;
+            }
         }
     }
-    Ok(inference.finish())
+    Ok((inference.finish(), reader.report().clone()))
 }
 
 /// The mapping inferred from `events` (a whole trace, in order).

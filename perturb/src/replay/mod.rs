@@ -107,7 +107,7 @@ impl Replay {
     pub fn open(path: impl AsRef<Path>) -> Result<Replay, ReplayError> {
         let trace = path.as_ref().to_path_buf();
         Reader::open(&trace)?;
-        Ok(Replay::of(TraceSource::File(trace)))
+        Ok(Replay::of(TraceSource::File { path: trace, salvage: false }))
     }
 
     /// A replay of a trace already in memory: its header and its events, in trace order. The
@@ -129,6 +129,16 @@ impl Replay {
             min_verifiable: cachetape_analyzer::DEFAULT_MIN_VERIFIABLE,
             progress: None,
         }
+    }
+
+    /// In salvage mode a trace file's damaged frames are skipped instead of failing the replay,
+    /// and a second trace after its footer is left unread; the report's notes say what was
+    /// skipped. No effect on a trace in memory.
+    pub fn salvage(mut self, yes: bool) -> Replay {
+        if let TraceSource::File { salvage, .. } = &mut self.source {
+            *salvage = yes;
+        }
+        self
     }
 
     /// The key→row mapping file to use.

@@ -86,6 +86,10 @@ pub struct ReplayReport {
     /// Parts of the trace proven clean without a search: they commit nothing and every value
     /// their reads can be served agrees with its row, so no order of theirs is stale.
     pub quiet: u64,
+    /// What reading the trace file left out (a cut, frames skipped in salvage mode, a second
+    /// trace after the footer), in words; also among the as-recorded notes. `None` when the
+    /// whole file was read.
+    pub unread: Option<String>,
 }
 
 impl ReplayReport {

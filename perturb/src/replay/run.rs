@@ -36,8 +36,8 @@ impl Replay {
             extractor.push(event).map_err(extraction_error)
         })?;
         let mut recorded = analysis.finish().map_err(analysis_error)?;
-        if let Some(lost) = lost {
-            recorded.summary.notes.push(format!("the trace is incomplete: {lost}"));
+        if let Some(lost) = &lost {
+            recorded.summary.notes.push(format!("not all of the trace file was read: {lost}"));
         }
         let extraction = extractor.finish();
         let explore = ExploreOptions {
@@ -61,6 +61,7 @@ impl Replay {
             quiet: extraction.quiet,
             findings: Vec::new(),
             notes: extraction.notes.clone(),
+            unread: lost,
         };
         for (i, (c, outcome)) in extraction.components.iter().zip(&outcomes).enumerate() {
             let info = &extraction.info[i];

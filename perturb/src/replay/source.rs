@@ -15,8 +15,14 @@ use super::mapping::{LoadedMapping, infer_mapping_from_events, load_mapping};
 /// A trace to replay.
 #[derive(Debug)]
 pub(crate) enum TraceSource {
-    /// A trace file.
-    File(PathBuf),
+    /// A trace file; in salvage mode its damaged frames are skipped (and reported) and a second
+    /// trace after its footer is left unread (and reported).
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Skip what is damaged instead of failing.
+        salvage: bool,
+    },
     /// A header and its events, in trace order.
     Events {
         /// The trace's header (its sources name the nodes and databases).
@@ -30,7 +36,7 @@ impl TraceSource {
     /// The name errors use: the file's path, or `the events`.
     pub(crate) fn name(&self) -> String {
         match self {
-            TraceSource::File(path) => path.display().to_string(),
+            TraceSource::File { path, .. } => path.display().to_string(),
             TraceSource::Events { .. } => "the events".to_string(),
         }
     }
@@ -38,7 +44,7 @@ impl TraceSource {
     /// The trace's header.
     pub(crate) fn header(&self) -> Result<Header, ReplayError> {
         match self {
-            TraceSource::File(path) => Ok(Reader::open(path)?.header().clone()),
+            TraceSource::File { path, .. } => Ok(Reader::open(path)?.header().clone()),
             TraceSource::Events { header, .. } => Ok(header.clone()),
         }
     }
@@ -50,8 +56,8 @@ impl TraceSource {
         mut each: impl FnMut(&Event) -> Result<(), ReplayError>,
     ) -> Result<Option<String>, ReplayError> {
         match self {
-            TraceSource::File(path) => {
-                let mut reader = Reader::open(path)?;
+            TraceSource::File { path, salvage } => {
+                let mut reader = Reader::open(path)?.salvage(*salvage);
                 for event in reader.by_ref() {
                     each(&event?)?;
                 }
@@ -68,9 +74,9 @@ impl TraceSource {
     /// Every event, in order.
     pub(crate) fn events(&self) -> Result<Cow<'_, [Event]>, ReplayError> {
         match self {
-            TraceSource::File(path) => {
+            TraceSource::File { path, salvage } => {
                 let mut events = Vec::new();
-                for event in Reader::open(path)? {
+                for event in Reader::open(path)?.salvage(*salvage) {
                     events.push(event?);
                 }
                 Ok(Cow::Owned(events))
@@ -82,7 +88,7 @@ impl TraceSource {
     /// The mapping to use when none was given: the file's `.toml` beside it, else inferred.
     pub(crate) fn default_mapping(&self) -> Result<LoadedMapping, ReplayError> {
         match self {
-            TraceSource::File(path) => load_mapping(path, None),
+            TraceSource::File { path, salvage } => load_mapping(path, None, *salvage),
             TraceSource::Events { events, .. } => {
                 let InferredMapping { mapping, .. } = infer_mapping_from_events(events);
                 Ok(LoadedMapping {
