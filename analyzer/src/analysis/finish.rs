@@ -92,6 +92,9 @@ impl Judge {
                 list.join(", ")
             ));
         }
+        if replay.unmaterialised > 0 {
+            notes.push(unmaterialised_note(replay.unmaterialised));
+        }
         if replay.gaps > 0 {
             notes.push(format!(
                 "{} gap(s) in a Redis source: keys were unknown after each",
@@ -265,4 +268,13 @@ fn rule_summary(rule: &Rule) -> String {
     };
     let row: Vec<String> = rule.row.iter().map(|(c, p)| format!("{c} = {{{p}}}")).collect();
     format!("{} → {} where {} ({shape})", rule.key, rule.table, row.join(" and "))
+}
+
+/// The note for writes the fake Redis did not materialise (`cachetape_replayer::Bounds`).
+fn unmaterialised_note(writes: u64) -> String {
+    format!(
+        "{writes} write(s) would have grown a value past the fake Redis's bound ({} MiB of \
+         SETRANGE zero fill): not allocated, their keys became unknown",
+        cachetape_replayer::MAX_PADDING >> 20
+    )
 }

@@ -1,0 +1,113 @@
+//! Hostile but tiny traces (issue 18, item 3): each is generated here, then every command that
+//! reads it runs under hard limits of address space and CPU time (`bounded.rs`), so a value
+//! allocated for a tiny input, or a pass quadratic in a command's arguments or in the report's
+//! size, fails the test instead of taking the machine.
+
+use std::path::{Path, PathBuf};
+
+use cachetape_testkit::trace::{TraceBuilder, redis_only};
+
+use crate::bounded::{self, Bounded, Limits};
+
+/// 2026-11-26 04:15:25 UTC.
+const T0: i64 = 1_795_666_525_000_000;
+const CLIENT: &str = "10.0.0.1:5000";
+
+/// Room for the binary, its threads and the trace, and none for a 512 MiB value.
+const LIMITS: Limits = Limits { address_space: 384 << 20, cpu_seconds: 20 };
+
+/// Writes a Redis-only trace that `build` fills, as `name` in a new temporary directory.
+fn trace(
+    name: &str,
+    build: impl FnOnce(&mut TraceBuilder<std::io::BufWriter<std::fs::File>>),
+) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    let mut t = TraceBuilder::create(&path, &redis_only(T0, "cache", "redis://127.0.0.1:6379"));
+    build(&mut t);
+    t.finish();
+    (dir, path)
+}
+
+/// `cachetape ARGS… TRACE` under [`LIMITS`]; panics when it did not end by itself.
+fn run(args: &[&str], trace: &Path) -> Bounded {
+    let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    all.push(trace.as_os_str());
+    let out = bounded::run(all, LIMITS);
+    out.code();
+    out
+}
+
+#[test]
+fn setrange_far_past_the_end_is_answered_but_not_allocated() {
+    // 20 SETRANGEs 512 MiB out (the trace is under 1 KB), one small one, and reads of both.
+    let (_dir, path) = trace("setrange.bin", |t| {
+        for i in 0..20 {
+            let key = format!("k{i}");
+            t.redis(i * 1_000, CLIENT, ["SETRANGE", key.as_str(), "536870000", "x"]);
+        }
+        t.redis(30_000, CLIENT, ["SETRANGE", "small", "3", "x"])
+            .redis(31_000, CLIENT, ["GET", "small"])
+            .redis(32_000, CLIENT, ["STRLEN", "k0"])
+            .redis(33_000, CLIENT, ["SETRANGE", "k1", "0", "y"]);
+    });
+    assert!(std::fs::metadata(&path).unwrap().len() < 1024);
+
+    let cat = run(&["cat", "--replies"], &path);
+    assert_eq!(cat.code(), 0, "{}", cat.stderr());
+    let out = cat.stdout();
+    let replies: Vec<&str> =
+        out.lines().filter_map(|l| l.split_once(" ⇒ ").map(|(_, r)| r)).collect();
+    let mut expected = vec!["(integer) 536870001"; 20];
+    expected.extend([
+        "(integer) 4",
+        r#""\x00\x00\x00x""#,
+        "(unknown: not modelled, or an unknown key)",
+        "(unknown: not modelled, or an unknown key)",
+    ]);
+    assert_eq!(replies, expected, "{out}");
+    let err = cat.stderr();
+    assert!(
+        err.contains(
+            "replay: not materialised: 20 write(s) would have grown a value past the fake \
+             Redis's bound (16 MiB of SETRANGE zero fill); their keys became unknown"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("replay: unknown keys (20): k0, k1, k10"), "{err}");
+
+    for args in [&["analyze"][..], &["replay", "--perturb", "5ms"]] {
+        let r = run(args, &path);
+        assert_eq!(r.code(), 3, "{args:?}: inconclusive (no mapping rule)\n{}", r.stderr());
+        assert!(
+            r.stdout().contains(
+                "note: 20 write(s) would have grown a value past the fake Redis's bound (16 MiB \
+                 of SETRANGE zero fill): not allocated, their keys became unknown"
+            ),
+            "{args:?}: {}",
+            r.stdout()
+        );
+    }
+}
+
+#[test]
+fn an_append_loop_grows_its_string_in_place() {
+    // 50,000 APPENDs of 100 bytes: copying the string at each would move 125 GB.
+    let tail = "abcdefghij".repeat(10);
+    let (_dir, path) = trace("append.bin", |t| {
+        for i in 0..50_000 {
+            t.redis(i, CLIENT, ["APPEND", "log", tail.as_str()]);
+        }
+        t.redis(60_000, CLIENT, ["STRLEN", "log"]).redis(
+            60_001,
+            CLIENT,
+            ["GETRANGE", "log", "-3", "-1"],
+        );
+    });
+    let cat = run(&["cat", "--replies"], &path);
+    let out = cat.stdout();
+    let last: Vec<&str> = out.lines().rev().take(3).collect();
+    assert!(last[2].ends_with("⇒ (integer) 5000000"), "{out:.2000}");
+    assert!(last[1].ends_with("⇒ (integer) 5000000"), "{last:?}");
+    assert!(last[0].ends_with(r#"⇒ "hij""#), "{last:?}");
+}
