@@ -111,3 +111,35 @@ fn an_append_loop_grows_its_string_in_place() {
     assert!(last[1].ends_with("⇒ (integer) 5000000"), "{last:?}");
     assert!(last[0].ends_with(r#"⇒ "hij""#), "{last:?}");
 }
+
+#[test]
+fn a_50k_pair_mset_and_a_100k_key_del_cost_linear_time() {
+    // Three commands; a duplicate check or a unit effect scanned per key made them quadratic
+    // (74 s in `analyze`, over 300 s in `replay --perturb` before).
+    let (dir, path) = trace("mset.bin", |t| {
+        let keys: Vec<String> = (0..100_000).map(|i| format!("k:{i}")).collect();
+        let mut mset = vec!["MSET".to_string()];
+        for k in &keys[..50_000] {
+            mset.extend([k.clone(), format!("v{k}")]);
+        }
+        t.redis(1, CLIENT, &mset);
+        t.redis(2, CLIENT, std::iter::once("DEL").chain(keys.iter().map(String::as_str)));
+        t.redis(3, CLIENT, ["GET", "k:1"]);
+    });
+    std::fs::write(
+        dir.path().join("mset.toml"),
+        "[[rule]]\nkey = \"k:{id}\"\ntable = \"shop.orders\"\ncolumn = \"status\"\n",
+    )
+    .unwrap();
+    let cat = run(&["cat", "--replies"], &path);
+    let out = cat.stdout();
+    let replies: Vec<&str> =
+        out.lines().filter_map(|l| l.split_once(" ⇒ ").map(|(_, r)| r)).collect();
+    assert_eq!(replies, ["OK", "(integer) 50000", "(nil)"], "{out:.1000}");
+    for args in [&["analyze"][..], &["replay", "--perturb", "5ms"]] {
+        let r = run(args, &path);
+        // Inconclusive: the rows were never changed, so the one hit cannot be judged.
+        assert_eq!(r.code(), 3, "{args:?}: {}\n{}", r.stdout(), r.stderr());
+        assert!(r.stdout().contains("INCONCLUSIVE"), "{args:?}: {}", r.stdout());
+    }
+}
