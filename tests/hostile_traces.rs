@@ -143,3 +143,39 @@ fn a_50k_pair_mset_and_a_100k_key_del_cost_linear_time() {
         assert!(r.stdout().contains("INCONCLUSIVE"), "{args:?}: {}", r.stdout());
     }
 }
+
+#[test]
+fn a_report_of_20k_flagged_keys_is_built_in_linear_time() {
+    // Each key: its row moves from NEW to PAID, then the old value is cached and read (a stale
+    // set). Matching each key's findings by a scan of all of them was O(keys × findings).
+    use cachetape_tape::Value;
+    use cachetape_testkit::trace::{cache_and_db, image, text};
+    const KEYS: i64 = 20_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flagged.bin");
+    std::fs::write(
+        dir.path().join("flagged.toml"),
+        "[[rule]]\nkey = \"order:{id}\"\ntable = \"shop.orders\"\ncolumn = \"status\"\n",
+    )
+    .unwrap();
+    let mut t = TraceBuilder::create(&path, &cache_and_db(T0));
+    let row = |id: i64, s: &str| image([("id", Value::Int(id)), ("status", text(s))]);
+    for id in 0..KEYS {
+        let at = id * 20_000;
+        let key = format!("order:{id}");
+        t.update(at, "shop.orders", row(id, "NEW"), row(id, "PAID"));
+        t.redis(at + 2_000, CLIENT, ["SET", key.as_str(), "NEW"]);
+        t.redis(at + 4_000, CLIENT, ["GET", key.as_str()]);
+    }
+    t.finish();
+    // The JSON document is built whole (serde_json values) before it is written: it needs more
+    // room than the text report, so it runs under a wider address-space limit.
+    let wide = Limits { address_space: 2 << 30, ..LIMITS };
+    for (args, limits) in [(&["analyze"][..], LIMITS), (&["analyze", "--format", "json"], wide)] {
+        let r =
+            bounded::run(args.iter().map(std::ffi::OsStr::new).chain([path.as_os_str()]), limits);
+        assert_eq!(r.code(), 1, "{args:?}: stale\n{}", r.stderr());
+        let out = r.stdout();
+        assert!(out.contains("order:19999"), "{args:?}: every flagged key is reported");
+    }
+}

@@ -6,6 +6,8 @@ trace order, the detailed keys' timelines, the summary, its coverage (`coverage.
 not be judged, and whether the verdict is `inconclusive`) and its notes.
 */
 
+use std::collections::HashMap;
+
 use cachetape_replayer::ReplayReport;
 use cachetape_tape::Micros;
 
@@ -200,8 +202,13 @@ impl Judge {
             timelines.push(timeline_of(key, *d, versions, rule, values, clients, self.last_t));
         }
         timelines.sort_by(|a, b| a.key.cmp(&b.key));
+        // The first key report of each name, found once (not a scan per timeline).
+        let mut first: HashMap<&str, &KeyReport> = HashMap::new();
+        for k in &keys {
+            first.entry(&k.key).or_insert(k);
+        }
         for t in &mut timelines {
-            if let Some(k) = keys.iter().find(|k| k.key == t.key) {
+            if let Some(k) = first.get(&*t.key) {
                 t.stale = k.exposure.iter().map(|e| (e.from_us, e.to_us)).collect();
             }
         }
