@@ -33,6 +33,7 @@ no I/O beyond reading the trace it is given, no hash-map order in its output.
 */
 #![deny(missing_docs)]
 
+mod bounds;
 mod command;
 mod connection;
 mod dispatch;
@@ -56,6 +57,7 @@ mod zsets;
 
 use std::path::Path;
 
+pub use bounds::{Bounds, MAX_PADDING};
 pub use command::Command;
 pub use command::semantics::Arguments;
 pub use connection::Client;

@@ -17,6 +17,7 @@ strings inline — because replay is bound by cache misses on random keys. Cloni
 its maps; long values share their bytes.
 */
 
+use crate::bounds::Bounds;
 use crate::keymap::{Found, KeyMap};
 use crate::prefetch::Prefetch;
 use crate::reply::Bytes;
@@ -125,6 +126,8 @@ pub struct Store {
     pub(crate) dirty: Vec<ClientId>,
     /// True once anything became unknown (cheap check on the hot path).
     pub(crate) any_unknown: bool,
+    /// What the store has materialised against its bound (`bounds.rs`).
+    pub(crate) bounds: Bounds,
 }
 
 impl Default for Store {
@@ -154,12 +157,18 @@ impl Store {
             watches: Vec::new(),
             dirty: Vec::new(),
             any_unknown: false,
+            bounds: Bounds::default(),
         }
     }
 
     /// Number of databases.
     pub fn databases(&self) -> usize {
         self.dbs.len()
+    }
+
+    /// What the store has materialised against its bound, and what it refused.
+    pub fn bounds(&self) -> Bounds {
+        self.bounds
     }
 
     /// The state of `key` in `db` at `now` (ms), without side effects: a key past its expiry is

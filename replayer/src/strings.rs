@@ -447,25 +447,27 @@ fn too_long() -> Reply {
     Reply::err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
 }
 
-/// `APPEND key value`
+/// `APPEND key value`: the string grows in place (no copy of what it held).
 pub(crate) fn append(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let (key, tail) = (arg(a, 1), arg(a, 2));
-    let new = match read_str(st, cx, key) {
-        Str::Missing => StringValue::new(tail),
-        Str::WrongType => return Reply::wrong_type(),
-        Str::Found(s) => {
+    let len = match st.lookup_mut(cx, key) {
+        None => {
+            overwrite_keep_ttl(st, cx, key, StringValue::new(tail));
+            return Reply::Integer(tail.len() as i64);
+        }
+        Some(Entry { value: Value::String(s), .. }) => {
             if s.len() as i64 + tail.len() as i64 > MAX_STRING {
                 return too_long();
             }
-            let mut v = Vec::with_capacity(s.len() + tail.len());
-            v.extend_from_slice(s);
-            v.extend_from_slice(tail);
-            StringValue::from(v)
+            s.edit(|v| {
+                v.extend_from_slice(tail);
+                v.len()
+            })
         }
+        Some(_) => return Reply::wrong_type(),
     };
-    let len = new.len() as i64;
-    overwrite_keep_ttl(st, cx, key, new);
-    Reply::Integer(len)
+    st.signal(cx.db, key);
+    Reply::Integer(len as i64)
 }
 
 /// `STRLEN key`
@@ -509,7 +511,9 @@ pub(crate) fn getrange(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     Reply::bulk(&s[start as usize..=end as usize])
 }
 
-/// `SETRANGE key offset value`
+/// `SETRANGE key offset value`: the string is written in place; zero fill past its end counts
+/// against the store's bound (`bounds.rs`), beyond which the key becomes unknown instead of
+/// allocated (the reply, the new length, is still Redis's).
 pub(crate) fn setrange(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     let (key, value) = (arg(a, 1), arg(a, 3));
     let offset = match arg_i64(arg(a, 2)) {
@@ -519,25 +523,40 @@ pub(crate) fn setrange(st: &mut Store, cx: &Cx, a: &ArgvRef<'_>) -> Reply {
     if offset < 0 {
         return Reply::err("ERR offset is out of range");
     }
-    let old: Option<Vec<u8>> = match read_str(st, cx, key) {
+    let old_len = match read_str(st, cx, key) {
         Str::Missing => None,
         Str::WrongType => return Reply::wrong_type(),
-        Str::Found(s) => Some(s.to_vec()),
+        Str::Found(s) => Some(s.len()),
     };
-    let old_len = old.as_ref().map_or(0, |s| s.len());
     if value.is_empty() {
-        return Reply::Integer(old_len as i64);
+        return Reply::Integer(old_len.unwrap_or(0) as i64);
     }
     if offset.saturating_add(value.len() as i64) > MAX_STRING {
         return too_long();
     }
-    let off = offset as usize;
-    let mut v = old.unwrap_or_default();
-    if v.len() < off + value.len() {
-        v.resize(off + value.len(), 0);
+    let (off, end) = (offset as usize, offset as usize + value.len());
+    let new_len = end.max(old_len.unwrap_or(0));
+    let zeros = off.saturating_sub(old_len.unwrap_or(0));
+    if !st.bounds.admit_padding(zeros as u64) {
+        st.signal(cx.db, key);
+        st.mark_unknown(cx.db as u32, key);
+        return Reply::Integer(new_len as i64);
     }
-    v[off..off + value.len()].copy_from_slice(value);
-    let len = v.len() as i64;
-    overwrite_keep_ttl(st, cx, key, StringValue::from(v));
-    Reply::Integer(len)
+    let write = |v: &mut Vec<u8>| {
+        if v.len() < end {
+            v.resize(end, 0);
+        }
+        v[off..end].copy_from_slice(value);
+    };
+    match st.lookup_mut(cx, key) {
+        Some(Entry { value: Value::String(s), .. }) => s.edit(write),
+        _ => {
+            let mut v = Vec::new();
+            write(&mut v);
+            overwrite_keep_ttl(st, cx, key, StringValue::from(v));
+            return Reply::Integer(new_len as i64);
+        }
+    }
+    st.signal(cx.db, key);
+    Reply::Integer(new_len as i64)
 }

@@ -73,7 +73,8 @@ impl Value {
     }
 }
 
-/// A string value's bytes: inline up to [`StringValue::INLINE`] bytes, shared beyond.
+/// A string value's bytes: inline up to [`StringValue::INLINE`] bytes, shared beyond (or owned
+/// with room to grow, once APPEND or SETRANGE has edited a long string).
 ///
 /// Reads go through `Deref<Target = [u8]>`; [`StringValue::to_bytes`] gives the shared bytes a
 /// [`Reply::Bulk`](crate::Reply::Bulk) holds.
@@ -83,8 +84,14 @@ pub struct StringValue(Repr);
 /// Where a [`StringValue`]'s bytes are: in the entry itself, or shared.
 #[derive(Clone)]
 enum Repr {
-    Inline { len: u8, bytes: [u8; StringValue::INLINE] },
+    Inline {
+        len: u8,
+        bytes: [u8; StringValue::INLINE],
+    },
     Shared(Bytes),
+    /// A long string APPEND or SETRANGE edited: owned, with spare capacity, so a loop of
+    /// APPENDs grows it in amortised constant time per byte instead of copying it each time.
+    Owned(Vec<u8>),
 }
 
 impl StringValue {
@@ -110,6 +117,7 @@ impl StringValue {
         match &self.0 {
             Repr::Inline { len, bytes } => &bytes[..*len as usize],
             Repr::Shared(b) => b,
+            Repr::Owned(v) => v,
         }
     }
 
@@ -119,13 +127,32 @@ impl StringValue {
         matches!(self.0, Repr::Shared(_))
     }
 
-    /// The bytes as shared bytes (a copy for an inline string, a reference-count bump else).
+    /// The bytes as shared bytes (a reference-count bump for shared bytes, a copy else).
     #[inline]
     pub fn to_bytes(&self) -> Bytes {
         match &self.0 {
             Repr::Inline { len, bytes } => Bytes::from(&bytes[..*len as usize]),
             Repr::Shared(b) => b.clone(),
+            Repr::Owned(v) => Bytes::from(&v[..]),
         }
+    }
+
+    /// Edits the bytes as a vector: a shared string is copied once and then owned, so further
+    /// APPENDs and SETRANGEs on it cost the bytes they write, not a copy of the whole string.
+    pub(crate) fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let empty = Repr::Inline { len: 0, bytes: [0; Self::INLINE] };
+        let mut v = match std::mem::replace(&mut self.0, empty) {
+            Repr::Inline { len, bytes } => bytes[..len as usize].to_vec(),
+            Repr::Shared(b) => b.to_vec(),
+            Repr::Owned(v) => v,
+        };
+        let r = f(&mut v);
+        *self = if v.len() <= Self::INLINE {
+            StringValue::new(&v)
+        } else {
+            StringValue(Repr::Owned(v))
+        };
+        r
     }
 
     /// Replaces the bytes, in place when both fit inline.

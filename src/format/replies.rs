@@ -39,6 +39,15 @@ pub fn replay_summary(report: &ReplayReport) -> String {
         }
         let _ = writeln!(o);
     }
+    if report.unmaterialised > 0 {
+        let _ = writeln!(
+            o,
+            "not materialised: {} write(s) would have grown a value past the fake Redis's bound \
+             ({} MiB of SETRANGE zero fill); their keys became unknown",
+            report.unmaterialised,
+            cachetape_replayer::MAX_PADDING >> 20
+        );
+    }
     for (source, db) in &report.unknown_databases {
         let _ = writeln!(o, "every key of db {db} on source {} is unknown", source.0);
     }

@@ -80,7 +80,7 @@ fn reply(out: &mut Vec<u8>, r: &Reply) {
             }
             out.push(b']');
         }
-        Reply::Unknown => out.extend_from_slice(b"(unknown: not modelled)"),
+        Reply::Unknown => out.extend_from_slice(b"(unknown: not modelled, or an unknown key)"),
     }
 }
 

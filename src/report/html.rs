@@ -7,9 +7,10 @@ as-recorded analysis' page (the timelines are those its `recorded` report carrie
 section for the perturbation: its verdict and a table of its findings.
 */
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
-use cachetape_analyzer::report::KeyTimeline;
+use cachetape_analyzer::report::{KeyTimeline, StaleRead};
 use cachetape_analyzer::{Report, Summary, TraceVerdict, Verdict};
 use cachetape_perturb::ReplayReport;
 use cachetape_perturb::replay::format_window;
@@ -214,6 +215,16 @@ pre {{ background: #f6f6f6; padding: 0.5em; overflow-x: auto; }}
         }
         out.push_str("</table>\n");
         families(&mut out, s);
+        // Each key's timeline and findings, found in one pass each (a scan per key made the
+        // page O(keys × findings)); the first timeline of a key, findings in report order.
+        let mut timelines: HashMap<&str, &KeyTimeline> = HashMap::new();
+        for t in &report.timelines {
+            timelines.entry(&t.key).or_insert(t);
+        }
+        let mut findings: HashMap<(&str, &str), Vec<&StaleRead>> = HashMap::new();
+        for f in &report.findings {
+            findings.entry((&f.key, &f.node)).or_default().push(f);
+        }
         for k in &report.keys {
             let _ = writeln!(
                 out,
@@ -230,11 +241,11 @@ pre {{ background: #f6f6f6; padding: 0.5em; overflow-x: auto; }}
                 k.stale_possible,
                 format_duration(k.exposed_us)
             );
-            if let Some(t) = report.timelines.iter().find(|t| t.key == k.key) {
+            if let Some(t) = timelines.get(&*k.key) {
                 timeline_svg(t, &mut out);
             }
             out.push_str("<pre>");
-            for f in report.findings.iter().filter(|f| f.key == k.key && f.node == k.node) {
+            for f in findings.get(&(&*k.key, &*k.node)).map_or(&[][..], Vec::as_slice) {
                 let _ = writeln!(
                     out,
                     "#{} {} {} served {} db {} — {} {}",

@@ -6,6 +6,8 @@ trace order, the detailed keys' timelines, the summary, its coverage (`coverage.
 not be judged, and whether the verdict is `inconclusive`) and its notes.
 */
 
+use std::collections::HashMap;
+
 use cachetape_replayer::ReplayReport;
 use cachetape_tape::Micros;
 
@@ -91,6 +93,9 @@ impl Judge {
                 "commands the fake Redis does not model (their keys became unknown): {}",
                 list.join(", ")
             ));
+        }
+        if replay.unmaterialised > 0 {
+            notes.push(unmaterialised_note(replay.unmaterialised));
         }
         if replay.gaps > 0 {
             notes.push(format!(
@@ -197,8 +202,13 @@ impl Judge {
             timelines.push(timeline_of(key, *d, versions, rule, values, clients, self.last_t));
         }
         timelines.sort_by(|a, b| a.key.cmp(&b.key));
+        // The first key report of each name, found once (not a scan per timeline).
+        let mut first: HashMap<&str, &KeyReport> = HashMap::new();
+        for k in &keys {
+            first.entry(&k.key).or_insert(k);
+        }
         for t in &mut timelines {
-            if let Some(k) = keys.iter().find(|k| k.key == t.key) {
+            if let Some(k) = first.get(&*t.key) {
                 t.stale = k.exposure.iter().map(|e| (e.from_us, e.to_us)).collect();
             }
         }
@@ -265,4 +275,13 @@ fn rule_summary(rule: &Rule) -> String {
     };
     let row: Vec<String> = rule.row.iter().map(|(c, p)| format!("{c} = {{{p}}}")).collect();
     format!("{} → {} where {} ({shape})", rule.key, rule.table, row.join(" and "))
+}
+
+/// The note for writes the fake Redis did not materialise (`cachetape_replayer::Bounds`).
+fn unmaterialised_note(writes: u64) -> String {
+    format!(
+        "{writes} write(s) would have grown a value past the fake Redis's bound ({} MiB of \
+         SETRANGE zero fill): not allocated, their keys became unknown",
+        cachetape_replayer::MAX_PADDING >> 20
+    )
 }

@@ -55,7 +55,7 @@ pub(super) struct LateSources {
 }
 
 impl Extractor {
-    /// Adds to `after` the commit unit whose value `op` (of unit `unit`, at `t`) writes, if it is
+    /// Adds to `after` (repeats and all) the commit unit whose value `op` (of unit `unit`, at `t`) writes, if it is
     /// a `Set` of a value some recent commit of its row produced; if no version of the row agrees
     /// yet, waits for a late commit that produces it.
     pub(super) fn value_source(&mut self, unit: u32, t: Us, op: GOp, after: &mut Vec<u32>) {
@@ -65,9 +65,8 @@ impl Extractor {
         let agrees = |v: RowValue| matches!(v, RowValue::Known(d) if self.values.agrees(c, d));
         let agreeing = versions.changes.iter().rev().take(CAUSALITY_SCAN).find(|v| agrees(v.value));
         if let Some(v) = agreeing {
-            if let Some(&cu) = self.commit_units.get(&v.seq)
-                && !after.contains(&cu)
-            {
+            // Repeats are removed once the unit's ops are all in (`Extractor::unit`).
+            if let Some(&cu) = self.commit_units.get(&v.seq) {
                 after.push(cu);
             }
             return;

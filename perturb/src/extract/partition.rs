@@ -20,7 +20,7 @@ into it that commits nothing, and whose read keys only ever hold values agreeing
 can be stale).
 */
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use cachetape_analyzer::dbstate::{RowValue, SubjectId};
@@ -28,6 +28,18 @@ use cachetape_analyzer::dbstate::{RowValue, SubjectId};
 use super::unit::{Boundary, GOp, GVal};
 use super::{ComponentInfo, Extraction, Extractor, MAX_CARRIED};
 use crate::model::{Component, Us};
+
+/// What a unit leaves a key holding — its value and expiry — or `None` when that depends on what
+/// the key held (an expiry change) or the unit does not write it.
+type Effect = Option<(GVal, Option<Us>)>;
+
+/// Units with more ops than this have their effects indexed by key on first need.
+const FEW_OPS: usize = 8;
+
+/// Each many-op unit's effect per key, computed in one pass over its ops on first need: a
+/// 50,000-key MSET is read once, not once for each of its keys.
+#[derive(Default)]
+struct Effects(HashMap<u32, HashMap<u32, Effect>>);
 
 /// A component built, with the anchor of its first own unit (for trace order).
 pub(super) type Built = (u64, Component, ComponentInfo);
@@ -80,6 +92,7 @@ impl Extractor {
         let position: HashMap<u32, usize> =
             members.iter().enumerate().map(|(i, &u)| (u, i)).collect();
         let mut walk = Walk::default();
+        let mut effects = Effects::default();
         for segment in self.segments(&members) {
             if members[segment.clone()].iter().any(|&u| self.units[u as usize].reads()) {
                 built.extend(self.part(&members, segment.clone(), &walk, out));
@@ -88,8 +101,8 @@ impl Extractor {
             }
             self.record(&members, segment.clone(), &mut walk);
             let mut next = segment.end;
-            for list in walk.writes.values() {
-                if let Some(first) = self.unsettled_from(&members, list) {
+            for (&key, list) in &walk.writes {
+                if let Some(first) = self.unsettled_from(&members, key, list, &mut effects) {
                     next = next.min(first);
                 }
             }
@@ -258,16 +271,6 @@ impl Extractor {
     /// nothing, and every value its read keys hold or are given agrees with their rows (or the
     /// rows are unknown: the reads are unverifiable). Such parts are not explored.
     fn quiet(&self, part: &[u32], from: &Boundary) -> bool {
-        let mut read_keys: Vec<u32> = Vec::new();
-        for &u in part {
-            for op in &self.units[u as usize].ops {
-                match *op {
-                    GOp::Commit { .. } => return false,
-                    GOp::Read { key, .. } if !read_keys.contains(&key) => read_keys.push(key),
-                    _ => {}
-                }
-            }
-        }
         let agrees = |key: u32, v: GVal| {
             let subject = self.keys[key as usize].subject;
             let db = from
@@ -281,15 +284,26 @@ impl Extractor {
                 (GVal::Known(_), RowValue::Absent) | (GVal::Unreconciled, _) => false,
             }
         };
+        // One pass over the ops: the keys read, and the keys given a value their row disagrees
+        // with (sets, not a scan per read key: a part can read and write 100,000 keys).
+        let mut read_keys: Vec<u32> = Vec::new();
+        let mut seen: HashSet<u32> = HashSet::new();
+        let mut disagrees: HashSet<u32> = HashSet::new();
+        for &u in part {
+            for op in &self.units[u as usize].ops {
+                match *op {
+                    GOp::Commit { .. } => return false,
+                    GOp::Read { key, .. } if seen.insert(key) => read_keys.push(key),
+                    GOp::Set { key, value, .. } if !agrees(key, value) => {
+                        disagrees.insert(key);
+                    }
+                    _ => {}
+                }
+            }
+        }
         read_keys.iter().all(|&k| {
             let initial = from.cache.get(&k).map_or(self.keys[k as usize].initial, |c| c.0);
-            agrees(k, initial)
-                && part.iter().all(|&u| {
-                    self.units[u as usize].ops.iter().all(|op| match *op {
-                        GOp::Set { key, value, .. } if key == k => agrees(k, value),
-                        _ => true,
-                    })
-                })
+            agrees(k, initial) && !disagrees.contains(&k)
         })
     }
 
@@ -321,7 +335,13 @@ impl Extractor {
     /// not all leave the same value (expiries within W); `None` when the key's state after
     /// them is the same in every schedule. Writes more than 2W before the recorded last one are
     /// not looked at.
-    fn unsettled_from(&self, members: &[u32], writes: &[usize]) -> Option<usize> {
+    fn unsettled_from(
+        &self,
+        members: &[u32],
+        key: u32,
+        writes: &[usize],
+        effects: &mut Effects,
+    ) -> Option<usize> {
         let w = self.options.window_us;
         let unit = |i: usize| &self.units[members[i] as usize];
         let last_t = writes.iter().map(|&i| unit(i).t).max()?;
@@ -342,19 +362,7 @@ impl Extractor {
             .copied()
             .filter(|&a| !recent.iter().any(|&b| b != a && forced(a, b)))
             .collect();
-        let effect = |i: usize| {
-            let mut e = None;
-            for op in &unit(i).ops {
-                match *op {
-                    GOp::Set { value, expires_at, .. } => e = Some((value, expires_at)),
-                    GOp::Del { .. } => e = Some((GVal::Absent, None)),
-                    // Depends on what the key held.
-                    GOp::Expire { .. } => e = None,
-                    _ => {}
-                }
-            }
-            e
-        };
+        let mut effect = |i: usize| self.effect(members[i], key, effects);
         let first = effect(*candidates.first()?);
         let same = first.is_some()
             && candidates.iter().all(|&c| match (effect(c), first) {
@@ -369,6 +377,40 @@ impl Extractor {
                 _ => false,
             });
         if same { None } else { candidates.iter().copied().min() }
+    }
+
+    /// What `unit` leaves `key` holding (its last write of it decides).
+    fn effect(&self, unit: u32, key: u32, effects: &mut Effects) -> Effect {
+        let ops = &self.units[unit as usize].ops;
+        let fold = |ops: &mut dyn Iterator<Item = &GOp>| {
+            let mut e = None;
+            for op in ops {
+                match *op {
+                    GOp::Set { value, expires_at, .. } => e = Some((value, expires_at)),
+                    GOp::Del { .. } => e = Some((GVal::Absent, None)),
+                    // Depends on what the key held.
+                    GOp::Expire { .. } => e = None,
+                    GOp::Read { .. } | GOp::Commit { .. } => {}
+                }
+            }
+            e
+        };
+        if ops.len() <= FEW_OPS {
+            return fold(&mut ops.iter().filter(|op| op.key() == Some(key)));
+        }
+        let index = effects.0.entry(unit).or_insert_with(|| {
+            let mut by_key: HashMap<u32, Effect> = HashMap::new();
+            for op in ops {
+                if let Some(k) = op.key()
+                    && !matches!(op, GOp::Read { .. })
+                {
+                    // The last write of the key decides, as in `fold`.
+                    by_key.insert(k, fold(&mut std::iter::once(op)));
+                }
+            }
+            by_key
+        });
+        index.get(&key).copied().flatten()
     }
 
     /// The state after `part` (in trace order) from `state`.

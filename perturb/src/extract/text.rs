@@ -7,6 +7,8 @@ Units and values in words, for the stories: `DEL order:42`, `SETEX order:42 → 
 use cachetape_analyzer::dbstate::RowValue;
 use cachetape_analyzer::mapping::{KeyPart, Rule};
 
+use std::collections::HashSet;
+
 use super::Extractor;
 use super::unit::{GOp, GVal, RawUnit};
 
@@ -14,7 +16,10 @@ impl Extractor {
     /// `DEL order:42`, `SETEX order:42 → CANCELLED`, `GETDEL order:42`: `name` and the keys of
     /// `ops[from..]` (of all `ops` when `with_read`), with the value when one key is set.
     pub(super) fn describe(&self, name: &str, ops: &[GOp], from: usize, with_read: bool) -> String {
-        let mut keys = Vec::new();
+        // The first three names and how many in all: a set of ids, not a scan of the names,
+        // for a command of 100,000 keys.
+        let mut seen: HashSet<u32> = HashSet::new();
+        let mut names: Vec<String> = Vec::new();
         let mut value = None;
         let start = if with_read { 0 } else { from };
         for op in &ops[start..] {
@@ -22,14 +27,17 @@ impl Extractor {
                 value = Some((key, v));
             }
             let Some(k) = op.key() else { continue };
+            if !seen.insert(k) || names.len() == 3 {
+                continue;
+            }
             let n = self.key_name(k);
-            if !keys.contains(&n) {
-                keys.push(n);
+            if !names.contains(&n) {
+                names.push(n);
             }
         }
-        let mut out = format!("{name} {}", short_list(&keys));
+        let mut out = format!("{name} {}", counted_list(&names, seen.len()));
         if let Some((k, v)) = value
-            && keys.len() == 1
+            && seen.len() == 1
         {
             out.push_str(" → ");
             out.push_str(&self.cache_display(k, v));
@@ -87,6 +95,11 @@ impl Extractor {
             RowValue::Unknown => "(unknown)".into(),
         }
     }
+}
+
+/// [`short_list`] of `total` items of which `first` are the first (up to three).
+fn counted_list(first: &[String], total: usize) -> String {
+    if total <= 3 { first.join(" ") } else { format!("{} … (+{})", first.join(" "), total - 3) }
 }
 
 /// `a`, `a b c`, `a b c … (+4)`.

@@ -284,8 +284,10 @@ impl Replayer {
         let c = &self.counts;
         let mut unknown_keys = Vec::new();
         let mut unknown_databases = Vec::new();
+        let mut unmaterialised = 0;
         for (i, node) in self.nodes.iter().enumerate() {
             let Some(node) = node else { continue };
+            unmaterialised += node.store.bounds().unmaterialised();
             for (db, key) in node.store.unknown_keys() {
                 unknown_keys.push(UnknownKey { source: SourceId(i as u16), db, key: key.to_vec() });
             }
@@ -301,6 +303,7 @@ impl Replayer {
             unmodelled: c.unmodelled.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             unknown_keys,
             unknown_databases,
+            unmaterialised,
             snapshots: c.snapshots,
             gaps: c.gaps,
             evictions: c.evictions,

@@ -72,6 +72,10 @@ pub struct ReplayReport {
     pub unknown_keys: Vec<UnknownKey>,
     /// Databases whose keys all became unknown (a gap, or a command that may touch any key).
     pub unknown_databases: Vec<(SourceId, u32)>,
+    /// Writes the store did not materialise because they would have passed its bound
+    /// ([`MAX_PADDING`](crate::MAX_PADDING) bytes of SETRANGE zero fill): their keys became
+    /// unknown.
+    pub unmaterialised: u64,
     /// Snapshot events applied.
     pub snapshots: u64,
     /// Gaps in a Redis source.

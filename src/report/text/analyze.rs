@@ -4,6 +4,7 @@ the cache disagreed with the database and why, each stale read in one line, and 
 it (the write, the commit that superseded the value, what ended it) — then the figures.
 */
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use cachetape_analyzer::report::{KeyReport, StaleRead};
@@ -87,8 +88,15 @@ impl ReportFormat<Report> for TextReport {
     fn render(&self, report: &Report, trace: &str) -> String {
         let mut out = String::new();
         verdict(&mut out, report, trace);
+        // Each key's findings, grouped in one pass (report order kept within a key): looking
+        // them up per key made the page O(keys × findings).
+        let mut by_key: HashMap<(&str, &str, u32), Vec<&StaleRead>> = HashMap::new();
+        for f in &report.findings {
+            by_key.entry((&f.node, &f.key, f.redis_db)).or_default().push(f);
+        }
         for k in &report.keys {
-            key_section(&mut out, report, k);
+            let findings = by_key.get(&(&*k.node, &*k.key, k.db)).map_or(&[][..], Vec::as_slice);
+            key_section(&mut out, k, findings);
         }
         families(&mut out, &report.summary);
         figures(&mut out, &report.summary);
@@ -216,21 +224,16 @@ pub(super) fn families(out: &mut String, s: &Summary) {
 
 /// One flagged key: its headline, each stale read with the story behind it (told once per
 /// chain), and its exposure intervals.
-fn key_section(out: &mut String, report: &Report, k: &KeyReport) {
-    let findings: Vec<&StaleRead> = report
-        .findings
-        .iter()
-        .filter(|f| f.key == k.key && f.node == k.node && f.redis_db == k.db)
-        .collect();
+fn key_section(out: &mut String, k: &KeyReport, findings: &[&StaleRead]) {
     let _ = writeln!(out);
-    let _ = writeln!(out, "{} ({} db {}) — {}", k.key, k.node, k.db, headline(k, &findings));
+    let _ = writeln!(out, "{} ({} db {}) — {}", k.key, k.node, k.db, headline(k, findings));
     let _ = writeln!(
         out,
         "  {} read(s), {} hit(s): {} stale for certain, {} possibly",
         k.reads, k.hits, k.stale_definite, k.stale_possible
     );
     let mut told: Vec<Vec<Option<u64>>> = Vec::new();
-    for f in &findings {
+    for f in findings {
         let _ = writeln!(
             out,
             "  #{} {} {}  served {}, db {}  {} {} age {}",

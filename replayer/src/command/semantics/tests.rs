@@ -101,6 +101,31 @@ fn written_keys_are_the_keys_redis_s_key_specs_do_not_mark_read_only() {
 }
 
 #[test]
+fn written_keys_of_long_commands_are_each_key_once_in_order() {
+    // Past the first few keys repeats are found through a set: the same answer as comparing
+    // with every earlier key, for repeats before, across and after that point.
+    let names: Vec<String> = (0..40).map(|i| format!("k{}", (i * 7) % 13)).collect();
+    let mut first_seen: Vec<&str> = Vec::new();
+    for n in &names {
+        if !first_seen.contains(&n.as_str()) {
+            first_seen.push(n);
+        }
+    }
+    for command in ["DEL", "UNLINK"] {
+        let argv =
+            Argv::from_parts(std::iter::once(command).chain(names.iter().map(String::as_str)));
+        let written: Vec<&[u8]> = Command::of(&argv).written_keys(&argv);
+        let expected: Vec<&[u8]> = first_seen.iter().map(|k| k.as_bytes()).collect();
+        assert_eq!(written, expected, "{command}");
+    }
+    let mset = Argv::from_parts(
+        std::iter::once("MSET").chain(names.iter().flat_map(|k| [k.as_str(), "v"])),
+    );
+    let written: Vec<&[u8]> = Command::MSet.written_keys(&mset);
+    assert_eq!(written, first_seen.iter().map(|k| k.as_bytes()).collect::<Vec<_>>());
+}
+
+#[test]
 fn blind_writes_are_what_redis_s_key_specs_say_for_every_command() {
     for &c in Command::ALL {
         let argv = sample(c);
