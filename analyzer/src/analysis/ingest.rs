@@ -77,6 +77,7 @@ impl Judge {
             live: NO_SLOT,
             live_value: Cached::Unknown,
             now: Now::Missing,
+            fill_from: Micros::MIN,
             next_no: 0,
             reads: 0,
             hits: 0,

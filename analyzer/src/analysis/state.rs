@@ -79,6 +79,11 @@ pub(super) struct KeyTrack {
     pub live: u32,
     pub live_value: Cached,
     pub now: Now,
+    /// The earliest a value written next can have been read from the database
+    /// ([`Episode::fill_from`]): when the last episode ended, or that episode's own
+    /// `fill_from` when a write overwrote it; [`Micros::MIN`] before any, and after the state
+    /// was unknown.
+    pub fill_from: Micros,
     pub next_no: u32,
     pub reads: u64,
     pub hits: u64,

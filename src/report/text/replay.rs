@@ -259,11 +259,12 @@ fn verdict(out: &mut String, report: &ReplayReport) {
     } else {
         let _ = writeln!(
             out,
-            "verdict: STALE under ±{} — {} read(s) served stale in some order ({} of them as \
-             recorded)",
+            "verdict: STALE under ±{} — {} read(s) served stale in some order (as recorded: {} \
+             stale for certain, {} possibly)",
             format_window(report.window_us),
             report.findings.len(),
-            report.stale_as_recorded()
+            report.stale_as_recorded(),
+            report.possibly_stale_as_recorded()
         );
     }
 }
