@@ -162,9 +162,10 @@ fn a_value_equal_to_two_versions_is_at_least_possibly_stale() {
     assert_eq!(doc["summary"]["fresh"], 0, "{doc}");
 }
 
-/// The same row and values, but the key was last emptied after the REFUNDED commit: the fill
-/// read the database after it, so the old PENDING is no source and the read after the later
-/// PENDING's receipt — and the one inside its uncertainty — are fresh.
+/// The same row and values, but the key was last emptied after the REFUNDED commit and the
+/// reader missed it after that: the fill read the database after it, so the old PENDING is no
+/// source and the read after the later PENDING's receipt — and the one inside its uncertainty —
+/// are fresh.
 #[test]
 fn an_old_equal_version_before_the_fill_window_is_no_source() {
     let pending = json(5, "PENDING", "3.50");
@@ -172,6 +173,7 @@ fn an_old_equal_version_before_the_fill_window_is_no_source() {
         t.redis(0, READER, ["SETEX", "order:5", "300", &json(5, "REFUNDED", "3.50")])
             .update(5 * MS, ORDERS, order(5, "PENDING", "3.50"), order(5, "REFUNDED", "3.50"))
             .redis(11 * MS, WRITER, ["DEL", "order:5"])
+            .redis(15 * MS, READER, ["GET", "order:5"])
             .redis(20 * MS, READER, ["SETEX", "order:5", "300", &pending])
             .redis(21 * MS, OTHER, ["GET", "order:5"])
             .update(22 * MS, ORDERS, order(5, "REFUNDED", "3.50"), order(5, "PENDING", "3.50"))

@@ -17,8 +17,9 @@ The rules (DESIGN, "Stale reads"):
   loaded server), up to [`LATE_BINLOG_US`].
 - A value equal to several versions (a status that returns to `PENDING`) may have been read from
   any of them that the timeline allows: the episode's *basis* is every agreeing version that
-  may have been in the database during the fill's read window — after the key's previous
-  episode ended (the fill followed a miss) and before the write — plus the first agreeing
+  may have been in the database during the fill's read window — after the miss it followed
+  (the earlier of its client's latest miss and the start of the key's absence) and before the
+  write — plus the first agreeing
   version recorded up to [`LATE_BINLOG_US`] after the write. A read is judged under every one of
   these explanations: fresh only when all make it fresh.
 - **fresh** when every candidate version agrees with the served value under every explanation,
@@ -201,9 +202,10 @@ pub struct Episode {
     /// Its expiry then, on the timeline (µs), if it had one.
     pub expires_us: Option<Micros>,
     /// The earliest the value can have been read from the database (µs, the `lo` of a stamp):
-    /// when the key's previous episode ended (a fill follows a miss), its start for an
-    /// overwrite; [`Micros::MIN`] when nothing bounds it (a key not seen cached before, a
-    /// snapshot, a cache state that was unknown).
+    /// a fill follows a miss, so the earlier of its client's latest miss of the key and the
+    /// start of the key's absence (when its previous episode ended; for an overwrite, that
+    /// episode's own bound); [`Micros::MIN`] when nothing bounds it (no miss of the writing
+    /// client, a key not seen cached before, a snapshot, a cache state that was unknown).
     pub fill_from: Micros,
     /// What ended it, once something did.
     pub end: Option<(End, Mark)>,

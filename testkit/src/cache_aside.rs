@@ -6,7 +6,10 @@ verdicts are checked against (and the workload `cachetape demo` can grow from).
 - **Readers** `GET order:{id}`; on a miss they `SELECT status, total` from `orders`, sometimes
   stall (the race of DESIGN: "stale set"), then `SETEX order:{id} TTL {json}`.
 - **Writers** each own a share of the rows (so a row's commits are serial and the log orders
-  them): `UPDATE orders SET status, total` (autocommit), then `DEL order:{id}`.
+  them): `UPDATE orders SET status, total` (autocommit), then `DEL order:{id}`. With
+  [`Workload::aba`] they pick one of two statuses and keep each row's total, so a row's value
+  returns to earlier ones (a status column's ABA); with [`Workload::reload`] one transaction
+  deletes and re-inserts every row before the traffic (a multi-row commit).
 
 The cached value is the JSON rendering of the row the reader selected:
 `{"id":3,"status":"PAID","total":"12.50"}`. Times are the machine's clock in µs since the
@@ -56,6 +59,12 @@ pub struct Workload {
     pub ttl_secs: u32,
     /// Seed of the random choices.
     pub seed: u64,
+    /// Writers set one of two statuses (`PENDING`, `REFUNDED`) and keep each row's total: a
+    /// row's value returns to earlier ones.
+    pub aba: bool,
+    /// Before the readers and writers start, one transaction deletes every row and inserts it
+    /// again as `PENDING` (with its total), all in one commit.
+    pub reload: bool,
 }
 
 impl Workload {
@@ -77,6 +86,8 @@ impl Workload {
             read_every: Duration::from_millis(2),
             ttl_secs: 300,
             seed: 42,
+            aba: false,
+            reload: false,
         }
     }
 }
@@ -159,6 +170,14 @@ impl WorkloadLog {
     }
 }
 
+/// The statuses of an [`Workload::aba`] run.
+const ABA_STATUSES: [&str; 2] = ["PENDING", "REFUNDED"];
+
+/// A row's total before the workload (kept by [`Workload::aba`] writers).
+fn initial_total(id: u32) -> String {
+    format!("{}.50", 10 + id)
+}
+
 fn render(id: u32, status: &str, total: &str) -> String {
     format!(r#"{{"id":{id},"status":"{status}","total":"{total}"}}"#)
 }
@@ -220,7 +239,7 @@ pub fn setup(w: &Workload) -> Vec<String> {
         .expect("create the table");
         let mut initial = Vec::new();
         for id in 1..=w.rows {
-            let total = format!("{}.50", 10 + id);
+            let total = initial_total(id);
             conn.query_drop(format!(
                 "INSERT INTO {db}.orders VALUES ({id}, 'NEW', {total}, 'not cached')"
             ))
@@ -240,7 +259,11 @@ pub fn setup(w: &Workload) -> Vec<String> {
 
 /// Runs readers and writers for `w.duration`; `setup` must have run.
 pub fn run(w: &Workload, initial: Vec<String>) -> WorkloadLog {
-    let log = Arc::new(Mutex::new(WorkloadLog { initial, ..WorkloadLog::default() }));
+    let mut first = WorkloadLog { initial, ..WorkloadLog::default() };
+    if w.reload {
+        first.commits = reload(w);
+    }
+    let log = Arc::new(Mutex::new(first));
     let deadline = Instant::now() + w.duration;
     let mut threads = Vec::new();
     for r in 0..w.readers {
@@ -255,6 +278,35 @@ pub fn run(w: &Workload, initial: Vec<String>) -> WorkloadLog {
         t.join().expect("a workload thread panicked");
     }
     std::mem::take(&mut *log.lock().unwrap())
+}
+
+/// One transaction that deletes every row and inserts it again as `PENDING`: a commit per row
+/// in the log, all with the transaction's times.
+fn reload(w: &Workload) -> Vec<CommitLog> {
+    let rt = runtime();
+    rt.block_on(async {
+        let mut db = connect_db(&w.mysql_url, &w.database).await;
+        let rows: Vec<String> = (1..=w.rows)
+            .map(|id| format!("({id}, 'PENDING', {}, 'reloaded')", initial_total(id)))
+            .collect();
+        let sent_us = now_us();
+        db.query_drop(format!(
+            "START TRANSACTION; DELETE FROM orders; INSERT INTO orders VALUES {}; COMMIT",
+            rows.join(", ")
+        ))
+        .await
+        .expect("reload the rows in one transaction");
+        let returned_us = now_us();
+        let _ = db.disconnect().await;
+        (1..=w.rows)
+            .map(|id| CommitLog {
+                id,
+                value: render(id, "PENDING", &initial_total(id)),
+                sent_us,
+                returned_us,
+            })
+            .collect()
+    })
 }
 
 fn reader(w: &Workload, r: usize, deadline: Instant, log: &Mutex<WorkloadLog>) {
@@ -321,9 +373,16 @@ fn writer(w: &Workload, k: usize, deadline: Instant, log: &Mutex<WorkloadLog>) {
     while Instant::now() < deadline && !mine.is_empty() {
         for &id in &mine {
             version += 1;
-            let status = STATUSES[rng.below(STATUSES.len() as u64) as usize];
-            // Every version's total differs, so every commit changes the cached value.
-            let total = format!("{}.{:02}", 100 + version, id);
+            let (status, total) = if w.aba {
+                let status = ABA_STATUSES[rng.below(ABA_STATUSES.len() as u64) as usize];
+                (status, initial_total(id))
+            } else {
+                // Every version's total differs, so every commit changes the cached value.
+                (
+                    STATUSES[rng.below(STATUSES.len() as u64) as usize],
+                    format!("{}.{:02}", 100 + version, id),
+                )
+            };
             let sent_us = now_us();
             rt.block_on(db.query_drop(format!(
                 "UPDATE orders SET status = '{status}', total = {total} WHERE id = {id}"

@@ -192,9 +192,10 @@ impl Judge {
         let kt = &mut self.keys[k as usize];
         let no = kt.next_no;
         kt.next_no += 1;
-        // A fill read the database after the miss it followed, so after the previous episode
-        // ended; nothing says when a value a snapshot found was read.
-        let fill_from = if origin == Origin::Write { kt.fill_from } else { Micros::MIN };
+        // A fill read the database after the miss it followed; nothing says when a value a
+        // snapshot found was read.
+        let fill_from =
+            if origin == Origin::Write { kt.fill_window(start.client) } else { Micros::MIN };
         // A live episode not ended (the store lost the key behind the analysis' back, e.g. a
         // FLUSHDB) stays unsettled.
         let slot = Slot {

@@ -78,6 +78,7 @@ impl Judge {
             live_value: Cached::Unknown,
             now: Now::Missing,
             fill_from: Micros::MIN,
+            misses: Vec::new(),
             next_no: 0,
             reads: 0,
             hits: 0,
