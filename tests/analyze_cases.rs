@@ -15,8 +15,8 @@ use crate::util::cachetape;
 
 /// 2026-11-26 04:15:25 UTC.
 const T0: i64 = 1_795_666_525_000_000;
-const MS: i64 = 1_000;
-const ORDERS: &str = "shop.orders";
+pub(crate) const MS: i64 = 1_000;
+pub(crate) const ORDERS: &str = "shop.orders";
 
 pub(crate) const MAPPING: &str = r#"[[rule]]
 key = "order:{id}"
@@ -35,7 +35,7 @@ pub(crate) fn create(path: &Path) -> Trace {
     trace
 }
 
-fn order(id: i64, status: &str, total: &str) -> RowImage {
+pub(crate) fn order(id: i64, status: &str, total: &str) -> RowImage {
     image([
         ("id", Value::Int(id)),
         ("status", text(status)),
@@ -45,13 +45,13 @@ fn order(id: i64, status: &str, total: &str) -> RowImage {
 }
 
 /// The JSON a reader caches for an order.
-fn json(id: i64, status: &str, total: &str) -> String {
+pub(crate) fn json(id: i64, status: &str, total: &str) -> String {
     format!(r#"{{"id":{id},"status":"{status}","total":{total}}}"#)
 }
 
-const READER: &str = "10.0.0.9:40000";
-const OTHER: &str = "10.0.0.8:41000";
-const WRITER: &str = "10.0.0.7:51234";
+pub(crate) const READER: &str = "10.0.0.9:40000";
+pub(crate) const OTHER: &str = "10.0.0.8:41000";
+pub(crate) const WRITER: &str = "10.0.0.7:51234";
 
 /// Writes the trace made by `build` and the default mapping into a temp dir; runs `analyze`
 /// with `args` there; returns (stdout, exit code).
@@ -103,7 +103,7 @@ fn stale_set_is_named_with_its_age_and_exposure() {
 }
 
 /// Cached while fresh; the commit supersedes it; a read before the DEL is stale.
-fn late_invalidation(t: &mut Trace) {
+pub(crate) fn late_invalidation(t: &mut Trace) {
     t.redis(0, READER, ["SETEX", "order:7", "300", &json(7, "NEW", "20.00")])
         .redis(2 * MS, OTHER, ["GET", "order:7"])
         .update(10 * MS, ORDERS, order(7, "NEW", "20.00"), order(7, "PAID", "20.00"))
@@ -118,7 +118,7 @@ fn late_invalidation_is_named() {
 }
 
 /// No DEL follows the commit: the value stays until its 1 s TTL runs out.
-fn missing_invalidation(t: &mut Trace) {
+pub(crate) fn missing_invalidation(t: &mut Trace) {
     t.redis(0, READER, ["SET", "order:8", &json(8, "NEW", "5"), "EX", "1"])
         .update(10 * MS, ORDERS, order(8, "NEW", "5.00"), order(8, "SHIPPED", "5.00"))
         .redis(20 * MS, OTHER, ["GET", "order:8"])
@@ -131,7 +131,7 @@ fn missing_invalidation_is_named() {
 }
 
 /// A value the DB never held: unexplained, never a silent stale-set.
-fn unexplained(t: &mut Trace) {
+pub(crate) fn unexplained(t: &mut Trace) {
     t.update(0, ORDERS, order(9, "NEW", "1.00"), order(9, "PAID", "1.00"))
         .redis(10 * MS, READER, ["SETEX", "order:9", "60", &json(9, "LOST", "1.00")])
         .redis(20 * MS, OTHER, ["GET", "order:9"]);
@@ -144,7 +144,7 @@ fn unexplained_value_is_named() {
 
 /// A read 2 ms before the commit's receipt: the commit may have happened up to 5 ms before it
 /// (the binlog's delivery), so the read is possibly stale, not for certain.
-fn stale_possible(t: &mut Trace) {
+pub(crate) fn stale_possible(t: &mut Trace) {
     t.redis(0, READER, ["SETEX", "order:5", "300", &json(5, "NEW", "3.50")])
         .redis(18 * MS, OTHER, ["GET", "order:5"])
         .update(20 * MS, ORDERS, order(5, "NEW", "3.50"), order(5, "PAID", "3.50"))
@@ -180,7 +180,7 @@ fn a_value_from_a_commit_whose_binlog_arrived_late_is_fresh() {
 
 /// A row the trace never changed: its reads are unverifiable, not fresh — and since nothing
 /// else was judged, the trace is inconclusive (exit 3), never clean.
-fn unverifiable(t: &mut Trace) {
+pub(crate) fn unverifiable(t: &mut Trace) {
     t.redis(0, READER, ["SETEX", "order:3", "300", &json(3, "NEW", "1")])
         .redis(10 * MS, OTHER, ["GET", "order:3"])
         .update(20 * MS, ORDERS, order(4, "NEW", "1.00"), order(4, "PAID", "1.00"));
@@ -192,7 +192,7 @@ fn reads_of_a_row_never_changed_are_unverifiable() {
 }
 
 /// Cache-aside done right: commit, DEL, miss, refill, hit.
-fn clean(t: &mut Trace) {
+pub(crate) fn clean(t: &mut Trace) {
     t.redis(0, READER, ["SETEX", "order:1", "300", &json(1, "NEW", "12.5")])
         .redis(2 * MS, OTHER, ["GET", "order:1"])
         .update(10 * MS, ORDERS, order(1, "NEW", "12.50"), order(1, "PAID", "12.50"))

@@ -33,11 +33,11 @@ const WRITER: &str = "10.0.0.7:51234";
 
 /// A trace of a Redis node `cache` and a MariaDB `db`, recorded live from T0: times are µs after
 /// T0, MONITOR lines arrive 50 µs after their timestamp, commits carry no XID.
-type Trace = TraceBuilder<BufWriter<File>>;
+pub(crate) type Trace = TraceBuilder<BufWriter<File>>;
 
 /// Writes the trace `build` makes as `case.bin`, with the mapping beside it, in a temporary
 /// directory; returns the directory (the trace lives as long as it) and the trace's path.
-fn case(build: impl FnOnce(&mut Trace)) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn case(build: impl FnOnce(&mut Trace)) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("case.bin");
     std::fs::write(dir.path().join("case.toml"), MAPPING).unwrap();
@@ -89,7 +89,7 @@ fn every_schedule_flags_its_read(trace: &Path, window: &str, doc: &serde_json::V
 
 /// Cached while fresh; the commit supersedes it; the DEL comes 4 ms later; the next read comes
 /// after the DEL (a miss): no read falls inside the gap.
-fn late_invalidation(t: &mut Trace) {
+pub(crate) fn late_invalidation(t: &mut Trace) {
     t.redis(0, READER, ["SETEX", "order:7", "300", "NEW"])
         .redis(2 * MS, OTHER, ["GET", "order:7"])
         .update(10 * MS, ORDERS, order(7, "NEW"), order(7, "PAID"))
@@ -145,7 +145,7 @@ fn late_invalidation_is_clean_as_recorded_and_found_under_5ms() {
 /// The commit lands first; the reader's SETEX of the old value comes 1 ms later and the
 /// writer's DEL 1 ms after that removes it; the next read (a miss) comes 8 ms later. Clean as
 /// recorded; if the DEL lands before the SETEX, the old value stays and the read is served it.
-fn stale_set(t: &mut Trace) {
+pub(crate) fn stale_set(t: &mut Trace) {
     t.redis(0, READER, ["GET", "order:42"])
         .update(10 * MS, ORDERS, order(42, "CANCELLED"), order(42, "PAID"))
         .redis(11 * MS, READER, ["SETEX", "order:42", "300", "CANCELLED"])
@@ -212,7 +212,7 @@ fn events_further_apart_than_the_window_have_one_schedule() {
 /// The commit of PAID, the reader's SET of PAID 1 ms later (a value it can only have read after
 /// that commit), another client's GET 1 ms after that. The GET may run before the commit, but
 /// the SET may not: so no order serves the GET anything before the commit.
-fn causality(t: &mut Trace) {
+pub(crate) fn causality(t: &mut Trace) {
     t.redis(0, OTHER, ["GET", "order:5"])
         .update(10 * MS, ORDERS, order(5, "NEW"), order(5, "PAID"))
         .redis(11 * MS, READER, ["SET", "order:5", "PAID"])
@@ -253,7 +253,7 @@ fn ms(n: u64) -> std::time::Duration {
 
 /// Several keys, each with clients racing within a few ms: components too large for a small
 /// budget are sampled.
-fn busy(t: &mut Trace) {
+pub(crate) fn busy(t: &mut Trace) {
     let clients = ["10.0.0.1:1", "10.0.0.2:2", "10.0.0.3:3", "10.0.0.4:4"];
     let statuses = ["A", "B", "C", "D", "E", "F"];
     for key in 0..4i64 {

@@ -105,8 +105,12 @@ fn a_low_concurrency_workload_clean_by_its_log_has_possible_stale_reads_under_5m
         doc["summary"]
     );
     assert_eq!(code, 1);
-    let perturbed: Vec<&serde_json::Value> =
-        findings.iter().filter(|f| f["verdict"] == "stale-possible").collect();
+    // Stale only in a reordering: a read analyze flags possible as recorded (inside a commit's
+    // uncertainty) may be stale in the recorded order itself, with no move to tell.
+    let perturbed: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["verdict"] == "stale-possible" && f["margin_us"].as_i64() > Some(0))
+        .collect();
     assert!(!perturbed.is_empty(), "no possible stale read under ±5ms: {doc}");
     let f = perturbed[0];
     let story = f["moves"][0]["story"].as_str().unwrap();
@@ -133,6 +137,7 @@ fn a_low_concurrency_workload_clean_by_its_log_has_possible_stale_reads_under_5m
             );
         }
     }
+    crate::as_recorded::same_as_recorded(dir.path(), "workload.bin");
     // The same JSON for one job.
     let (one, _) = replay_json(dir.path(), &["--perturb", "5ms", "--jobs", "1"]);
     assert_eq!(one, doc);

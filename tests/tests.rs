@@ -8,6 +8,7 @@ mod analyze_workload;
 mod app_django;
 mod app_node;
 mod app_support;
+mod as_recorded;
 mod binlog_import;
 mod bounded;
 mod cat_replies;

@@ -93,7 +93,7 @@ pub fn exposures(
     // basis), then each change before `to`.
     let mut i = versions.at(from);
     if let Some(b) = basis {
-        i = i.max(b);
+        i = i.max(b.first);
     }
     let mut seg_start = from;
     let mut open: Option<Exposure> = None;
@@ -171,6 +171,7 @@ mod tests {
             start: mark(1_500, "SETEX"),
             expires_us: Some(301_500),
             end: Some((End::Expiry, mark(301_500, "expired"))),
+            fill_from: Micros::MIN,
             basis: None,
         };
         let mut out = Vec::new();

@@ -13,10 +13,18 @@ The rules (DESIGN, "Stale reads"):
 - The versions the DB can have held at a read are those whose commit may precede the read and
   whose successor's commit may follow it. Value causality narrows them: a cached value that is DB
   version *j* was read from the DB after *j* committed, so every read of it sees version *j* or
-  later (the episode's *basis*) — also when *j*'s binlog event arrived after the write, later
-  than the allowed lag (a loaded server), up to [`LATE_BINLOG_US`].
-- **fresh** when every candidate version agrees with the served value, **stale-definite** when
-  none does, **stale-possible** when some do, **unverifiable** when the row is unknown.
+  later — also when *j*'s binlog event arrived after the write, later than the allowed lag (a
+  loaded server), up to [`LATE_BINLOG_US`].
+- A value equal to several versions (a status that returns to `PENDING`) may have been read from
+  any of them that the timeline allows: the episode's *basis* is every agreeing version that
+  may have been in the database during the fill's read window — after the miss it followed
+  (the earlier of its client's latest miss and the start of the key's absence) and before the
+  write — plus the first agreeing
+  version recorded up to [`LATE_BINLOG_US`] after the write. A read is judged under every one of
+  these explanations: fresh only when all make it fresh.
+- **fresh** when every candidate version agrees with the served value under every explanation,
+  **stale-definite** when none does under any, **stale-possible** otherwise, **unverifiable**
+  when the row is unknown.
 - Age: time since the version the served value matches was superseded.
 - Cause: **stale set** when the write landed after that supersession; otherwise **late
   invalidation** when a DEL or overwrite ended the value, **missing invalidation** when only
@@ -193,19 +201,48 @@ pub struct Episode {
     pub start: Mark,
     /// Its expiry then, on the timeline (µs), if it had one.
     pub expires_us: Option<Micros>,
+    /// The earliest the value can have been read from the database (µs, the `lo` of a stamp):
+    /// a fill follows a miss, so the earlier of its client's latest miss of the key and the
+    /// start of the key's absence (when its previous episode ended; for an overwrite, that
+    /// episode's own bound); [`Micros::MIN`] when nothing bounds it (no miss of the writing
+    /// client, a key not seen cached before, a snapshot, a cache state that was unknown).
+    pub fill_from: Micros,
     /// What ended it, once something did.
     pub end: Option<(End, Mark)>,
-    /// The version its value was read from (value causality), once computed.
-    pub basis: Option<Option<usize>>,
+    /// The versions its value may have been read from (value causality), once computed.
+    pub basis: Option<Option<Basis>>,
+}
+
+/// The versions a cached value may have been read from (value causality): every version in
+/// `first..=last` that agrees with it may be its source, and both ends do. `first == last`
+/// unless the value equals several versions the timeline cannot tell apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Basis {
+    /// The earliest possible source.
+    pub first: usize,
+    /// The latest possible source (after the read's candidates only when its binlog event came
+    /// later than the lag allows).
+    pub last: usize,
+}
+
+impl Basis {
+    /// One source.
+    pub fn one(i: usize) -> Basis {
+        Basis { first: i, last: i }
+    }
 }
 
 impl Episode {
-    /// The version the value was derived from: the latest version agreeing with it whose commit
-    /// may precede the write; failing that, the first agreeing version recorded at most
-    /// [`LATE_BINLOG_US`] after the write (value causality: the value was read from the DB after
-    /// that commit, whose binlog event arrived later than the allowed lag). `None` when none
-    /// does (or the value is not a value).
-    pub fn basis(&mut self, versions: &Versions, values: &ValueTable) -> Option<usize> {
+    /// The versions the value may have been read from: every agreeing version that may have
+    /// been the database's value inside the fill's read window — committed (`lo`) no later than
+    /// the write's `hi`, and superseded (`hi`) no earlier than [`Episode::fill_from`] — and the
+    /// first agreeing version recorded at most [`LATE_BINLOG_US`] after the write (value
+    /// causality: the value was read from the DB after that commit, whose binlog event arrived
+    /// later than the allowed lag). `None` when none does (or the value is not a value).
+    ///
+    /// The scan down from the write stops at the first version superseded before the window:
+    /// commits are in binlog order, so the earlier ones were too.
+    pub fn basis(&mut self, versions: &Versions, values: &ValueTable) -> Option<Basis> {
         if let Some(b) = self.basis {
             return b;
         }
@@ -215,10 +252,22 @@ impl Episode {
                 let until = versions.changes.partition_point(|c| c.stamp.lo <= write);
                 let late =
                     versions.changes.partition_point(|c| c.stamp.lo <= write + LATE_BINLOG_US);
-                (0..=until)
-                    .rev()
-                    .chain(until + 1..=late)
-                    .find(|&i| agrees(values, v, versions.value(i)))
+                let (mut first, mut last) = (None, None);
+                for i in (0..=until).rev() {
+                    if versions.began(i + 1).is_some_and(|end| end.stamp.hi < self.fill_from) {
+                        break;
+                    }
+                    if agrees(values, v, versions.value(i)) {
+                        last = last.or(Some(i));
+                        first = Some(i);
+                    }
+                }
+                let late = (until + 1..=late).find(|&i| agrees(values, v, versions.value(i)));
+                match (first, last.max(late)) {
+                    (Some(first), Some(last)) => Some(Basis { first, last }),
+                    (None, Some(j)) => Some(Basis::one(j)),
+                    _ => None,
+                }
             }
             _ => None,
         };
@@ -269,10 +318,11 @@ pub struct Judgement {
     pub age_us: Option<Micros>,
 }
 
-/// Judges one read of `served` at `read`, given the episode's basis (value causality).
+/// Judges one read of `served` at `read`, given the episode's basis (value causality): under
+/// each possible source the candidates are those not before it; the verdict holds over all.
 pub fn judge_read(
     versions: &Versions,
-    basis: Option<usize>,
+    basis: Option<Basis>,
     read: Stamp,
     served: ValueId,
     values: &ValueTable,
@@ -288,11 +338,15 @@ pub fn judge_read(
         return unverifiable(ROW_UNKNOWN);
     }
     let (mut a, mut b) = candidates(versions, read);
-    if let Some(j) = basis {
-        a = a.max(j);
+    // The latest source lies past the candidates (its binlog event came late): read from it,
+    // the value is fresh — one more explanation that agrees.
+    let mut late_source = false;
+    if let Some(s) = basis {
+        a = a.max(s.first);
         b = b.max(a);
+        late_source = s.last > b;
     }
-    let (mut eq, mut ne, mut unknown) = (0, 0, 0);
+    let (mut eq, mut ne, mut unknown) = (usize::from(late_source), 0, 0);
     for i in a..=b {
         match versions.value(i) {
             RowValue::Unknown => unknown += 1,
@@ -320,7 +374,11 @@ pub fn judge_read(
         }
     }
     let (matched, age_us) = if verdict.is_stale() {
-        let matched = (0..=b).rev().find(|&i| agrees(values, served, versions.value(i)));
+        // The version served, as the stale explanation has it: the latest agreeing one before
+        // the disagreeing DB value reported (a value equal to a later version too was read
+        // before that one was superseded).
+        let agreeing = |&i: &usize| agrees(values, served, versions.value(i));
+        let matched = (0..db_version).rev().find(agreeing).or_else(|| (0..=b).rev().find(agreeing));
         let age = matched.map(|j| match versions.began(j + 1) {
             Some(next) => (read.t - next.stamp.t).max(0),
             None => 0,
@@ -362,6 +420,9 @@ pub enum Role {
     Expiry,
     /// The trace ended with the value still cached.
     EndOfTrace,
+    /// A version the value may have been read from, when it equals several the timeline
+    /// cannot tell apart.
+    Source,
 }
 
 impl Role {
@@ -374,16 +435,44 @@ impl Role {
             Role::Invalidation => "invalidation",
             Role::Expiry => "expiry",
             Role::EndOfTrace => "end-of-trace",
+            Role::Source => "could-be-from",
         }
     }
 }
 
-/// The chain behind a stale read: the write, the commit that superseded the value, and what
-/// ended it (or that nothing did), in that order.
-pub fn chain(episode: &Episode, versions: &Versions, j: &Judgement) -> Vec<(Role, Mark)> {
+/// Possible sources listed in a chain at most.
+pub const SOURCES_LISTED: usize = 4;
+
+/// The chain behind a stale read: the write, the versions its value may have come from when
+/// there are several (each a [`Role::Source`] mark: the commit that made it, or for the row's
+/// value before the trace's first change, that change with no sequence number), the commit that
+/// superseded the value, and what ended it (or that nothing did), in that order.
+pub fn chain(
+    episode: &Episode,
+    versions: &Versions,
+    values: &ValueTable,
+    j: &Judgement,
+) -> Vec<(Role, Mark)> {
     let mut out = Vec::with_capacity(3);
     let origin = if episode.origin == Origin::Snapshot { Role::Snapshot } else { Role::Write };
     out.push((origin, episode.start));
+    if let (Some(Some(b)), Cached::Value(v)) = (episode.basis, episode.value)
+        && b.first != b.last
+    {
+        let sources = (b.first..=b.last).filter(|&i| agrees(values, v, versions.value(i)));
+        for i in sources.take(SOURCES_LISTED) {
+            let mark = match versions.began(i) {
+                Some(c) => {
+                    Mark { seq: Some(c.seq), stamp: c.stamp, client: u32::MAX, what: "COMMIT" }
+                }
+                None => {
+                    let first = versions.began(1).map_or(episode.start.stamp, |c| c.stamp);
+                    Mark { seq: None, stamp: first, client: u32::MAX, what: "before the trace" }
+                }
+            };
+            out.push((Role::Source, mark));
+        }
+    }
     if let Some(next) = j.matched.and_then(|m| versions.began(m + 1)) {
         out.push((
             Role::Superseded,
@@ -424,18 +513,20 @@ mod tests {
     fn verdicts_follow_the_uncertainty() {
         let (t, old, new) = setup();
         let v = versions(old, new, Stamp { t: 1_000, lo: 900, hi: 1_000 });
-        assert_eq!(judge_read(&v, Some(0), Stamp::at(500), old, &t).verdict, Verdict::Fresh);
-        let possible = judge_read(&v, Some(0), Stamp::at(950), old, &t);
+        let zero = Some(Basis::one(0));
+        assert_eq!(judge_read(&v, zero, Stamp::at(500), old, &t).verdict, Verdict::Fresh);
+        let possible = judge_read(&v, zero, Stamp::at(950), old, &t);
         assert_eq!(possible.verdict, Verdict::StalePossible);
         // The best estimate (before the commit) agrees with what was served: the DB value
         // reported is the one that makes the read stale, not the one that agrees.
         assert_eq!(possible.db_version, 1);
-        let j = judge_read(&v, Some(0), Stamp::at(3_000), old, &t);
+        let j = judge_read(&v, zero, Stamp::at(3_000), old, &t);
         assert_eq!(j.verdict, Verdict::StaleDefinite);
         assert_eq!(j.age_us, Some(2_000));
         assert_eq!(j.matched, Some(0));
         // Value causality: a value read from version 1 is never judged against version 0.
-        assert_eq!(judge_read(&v, Some(1), Stamp::at(950), new, &t).verdict, Verdict::Fresh);
+        let one = Some(Basis::one(1));
+        assert_eq!(judge_read(&v, one, Stamp::at(950), new, &t).verdict, Verdict::Fresh);
         let unknown = Versions::default();
         assert_eq!(
             judge_read(&unknown, None, Stamp::at(1), old, &t).verdict,
@@ -453,18 +544,99 @@ mod tests {
             origin: Origin::Write,
             start: mark(1_200, "SETEX"),
             expires_us: None,
+            fill_from: Micros::MIN,
             end: Some((End::Expiry, mark(9_000, "expired"))),
             basis: None,
         };
         let basis = ep.basis(&v, &t);
-        assert_eq!(basis, Some(0));
+        assert_eq!(basis, Some(Basis::one(0)));
         let j = judge_read(&v, basis, Stamp::at(2_000), old, &t);
         assert_eq!(cause(&ep, &v, &j), Cause::StaleSet);
         ep.start = mark(500, "SETEX");
         assert_eq!(cause(&ep, &v, &j), Cause::MissingInvalidation);
         ep.end = Some((End::Del, mark(3_000, "DEL")));
         assert_eq!(cause(&ep, &v, &j), Cause::LateInvalidation);
-        let roles: Vec<Role> = chain(&ep, &v, &j).iter().map(|(r, _)| *r).collect();
+        let roles: Vec<Role> = chain(&ep, &v, &t, &j).iter().map(|(r, _)| *r).collect();
         assert_eq!(roles, vec![Role::Write, Role::Superseded, Role::Invalidation]);
+    }
+
+    /// PENDING, REFUNDED at 1000, PENDING again at 1300 (binlog receipt; it may have been up
+    /// to 200 µs earlier); a reader writes PENDING at 1200 and it is read at 1250.
+    fn aba(fill_from: Micros) -> (ValueTable, Versions, Episode, ValueId) {
+        let (mut t, pending, _) = setup();
+        let refunded = t.intern(b"\x01\x08\x00\x00\x00sREFUNDED");
+        let v = Versions {
+            initial: RowValue::Known(pending),
+            changes: vec![
+                Version { value: RowValue::Known(refunded), stamp: Stamp::at(1_000), seq: 10 },
+                Version {
+                    value: RowValue::Known(pending),
+                    stamp: Stamp { t: 1_300, lo: 1_100, hi: 1_300 },
+                    seq: 20,
+                },
+            ],
+        };
+        let ep = Episode {
+            value: Cached::Value(pending),
+            origin: Origin::Write,
+            start: Mark { seq: Some(15), stamp: Stamp::at(1_200), client: 0, what: "SETEX" },
+            expires_us: None,
+            fill_from,
+            end: Some((
+                End::Del,
+                Mark { seq: Some(30), stamp: Stamp::at(5_000), client: 1, what: "DEL" },
+            )),
+            basis: None,
+        };
+        (t, v, ep, pending)
+    }
+
+    #[test]
+    fn a_value_equal_to_two_versions_is_judged_under_both() {
+        // The key was last emptied at 100: the fill may have read PENDING before the REFUNDED
+        // commit, or the later PENDING — the read at 1250 is stale under the first.
+        let (t, v, mut ep, pending) = aba(100);
+        let basis = ep.basis(&v, &t);
+        assert_eq!(basis, Some(Basis { first: 0, last: 2 }));
+        let j = judge_read(&v, basis, Stamp::at(1_250), pending, &t);
+        assert_eq!(j.verdict, Verdict::StalePossible);
+        assert_eq!((j.db_version, j.matched, j.age_us), (1, Some(0), Some(250)));
+        assert_eq!(cause(&ep, &v, &j), Cause::StaleSet);
+        let roles: Vec<(Role, Option<u64>)> =
+            chain(&ep, &v, &t, &j).iter().map(|(r, m)| (*r, m.seq)).collect();
+        assert_eq!(
+            roles,
+            vec![
+                (Role::Write, Some(15)),
+                (Role::Source, None),
+                (Role::Source, Some(20)),
+                (Role::Superseded, Some(10)),
+                (Role::Invalidation, Some(30)),
+            ]
+        );
+        // Once the later PENDING surely committed, every explanation agrees.
+        assert_eq!(judge_read(&v, basis, Stamp::at(1_400), pending, &t).verdict, Verdict::Fresh);
+        // The later PENDING recorded only past the lag (a late binlog) is still a source: the
+        // read is possible, not definite.
+        let mut late = v.clone();
+        late.changes[1].stamp = Stamp { t: 9_000, lo: 8_000, hi: 9_000 };
+        let mut ep2 = ep.clone();
+        ep2.basis = None;
+        let basis = ep2.basis(&late, &t);
+        assert_eq!(basis, Some(Basis { first: 0, last: 2 }));
+        let j = judge_read(&late, basis, Stamp::at(1_250), pending, &t);
+        assert_eq!(j.verdict, Verdict::StalePossible);
+    }
+
+    #[test]
+    fn an_old_equal_version_outside_the_fill_window_is_no_source() {
+        // The key was last emptied at 1100, after the REFUNDED commit: the fill read the DB
+        // after it, so only the later PENDING explains the value.
+        let (t, v, mut ep, pending) = aba(1_100);
+        let basis = ep.basis(&v, &t);
+        assert_eq!(basis, Some(Basis::one(2)));
+        assert_eq!(judge_read(&v, basis, Stamp::at(1_250), pending, &t).verdict, Verdict::Fresh);
+        let j = judge_read(&v, basis, Stamp::at(1_250), pending, &t);
+        assert_eq!(chain(&ep, &v, &t, &j).len(), 2);
     }
 }

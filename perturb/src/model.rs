@@ -192,7 +192,9 @@ pub struct Found {
     pub schedule: Vec<u32>,
     /// The smallest window (µs) at which any schedule makes this read stale (0: stale as recorded).
     pub margin_us: Us,
-    /// Stale in the recorded order already.
+    /// Stale in the recorded order already, every unit at its point time (commits at their
+    /// receipt). Not the report's as-recorded verdict: `Replay` takes that from the analyzer,
+    /// which places each event inside its uncertainty.
     pub as_recorded: bool,
 }
 

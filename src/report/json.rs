@@ -142,6 +142,7 @@ impl ReportFormat<ReplayReport> for JsonReport {
             "sampled": sampled,
             "stale_reads": report.findings.len(),
             "stale_as_recorded": report.stale_as_recorded(),
+            "stale_possible_as_recorded": report.possibly_stale_as_recorded(),
             "mapping": { "origin": r.mapping_origin, "rules": r.rules },
             "recorded": {
                 "verdict": report.recorded.verdict().name(),

@@ -6,7 +6,16 @@ verdicts are checked against (and the workload `cachetape demo` can grow from).
 - **Readers** `GET order:{id}`; on a miss they `SELECT status, total` from `orders`, sometimes
   stall (the race of DESIGN: "stale set"), then `SETEX order:{id} TTL {json}`.
 - **Writers** each own a share of the rows (so a row's commits are serial and the log orders
-  them): `UPDATE orders SET status, total` (autocommit), then `DEL order:{id}`.
+  them): `UPDATE orders SET status, total` (autocommit), then `DEL order:{id}`. With
+  [`Workload::aba`] they pick one of two statuses and keep each row's total, so a row's value
+  returns to earlier ones (a status column's ABA); with [`Workload::reload`] one transaction
+  deletes and re-inserts every row before the traffic (a multi-row commit).
+- With [`Workload::aba_incident`], one scripted race on a row of its own (`rows + 1`, which the
+  readers and writers leave alone), a third into the run: a reader misses and reads `PENDING`,
+  the writer commits `REFUNDED` and DELs, the reader's SETEX of `PENDING` lands and three GETs
+  are served it while the row is `REFUNDED`, then the writer sets the row back to `PENDING` at
+  once (its binlog event so close to the SETEX that the later commit alone could explain the
+  cached value).
 
 The cached value is the JSON rendering of the row the reader selected:
 `{"id":3,"status":"PAID","total":"12.50"}`. Times are the machine's clock in µs since the
@@ -56,6 +65,14 @@ pub struct Workload {
     pub ttl_secs: u32,
     /// Seed of the random choices.
     pub seed: u64,
+    /// Writers set one of two statuses (`PENDING`, `REFUNDED`) and keep each row's total: a
+    /// row's value returns to earlier ones.
+    pub aba: bool,
+    /// Before the readers and writers start, one transaction deletes every row and inserts it
+    /// again as `PENDING` (with its total), all in one commit.
+    pub reload: bool,
+    /// The scripted ABA race on row `rows + 1` (see the module doc).
+    pub aba_incident: bool,
 }
 
 impl Workload {
@@ -77,6 +94,9 @@ impl Workload {
             read_every: Duration::from_millis(2),
             ttl_secs: 300,
             seed: 42,
+            aba: false,
+            reload: false,
+            aba_incident: false,
         }
     }
 }
@@ -159,6 +179,14 @@ impl WorkloadLog {
     }
 }
 
+/// The statuses of an [`Workload::aba`] run.
+const ABA_STATUSES: [&str; 2] = ["PENDING", "REFUNDED"];
+
+/// A row's total before the workload (kept by [`Workload::aba`] writers).
+fn initial_total(id: u32) -> String {
+    format!("{}.50", 10 + id)
+}
+
 fn render(id: u32, status: &str, total: &str) -> String {
     format!(r#"{{"id":{id},"status":"{status}","total":"{total}"}}"#)
 }
@@ -219,20 +247,21 @@ pub fn setup(w: &Workload) -> Vec<String> {
         .await
         .expect("create the table");
         let mut initial = Vec::new();
-        for id in 1..=w.rows {
-            let total = format!("{}.50", 10 + id);
+        for id in 1..=w.rows + u32::from(w.aba_incident) {
+            let total = initial_total(id);
+            let status = if id > w.rows { "PENDING" } else { "NEW" };
             conn.query_drop(format!(
-                "INSERT INTO {db}.orders VALUES ({id}, 'NEW', {total}, 'not cached')"
+                "INSERT INTO {db}.orders VALUES ({id}, '{status}', {total}, 'not cached')"
             ))
             .await
             .expect("insert a row");
-            initial.push(render(id, "NEW", &total));
+            initial.push(render(id, status, &total));
         }
         let _ = conn.disconnect().await;
         initial
     });
     let mut redis = Redis::connect(w.redis_port);
-    for id in 1..=w.rows {
+    for id in 1..=w.rows + 1 {
         redis.call(&[b"DEL", format!("order:{id}").as_bytes()]);
     }
     initial
@@ -240,7 +269,11 @@ pub fn setup(w: &Workload) -> Vec<String> {
 
 /// Runs readers and writers for `w.duration`; `setup` must have run.
 pub fn run(w: &Workload, initial: Vec<String>) -> WorkloadLog {
-    let log = Arc::new(Mutex::new(WorkloadLog { initial, ..WorkloadLog::default() }));
+    let mut first = WorkloadLog { initial, ..WorkloadLog::default() };
+    if w.reload {
+        first.commits = reload(w);
+    }
+    let log = Arc::new(Mutex::new(first));
     let deadline = Instant::now() + w.duration;
     let mut threads = Vec::new();
     for r in 0..w.readers {
@@ -251,10 +284,113 @@ pub fn run(w: &Workload, initial: Vec<String>) -> WorkloadLog {
         let (w, log) = (w.clone(), log.clone());
         threads.push(std::thread::spawn(move || writer(&w, k, deadline, &log)));
     }
+    if w.aba_incident {
+        let (w, log) = (w.clone(), log.clone());
+        threads.push(std::thread::spawn(move || {
+            std::thread::sleep(w.duration / 3);
+            aba_incident(&w, &log);
+        }));
+    }
     for t in threads {
         t.join().expect("a workload thread panicked");
     }
     std::mem::take(&mut *log.lock().unwrap())
+}
+
+/// One transaction that deletes every row and inserts it again as `PENDING`: a commit per row
+/// in the log, all with the transaction's times.
+fn reload(w: &Workload) -> Vec<CommitLog> {
+    let rt = runtime();
+    rt.block_on(async {
+        let mut db = connect_db(&w.mysql_url, &w.database).await;
+        let rows: Vec<String> = (1..=w.rows)
+            .map(|id| format!("({id}, 'PENDING', {}, 'reloaded')", initial_total(id)))
+            .collect();
+        let sent_us = now_us();
+        db.query_drop(format!(
+            "START TRANSACTION; DELETE FROM orders WHERE id <= {}; INSERT INTO orders VALUES {}; \
+             COMMIT",
+            w.rows,
+            rows.join(", ")
+        ))
+        .await
+        .expect("reload the rows in one transaction");
+        let returned_us = now_us();
+        let _ = db.disconnect().await;
+        (1..=w.rows)
+            .map(|id| CommitLog {
+                id,
+                value: render(id, "PENDING", &initial_total(id)),
+                sent_us,
+                returned_us,
+            })
+            .collect()
+    })
+}
+
+/// The scripted ABA race on row `rows + 1` (see the module doc), logged like the rest.
+fn aba_incident(w: &Workload, log: &Mutex<WorkloadLog>) {
+    let rt = runtime();
+    let id = w.rows + 1;
+    let key = format!("order:{id}");
+    let total = initial_total(id);
+    let mut reader_db = rt.block_on(connect_db(&w.mysql_url, &w.database));
+    let mut writer_db = rt.block_on(connect_db(&w.mysql_url, &w.database));
+    let mut reader = Redis::connect(w.redis_port);
+    let mut writer = Redis::connect(w.redis_port);
+    let client = reader.conn.local_addr().unwrap().to_string();
+    let (mut reads, mut commits) = (Vec::new(), Vec::new());
+    let get = |redis: &mut Redis, reads: &mut Vec<Read>| {
+        let sent_us = now_us();
+        let reply = redis.call(&[b"GET", key.as_bytes()]);
+        let returned_us = now_us();
+        bulk(&reply).map(|value| {
+            let from = From::Cache;
+            reads.push(Read { client: client.clone(), id, from, value, sent_us, returned_us })
+        })
+    };
+    assert!(get(&mut reader, &mut reads).is_none(), "the incident's key is cached already");
+    let sent_us = now_us();
+    let row: Option<(String, String)> =
+        rt.block_on(reader_db.query_first(format!(
+            "SELECT status, CAST(total AS CHAR) FROM orders WHERE id = {id}"
+        )))
+        .expect("select the incident's row");
+    let (status, read_total) = row.expect("the incident's row exists");
+    let value = render(id, &status, &read_total);
+    let returned_us = now_us();
+    let from = From::Db;
+    reads.push(Read {
+        client: client.clone(),
+        id,
+        from,
+        value: value.clone(),
+        sent_us,
+        returned_us,
+    });
+    let mut update = |status: &str, db: &mut mysql_async::Conn| {
+        let sent_us = now_us();
+        rt.block_on(
+            db.query_drop(format!("UPDATE orders SET status = '{status}' WHERE id = {id}")),
+        )
+        .expect("update the incident's row");
+        let returned_us = now_us();
+        commits.push(CommitLog { id, value: render(id, status, &total), sent_us, returned_us });
+    };
+    update("REFUNDED", &mut writer_db);
+    writer.call(&[b"DEL", key.as_bytes()]);
+    let ttl = w.ttl_secs.to_string();
+    reader.call(&[b"SETEX", key.as_bytes(), ttl.as_bytes(), value.as_bytes()]);
+    for _ in 0..3 {
+        assert!(get(&mut reader, &mut reads).is_some(), "the incident's SETEX is not cached");
+    }
+    update("PENDING", &mut writer_db);
+    writer.call(&[b"DEL", key.as_bytes()]);
+    let _ = rt.block_on(reader_db.disconnect());
+    let _ = rt.block_on(writer_db.disconnect());
+    let mut log = log.lock().unwrap();
+    log.reads.extend(reads);
+    log.commits.extend(commits);
 }
 
 fn reader(w: &Workload, r: usize, deadline: Instant, log: &Mutex<WorkloadLog>) {
@@ -321,9 +457,16 @@ fn writer(w: &Workload, k: usize, deadline: Instant, log: &Mutex<WorkloadLog>) {
     while Instant::now() < deadline && !mine.is_empty() {
         for &id in &mine {
             version += 1;
-            let status = STATUSES[rng.below(STATUSES.len() as u64) as usize];
-            // Every version's total differs, so every commit changes the cached value.
-            let total = format!("{}.{:02}", 100 + version, id);
+            let (status, total) = if w.aba {
+                let status = ABA_STATUSES[rng.below(ABA_STATUSES.len() as u64) as usize];
+                (status, initial_total(id))
+            } else {
+                // Every version's total differs, so every commit changes the cached value.
+                (
+                    STATUSES[rng.below(STATUSES.len() as u64) as usize],
+                    format!("{}.{:02}", 100 + version, id),
+                )
+            };
             let sent_us = now_us();
             rt.block_on(db.query_drop(format!(
                 "UPDATE orders SET status = '{status}', total = {total} WHERE id = {id}"

@@ -192,6 +192,10 @@ impl Judge {
         let kt = &mut self.keys[k as usize];
         let no = kt.next_no;
         kt.next_no += 1;
+        // A fill read the database after the miss it followed; nothing says when a value a
+        // snapshot found was read.
+        let fill_from =
+            if origin == Origin::Write { kt.fill_window(start.client) } else { Micros::MIN };
         // A live episode not ended (the store lost the key behind the analysis' back, e.g. a
         // FLUSHDB) stays unsettled.
         let slot = Slot {
@@ -199,7 +203,15 @@ impl Judge {
             no,
             subject: kt.subject,
             detail: kt.detail.is_some(),
-            episode: Episode { value, origin, start, expires_us, end: None, basis: None },
+            episode: Episode {
+                value,
+                origin,
+                start,
+                expires_us,
+                fill_from,
+                end: None,
+                basis: None,
+            },
             stale: Vec::new(),
         };
         let id = match self.free_slots.pop() {
@@ -244,6 +256,14 @@ impl Judge {
         let id = std::mem::replace(&mut kt.live, NO_SLOT);
         let slot = &mut self.slots[id as usize];
         slot.episode.end = Some((end, mark));
+        // Where the read window of the next value's fill may begin: after this value ended (the
+        // fill followed a miss); a write that overwrites needs no miss, so it may have read the
+        // database as early as this value's own fill could.
+        kt.fill_from = match end {
+            End::Overwrite => slot.episode.fill_from,
+            End::Unknown => Micros::MIN,
+            _ => mark.stamp.lo,
+        };
         let no = slot.no;
         if let Some(d) = kt.detail.as_deref_mut() {
             if let Some(last) = d.cached.last_mut() {
@@ -297,6 +317,7 @@ impl Judge {
     pub(super) fn set_unknown(&mut self, k: u32, stamp: Stamp, seq: Option<u64>) {
         let mark = Mark { seq, stamp, client: NO_CLIENT, what: "unknown" };
         self.end_live(k, End::Unknown, mark);
+        self.keys[k as usize].fill_from = Micros::MIN;
         self.keys[k as usize].now = Now::Unknown;
     }
 }

@@ -77,6 +77,8 @@ impl Judge {
             live: NO_SLOT,
             live_value: Cached::Unknown,
             now: Now::Missing,
+            fill_from: Micros::MIN,
+            misses: Vec::new(),
             next_no: 0,
             reads: 0,
             hits: 0,

@@ -42,6 +42,7 @@ impl Judge {
         };
         if !hit {
             self.misses += 1;
+            self.keys[k as usize].missed(client, stamp.lo);
             if let Now::Present { expires_ms, app_expires_ms, .. } = self.keys[k as usize].now {
                 match lapse(expires_ms, app_expires_ms) {
                     Some(e) if e <= now_ms => self.expire(k, e),
@@ -52,6 +53,7 @@ impl Judge {
         }
         if self.app_expired(k, now_ms) {
             self.misses += 1;
+            self.keys[k as usize].missed(client, stamp.lo);
             return;
         }
         self.hits += 1;

@@ -86,7 +86,7 @@ impl Judge {
             } else {
                 acc.stale_possible += 1;
             }
-            let chain = oracle::chain(&episode, versions, j)
+            let chain = oracle::chain(&episode, versions, &self.values, j)
                 .into_iter()
                 .map(|(role, m)| {
                     let what = match role {
@@ -102,6 +102,21 @@ impl Judge {
                             format!("{} {key_name} from {}", m.what, client_name(m.client))
                         }
                         oracle::Role::Expiry => "the TTL ran out".to_string(),
+                        oracle::Role::Source => {
+                            let i = m.seq.map_or(0, |seq| {
+                                versions
+                                    .changes
+                                    .iter()
+                                    .position(|c| c.seq == seq)
+                                    .map_or(0, |p| p + 1)
+                            });
+                            let value = row_value(versions.value(i));
+                            if i == 0 {
+                                format!("the row before the trace changed it: {value}")
+                            } else {
+                                format!("commit: the row became {value}")
+                            }
+                        }
                         oracle::Role::EndOfTrace => match episode.end {
                             Some((End::EndOfTrace { ttl_left_us: Some(t) }, _)) => format!(
                                 "the trace ended with the value cached, {} TTL left",

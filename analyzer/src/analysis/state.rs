@@ -62,6 +62,10 @@ pub(super) struct Slot {
     pub stale: Vec<(ReadObs, Judgement)>,
 }
 
+/// Clients whose latest miss of a key is kept ([`KeyTrack::misses`]); a fill by a client not
+/// among them has no bound on when it read the database.
+pub(super) const MISSES_KEPT: usize = 16;
+
 /// A slot or parked item no key owns.
 pub(super) const VACANT: u32 = u32::MAX;
 /// No live episode.
@@ -79,6 +83,14 @@ pub(super) struct KeyTrack {
     pub live: u32,
     pub live_value: Cached,
     pub now: Now,
+    /// The earliest a value written next can have been read from the database, as far as the
+    /// key's own episodes tell ([`Episode::fill_from`]): when the last episode ended, or that
+    /// episode's own `fill_from` when a write overwrote it; [`Micros::MIN`] before any, and
+    /// after the state was unknown.
+    pub fill_from: Micros,
+    /// The latest miss of the key by each of the last [`MISSES_KEPT`] clients that missed it:
+    /// (client, the miss's `lo`). A fill follows its client's miss.
+    pub misses: Vec<(u32, Micros)>,
     pub next_no: u32,
     pub reads: u64,
     pub hits: u64,
@@ -92,6 +104,29 @@ impl KeyTrack {
     /// The key holds a live episode.
     pub(super) fn is_live(&self) -> bool {
         self.live != NO_SLOT
+    }
+
+    /// Client `c` missed the key at `lo`.
+    pub(super) fn missed(&mut self, c: u32, lo: Micros) {
+        if let Some(m) = self.misses.iter_mut().find(|m| m.0 == c) {
+            m.1 = lo;
+        } else if self.misses.len() < MISSES_KEPT {
+            self.misses.push((c, lo));
+        } else if let Some(oldest) = self.misses.iter_mut().min_by_key(|m| m.1) {
+            *oldest = (c, lo);
+        }
+    }
+
+    /// The earliest a value client `c` writes now can have been read from the database: after
+    /// both the miss it followed (its client's latest) and the start of the key's absence —
+    /// whichever came first, since a fill whose connection differs from its miss's (a pool)
+    /// or whose miss came before an earlier fill of the key (a long stall) breaks one of the
+    /// two; without a miss of its client, unbounded.
+    pub(super) fn fill_window(&self, c: u32) -> Micros {
+        match self.misses.iter().find(|m| m.0 == c) {
+            Some(&(_, miss)) => miss.min(self.fill_from),
+            None => Micros::MIN,
+        }
     }
 }
 

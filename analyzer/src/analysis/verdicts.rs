@@ -8,7 +8,7 @@ alone, without reading its history (held to the oracle by debug assertions).
 use super::state::{Judge, ReadObs};
 use crate::dbstate::{RowValue, Tail, Versions};
 use crate::mapping::{ValueId, ValueTable};
-use crate::oracle::{self, CACHE_UNKNOWN, Cached, Episode, Judgement, ROW_UNKNOWN, Verdict};
+use crate::oracle::{self, Basis, CACHE_UNKNOWN, Cached, Episode, Judgement, ROW_UNKNOWN, Verdict};
 use crate::report::{DB_GAP, TimelineMark};
 use crate::timeline::Stamp;
 
@@ -96,20 +96,22 @@ fn agrees(values: &ValueTable, served: ValueId, db: RowValue) -> bool {
 }
 
 /// [`Episode::basis`], without reading the row's history when its [`Tail`] settles it: when
-/// every change may precede the write (so all count) and the latest value agrees with the
-/// cached one, the basis is the latest version.
+/// every change may precede the write (so none is late), every version but the latest was
+/// superseded before the fill's read window, and the latest value agrees with the cached one,
+/// the basis is the latest version alone.
 pub(super) fn episode_basis(
     episode: &mut Episode,
     tail: &Tail,
     versions: &Versions,
     values: &ValueTable,
-) -> Option<usize> {
+) -> Option<Basis> {
     if episode.basis.is_none()
         && let Cached::Value(v) = episode.value
         && tail.max_lo <= episode.start.stamp.hi
+        && (tail.n == 0 || tail.max_hi < episode.fill_from)
         && agrees(values, v, tail.current())
     {
-        let b = Some(tail.n as usize);
+        let b = Some(Basis::one(tail.n as usize));
         debug_assert_eq!(episode.clone().basis(versions, values), b);
         episode.basis = Some(b);
     }
@@ -123,7 +125,7 @@ pub(super) fn episode_basis(
 fn judge_fast(
     tail: &Tail,
     versions: &Versions,
-    basis: Option<usize>,
+    basis: Option<Basis>,
     read: Stamp,
     served: ValueId,
     values: &ValueTable,

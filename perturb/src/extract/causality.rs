@@ -1,9 +1,11 @@
 /*!
 Hard orders ([`Component::before`](crate::model::Component::before)):
 
-- value causality: a `Set` of a value gets an edge from the latest commit (in trace order,
-  before the write) whose row value agrees with it; none when only the initial value agrees. At
-  most [`CAUSALITY_SCAN`] versions back are searched. When no version recorded so far agrees, the
+- value causality: a `Set` of a value gets an edge from the commit (in trace order, before the
+  write) whose row value agrees with it — the earliest such when several do (a status that
+  returns to an earlier value may have been read before the later commits: the analyzer judges
+  under every such source) —; none when the initial value agrees too. At most
+  [`CAUSALITY_SCAN`] versions back are searched. When no version recorded so far agrees, the
   first commit recorded up to [`LATE_BINLOG_US`] after the write that produces the value is its
   source, as the analyzer takes it (a binlog event that late is a stalled stream, not a
   coincidence of values): its edge points back in recorded order, so every schedule puts that
@@ -63,7 +65,16 @@ impl Extractor {
         let s = self.keys[key as usize].subject;
         let versions = &self.db.subjects[s.0 as usize].versions;
         let agrees = |v: RowValue| matches!(v, RowValue::Known(d) if self.values.agrees(c, d));
-        let agreeing = versions.changes.iter().rev().take(CAUSALITY_SCAN).find(|v| agrees(v.value));
+        // A value equal to several versions (a status back to PENDING) may come from any of
+        // them: the write follows the earliest, as the analyzer's explanations allow.
+        let mut scanned = versions.changes.iter().rev().take(CAUSALITY_SCAN);
+        let agreeing = scanned.rfind(|v| agrees(v.value));
+        if agreeing.is_some()
+            && versions.changes.len() <= CAUSALITY_SCAN
+            && agrees(versions.initial)
+        {
+            return;
+        }
         if let Some(v) = agreeing {
             // Repeats are removed once the unit's ops are all in (`Extractor::unit`).
             if let Some(&cu) = self.commit_units.get(&v.seq) {

@@ -151,6 +151,24 @@ fn a_write_of_a_committed_value_stays_after_its_commit() {
 }
 
 #[test]
+fn a_write_of_a_value_two_commits_produced_follows_the_earlier() {
+    let mut t = Trace::new();
+    t.update(0, 7, "NEW", "PENDING")
+        .redis(1, R, &["GET", "order:7"])
+        .update(2, 7, "PENDING", "REFUNDED")
+        .update(3, 7, "REFUNDED", "PENDING")
+        .redis(4, R, &["SET", "order:7", "PENDING"])
+        .redis(5, R, &["GET", "order:7"]);
+    let x = t.extract(5 * MS);
+    let c = &x.components[0];
+    // Units: COMMIT PENDING, GET, COMMIT REFUNDED, COMMIT PENDING, SET PENDING, GET. The SET
+    // may hold the PENDING read before REFUNDED: it follows the first PENDING, not the second.
+    assert_eq!(c.units.len(), 6);
+    assert!(c.before.contains(&(0, 4)), "{:?}", c.before);
+    assert!(!c.before.contains(&(3, 4)), "{:?}", c.before);
+}
+
+#[test]
 fn keys_tied_only_by_their_rows_and_blocks_form_components() {
     let mut t = Trace::new();
     t.redis(0, R, &["GET", "order:1"])

@@ -5,7 +5,7 @@ HTML) is the `cachetape` binary's.
 */
 
 use crate::Coverage;
-use cachetape_analyzer::{Report, StaleRead, TraceVerdict, Verdict};
+use cachetape_analyzer::{Report, StaleRead, TraceVerdict};
 use cachetape_tape::Micros;
 
 use super::figures::{estimate, format_window, thousands};
@@ -29,8 +29,10 @@ pub struct MoveStory {
 pub struct PerturbedRead {
     /// The stale read in that order, as the analyzer reports one: the key, the client, what was
     /// served and what the database held, the cause, the age and the chain behind it. Its
-    /// `verdict` is `stale-definite` when it is stale as recorded and `stale-possible` when only
-    /// a reordering makes it stale; its `t_us` is when it was recorded, and its
+    /// `verdict` is the as-recorded one, which `analyze` decides: the analyzer's verdict of the
+    /// recorded trace when it flags the read (`stale-definite`: stale for every placement of the
+    /// events inside their uncertainty; `stale-possible`: for some), else `stale-possible` (only
+    /// a reordering makes it stale); its `t_us` is when it was recorded, and its
     /// `uncertainty_us` is 0 (a schedule places every unit at a point).
     pub read: StaleRead,
     /// The fewest inversions of the recorded order that make it stale.
@@ -98,9 +100,17 @@ impl ReplayReport {
         &self.findings
     }
 
-    /// The findings stale as recorded (`stale-definite`).
+    /// The reads stale as recorded for certain (`stale-definite`): the as-recorded analysis'
+    /// count, the same as `analyze`'s. A finding of the search carries that verdict exactly when
+    /// it is one of them.
     pub fn stale_as_recorded(&self) -> usize {
-        self.findings.iter().filter(|f| f.read.verdict == Verdict::StaleDefinite).count()
+        self.recorded.summary.stale_definite as usize
+    }
+
+    /// The reads stale as recorded for some placement of the events (`stale-possible`), as
+    /// `analyze` counts them.
+    pub fn possibly_stale_as_recorded(&self) -> usize {
+        self.recorded.summary.stale_possible as usize
     }
 
     /// The verdict: `stale` when some read is stale, as recorded or in some order explored;

@@ -6,11 +6,13 @@ window and each read some order serves stale is told in words.
 
 use crate::extract::{ExtractOptions, Extractor};
 use crate::{ExploreOptions, explore_all};
-use cachetape_analyzer::{Analysis, AnalysisOptions};
+use std::collections::BTreeMap;
+
+use cachetape_analyzer::{Analysis, AnalysisOptions, Report, Verdict};
 
 use super::Replay;
 use super::error::ReplayError;
-use super::report::{ComponentSummary, ReplayReport};
+use super::report::{ComponentSummary, PerturbedRead, ReplayReport};
 use super::story::perturbed_read;
 
 impl Replay {
@@ -86,6 +88,24 @@ impl Replay {
             );
         }
         report.findings.sort_by(|a, b| (a.read.seq, &a.read.key).cmp(&(b.read.seq, &b.read.key)));
+        as_recorded_verdicts(&report.recorded, &mut report.findings);
         Ok(report)
+    }
+}
+
+/// Gives each finding the as-recorded verdict, which the analyzer alone decides (one definition
+/// for `analyze` and `replay`): a read the analysis of the recorded trace flags keeps its verdict
+/// there — `stale-definite` when stale for every placement of the events inside their
+/// uncertainty, `stale-possible` when for some — and a read it does not flag is stale only in
+/// some reordering: `stale-possible`. (The engine's own evaluation of the recorded order puts
+/// every unit at a point, commits at their receipt, so it cannot tell the two apart.)
+fn as_recorded_verdicts(recorded: &Report, findings: &mut [PerturbedRead]) {
+    let verdicts: BTreeMap<(u64, &str), Verdict> =
+        recorded.findings.iter().map(|f| ((f.seq, f.key.as_str()), f.verdict)).collect();
+    for f in findings {
+        f.read.verdict = verdicts
+            .get(&(f.read.seq, f.read.key.as_str()))
+            .copied()
+            .unwrap_or(Verdict::StalePossible);
     }
 }

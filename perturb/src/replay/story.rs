@@ -69,6 +69,8 @@ pub(crate) fn perturbed_read(
             uncertainty_us: 0,
             served: served(info, f.served),
             db: db(info, f.db),
+            // Replaced by the analyzer's as-recorded verdict (`run.rs`); until then, the
+            // engine's: stale at the recorded points.
             verdict: if f.as_recorded { Verdict::StaleDefinite } else { Verdict::StalePossible },
             cause: f.cause,
             age_us: (f.cause != Cause::Unexplained).then_some(f.age_us),

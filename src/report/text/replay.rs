@@ -8,7 +8,7 @@ replayed (`--schedule ID`): its steps, then `analyze`'s report of the reordered 
 
 use std::fmt::Write;
 
-use cachetape_analyzer::{KeyReport, TraceVerdict};
+use cachetape_analyzer::{KeyReport, TraceVerdict, Verdict};
 use cachetape_perturb::Coverage;
 use cachetape_perturb::ReplayReport;
 use cachetape_perturb::replay::{
@@ -259,11 +259,12 @@ fn verdict(out: &mut String, report: &ReplayReport) {
     } else {
         let _ = writeln!(
             out,
-            "verdict: STALE under ±{} — {} read(s) served stale in some order ({} of them as \
-             recorded)",
+            "verdict: STALE under ±{} — {} read(s) served stale in some order (as recorded: {} \
+             stale for certain, {} possibly)",
             format_window(report.window_us),
             report.findings.len(),
-            report.stale_as_recorded()
+            report.stale_as_recorded(),
+            report.possibly_stale_as_recorded()
         );
     }
 }
@@ -325,8 +326,16 @@ fn finding(out: &mut String, n: usize, x: &PerturbedRead, trace: &str, w: &str) 
         let seq = l.seq.map_or_else(String::new, |s| format!("#{s}"));
         let _ = writeln!(out, "     {:<14} {seq:>7}  {}", l.role, l.what);
     }
-    if x.margin_us == 0 {
+    if x.margin_us == 0 && r.verdict == Verdict::StaleDefinite {
         let _ = writeln!(out, "   margin: stale as recorded (at any window)");
+    } else if x.margin_us == 0 && !x.moves.is_empty() {
+        let _ = writeln!(out, "   margin: 0 (the events inverted are recorded at the same time)");
+    } else if x.margin_us == 0 {
+        let _ = writeln!(
+            out,
+            "   margin: stale at the recorded times (at any window); as recorded only possibly, \
+             since the clocks' and the binlog's uncertainty also allow an order where it is fresh"
+        );
     } else {
         let m = format_duration(x.margin_us);
         let _ = writeln!(out, "   margin: clean below {m}, stale from {m}");
