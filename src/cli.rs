@@ -122,6 +122,16 @@ pub struct CatArgs {
     /// Only events at or before this time (same forms as --from).
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub to: Option<String>,
+    /// Only the event with this sequence number, or those of a range `A..B` (both included).
+    #[arg(long, value_name = "N|A..B", conflicts_with = "around")]
+    pub seq: Option<String>,
+    /// The events around the one with this sequence number (a finding's `seq`): --context
+    /// events before and after it, among those the other filters let through.
+    #[arg(long, value_name = "N")]
+    pub around: Option<u64>,
+    /// How many events --around shows each side.
+    #[arg(long, default_value_t = 10, value_name = "K", requires = "around")]
+    pub context: usize,
     /// Replay the trace on the fake Redis and show the reply each command got.
     #[arg(long)]
     pub replies: bool,
@@ -250,6 +260,11 @@ pub struct AnalyzeArgs {
     /// Also write a self-contained HTML page with a timeline of each flagged key.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Also write every judged read (hit of a mapped key) as JSON lines — seq, key, node,
+    /// client, time, verdict, cause, served and DB values, reason — to check verdicts against an
+    /// application's own log.
+    #[arg(long, value_name = "FILE")]
+    pub reads: Option<PathBuf>,
     /// For CI: exit 0 when the trace is stale (or clean) as expected, 1 when not.
     #[arg(long, value_enum, value_name = "stale|clean")]
     pub expect: Option<Expectation>,

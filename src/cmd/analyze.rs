@@ -4,9 +4,10 @@ prints the report — text or JSON on stdout, optionally an HTML page.
 
 The mapping is `--map FILE`, else the trace's name with `.toml` beside it, else inferred from the
 trace (one extra pass; stderr says so). `--html` costs a second analysis pass that keeps the
-whole timeline of the flagged keys. Exit codes: 0 clean, 1 stale reads found, 2 error, 3
-inconclusive (no stale read found, but too little of the trace could be judged to call it clean:
-`--min-verifiable`); with `--expect`, 0 when the expectation holds, 1 when not — and 3 whenever
+whole timeline of the flagged keys. `--reads FILE` writes every judged read as JSON lines
+(`report/reads.rs`), through a temporary file, never over an input. Exit codes: 0 clean, 1 stale
+reads found, 2 error, 3 inconclusive (no stale read found, but too little of the trace could be
+judged to call it clean: `--min-verifiable`); with `--expect`, 0 when the expectation holds, 1 when not — and 3 whenever
 the verdict is inconclusive, which no expectation accepts. Key families nothing judged (written
 but matched by no rule, or with values the rule could not read) and why a verdict is
 inconclusive are also said on stderr.
@@ -16,7 +17,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use cachetape::report::{HtmlReport, JsonReport, ReportFormat, TextReport};
+use cachetape::report::{HtmlReport, JsonReport, ReportFormat, TextReport, write_reads};
+use cachetape_analyzer::analysis::ReadLog;
 use cachetape_analyzer::{
     Analysis, AnalysisOptions, FeedError, Mapping, Report, Summary, TimelineOptions, TraceVerdict,
     feed,
@@ -24,6 +26,7 @@ use cachetape_analyzer::{
 use cachetape_tape::Reader;
 
 use super::mapping::load_mapping;
+use super::output::write_output;
 use crate::cli::{AnalyzeArgs, Expectation, ReportFormat as Format};
 use crate::units::parse_duration_us;
 
@@ -45,7 +48,20 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         min_verifiable,
         ..AnalysisOptions::default()
     };
-    let mut report = analyze(&args.trace, &mapping, options.clone())?;
+    let (mut report, reads) = analyze_with_reads(
+        &args.trace,
+        &mapping,
+        AnalysisOptions { log_reads: args.reads.is_some(), ..options.clone() },
+    )?;
+    if let Some(path) = &args.reads {
+        let mut inputs = vec![args.trace.as_path()];
+        let beside = args.trace.with_extension("toml");
+        inputs.push(args.map.as_deref().unwrap_or(&beside));
+        if let Some(html) = &args.html {
+            inputs.push(html);
+        }
+        write_output(path, "the reads file", &inputs, |out| write_reads(&reads, out))?;
+    }
     let name = args.trace.display().to_string();
     if let Some(html) = &args.html {
         let keys: Vec<String> = report.keys.iter().take(HTML_KEYS).map(|k| k.key.clone()).collect();
@@ -176,6 +192,16 @@ pub(super) fn exit_code(
 
 /// One analysis pass over the trace.
 pub fn analyze(path: &Path, mapping: &Mapping, options: AnalysisOptions) -> anyhow::Result<Report> {
+    analyze_with_reads(path, mapping, options).map(|(report, _)| report)
+}
+
+/// One analysis pass over the trace, with its log of judged reads (empty unless
+/// `options.log_reads`).
+fn analyze_with_reads(
+    path: &Path,
+    mapping: &Mapping,
+    options: AnalysisOptions,
+) -> anyhow::Result<(Report, ReadLog)> {
     let mut reader = Reader::open(path)?;
     let mut analysis = Analysis::new(reader.header(), mapping.clone(), options);
     // The trace decodes on a thread of its own, a batch ahead of the analysis.
@@ -187,9 +213,10 @@ pub fn analyze(path: &Path, mapping: &Mapping, options: AnalysisOptions) -> anyh
         }
     }
     let lost = reader.report().clone();
-    let mut report = analysis.finish().with_context(|| format!("analyzing {}", path.display()))?;
+    let (mut report, reads) =
+        analysis.finish_with_reads().with_context(|| format!("analyzing {}", path.display()))?;
     if !lost.is_complete() {
         report.summary.notes.push(format!("the trace is incomplete: {lost}"));
     }
-    Ok(report)
+    Ok((report, reads))
 }

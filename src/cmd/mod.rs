@@ -9,6 +9,7 @@ mod import;
 mod info;
 mod map;
 mod mapping;
+mod output;
 mod record;
 mod replay;
 mod shrink;

@@ -24,6 +24,10 @@ pub struct AnalysisOptions {
     /// the mapping for the trace to be called clean (`--min-verifiable`); below it, or when
     /// nothing was judged, the verdict is `inconclusive`.
     pub min_verifiable: f64,
+    /// Keep a record of every judged read ([`ReadLog`](super::ReadLog), from
+    /// [`Analysis::finish_with_reads`](super::Analysis::finish_with_reads)): about 100 bytes per
+    /// hit while the analysis runs.
+    pub log_reads: bool,
 }
 
 /// The default of [`AnalysisOptions::min_verifiable`]: 90%.
@@ -38,6 +42,7 @@ impl Default for AnalysisOptions {
             mapping_origin: String::new(),
             detail_keys: Vec::new(),
             min_verifiable: DEFAULT_MIN_VERIFIABLE,
+            log_reads: false,
         }
     }
 }
