@@ -11,6 +11,8 @@ use serde_json::Value as Json;
 use crate::analyze_cases::{MAPPING, Trace, create};
 use crate::util::cachetape;
 
+/// 2026-11-26 04:15:25 UTC, the hand-built traces' start (`analyze_cases::create`).
+const T0: i64 = 1_795_666_525_000_000;
 const MS: i64 = 1_000;
 const ORDERS: &str = "shop.orders";
 const READER: &str = "10.0.0.9:40000";
@@ -312,4 +314,62 @@ fn the_shipped_incident_log_agrees_with_its_report() {
         "{text}"
     );
     assert!(text.contains("SETEX order:42") && text.contains("CANCELLED"), "{text}");
+}
+
+/// The database lag measured by the recorder's heartbeat (`record --heartbeat`) replaces the
+/// assumed 5 ms: a read 2 ms before a commit's receipt is possibly stale under 5 ms, but fresh
+/// when the heartbeats never saw a commit arrive more than 1.2 ms after it was sent; `--db-lag`
+/// still wins, and the report says where its bound came from.
+#[test]
+fn a_measured_heartbeat_lag_replaces_the_assumed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("beat.bin");
+    let mut t = create(&path);
+    let db = cachetape_tape::SourceId(1);
+    let beat = |sent_us: i64| {
+        cachetape_tape::EventBody::Heartbeat(cachetape_tape::Heartbeat {
+            table: "cachetape.heartbeat".into(),
+            sent_us: T0 + sent_us,
+        })
+    };
+    t.redis(0, READER, ["SETEX", "order:5", "300", &json(5, "NEW")])
+        .redis(18 * MS, OTHER, ["GET", "order:5"])
+        .update(20 * MS, ORDERS, order(5, "NEW"), order(5, "PAID"))
+        .redis(21 * MS, WRITER, ["DEL", "order:5"]);
+    t.event(db, T0 + 22 * MS + 300, beat(22 * MS));
+    t.event(db, T0 + 105 * MS + 1_200, beat(105 * MS));
+    t.finish();
+    std::fs::write(dir.path().join("beat.toml"), MAPPING).unwrap();
+    let run = |extra: &[&str]| {
+        let out = cachetape()
+            .current_dir(dir.path())
+            .args(["analyze", "beat.bin", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let doc: Json = serde_json::from_slice(&out.stdout).unwrap();
+        doc["summary"].clone()
+    };
+    let measured = run(&[]);
+    assert_eq!(measured["db_lag_us"], 1_200, "{measured}");
+    assert_eq!(measured["db_lag"]["source"], "heartbeat");
+    assert_eq!(measured["db_lag"]["samples"], 2);
+    assert_eq!(measured["fresh"], 1, "{measured}");
+    assert_eq!(measured["stale_possible"], 0, "{measured}");
+    let given = run(&["--db-lag", "5ms"]);
+    assert_eq!(given["db_lag"]["source"], "given");
+    assert_eq!(given["stale_possible"], 1, "{given}");
+    let text =
+        cachetape().current_dir(dir.path()).args(["analyze", "beat.bin"]).output().unwrap().stdout;
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains(
+            "up to 1.2ms before their receipt: measured by heartbeat: worst 1.2ms over 2 samples"
+        ),
+        "{text}"
+    );
+    // `cat` shows each heartbeat with the lag it measured.
+    let out = cachetape().current_dir(dir.path()).args(["cat", "beat.bin"]).output().unwrap();
+    let cat = String::from_utf8(out.stdout).unwrap();
+    assert!(cat.contains("HEARTBEAT cachetape.heartbeat") && cat.contains("1.2ms later"), "{cat}");
 }

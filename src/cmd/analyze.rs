@@ -35,7 +35,7 @@ const HTML_KEYS: usize = 20;
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref())?;
-    let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
+    let (db_lag_us, db_lag_source) = super::db_lag::resolve(&args.trace, args.db_lag.as_deref())?;
     let mut ages_us = Vec::new();
     for a in args.ages.split(',').filter(|a| !a.trim().is_empty()) {
         ages_us.push(parse_duration_us(a).context("--ages")?);
@@ -43,6 +43,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let min_verifiable = parse_share(&args.min_verifiable).context("--min-verifiable")?;
     let options = AnalysisOptions {
         timeline: TimelineOptions { db_lag_us },
+        db_lag_source,
         ages_us,
         mapping_origin: origin,
         min_verifiable,

@@ -4,6 +4,7 @@ One module per subcommand: each turns its clap struct into library calls and pri
 
 mod analyze;
 mod cat;
+mod db_lag;
 mod demo;
 mod import;
 mod info;

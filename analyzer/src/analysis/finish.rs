@@ -247,6 +247,7 @@ impl Judge {
             longest_exposure: longest,
             clocks: self.timeline.summary(),
             db_lag_us: self.options.timeline.db_lag_us,
+            db_lag_source: self.options.db_lag_source,
             notes,
             ..Summary::default()
         };

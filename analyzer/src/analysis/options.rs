@@ -4,6 +4,7 @@ How to analyze ([`AnalysisOptions`]) and how an analysis fails ([`AnalysisError`
 
 use cachetape_tape::Micros;
 
+use crate::lag::DbLagSource;
 use crate::mapping::MappingError;
 use crate::timeline::TimelineOptions;
 
@@ -28,6 +29,8 @@ pub struct AnalysisOptions {
     /// [`Analysis::finish_with_reads`](super::Analysis::finish_with_reads)): about 100 bytes per
     /// hit while the analysis runs.
     pub log_reads: bool,
+    /// Where `timeline.db_lag_us` comes from, for the report.
+    pub db_lag_source: DbLagSource,
 }
 
 /// The default of [`AnalysisOptions::min_verifiable`]: 90%.
@@ -43,6 +46,7 @@ impl Default for AnalysisOptions {
             detail_keys: Vec::new(),
             min_verifiable: DEFAULT_MIN_VERIFIABLE,
             log_reads: false,
+            db_lag_source: DbLagSource::Assumed,
         }
     }
 }
