@@ -122,6 +122,16 @@ pub struct CatArgs {
     /// Only events at or before this time (same forms as --from).
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub to: Option<String>,
+    /// Only the event with this sequence number, or those of a range `A..B` (both included).
+    #[arg(long, value_name = "N|A..B", conflicts_with = "around")]
+    pub seq: Option<String>,
+    /// The events around the one with this sequence number (a finding's `seq`): --context
+    /// events before and after it, among those the other filters let through.
+    #[arg(long, value_name = "N")]
+    pub around: Option<u64>,
+    /// How many events --around shows each side.
+    #[arg(long, default_value_t = 10, value_name = "K", requires = "around")]
+    pub context: usize,
     /// Replay the trace on the fake Redis and show the reply each command got.
     #[arg(long)]
     pub replies: bool,
@@ -200,6 +210,14 @@ pub struct RecordArgs {
     /// Snapshot probes per second and node at most.
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub snapshot_rate: u32,
+    /// Measure the binlog's delivery lag: write the recorder's clock into a row of this table
+    /// every 100 ms (needs INSERT and UPDATE on it) and record when each write comes back
+    /// through the binlog; `analyze` and `replay` then use the worst lag seen.
+    #[arg(long, value_name = "DB.TABLE", requires = "mysql")]
+    pub heartbeat: Option<String>,
+    /// Create the --heartbeat table when it is missing (needs CREATE on it).
+    #[arg(long, requires = "heartbeat")]
+    pub heartbeat_create: bool,
     /// No status line even on a terminal.
     #[arg(short, long)]
     pub quiet: bool,
@@ -250,12 +268,18 @@ pub struct AnalyzeArgs {
     /// Also write a self-contained HTML page with a timeline of each flagged key.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Also write every judged read (hit of a mapped key) as JSON lines — seq, key, node,
+    /// client, time, verdict, cause, served and DB values, reason — to check verdicts against an
+    /// application's own log.
+    #[arg(long, value_name = "FILE")]
+    pub reads: Option<PathBuf>,
     /// For CI: exit 0 when the trace is stale (or clean) as expected, 1 when not.
     #[arg(long, value_enum, value_name = "stale|clean")]
     pub expect: Option<Expectation>,
-    /// How long before its receipt a live-recorded database commit may have happened.
-    #[arg(long, default_value = "5ms", value_name = "DURATION")]
-    pub db_lag: String,
+    /// How long before its receipt a live-recorded database commit may have happened (default:
+    /// the worst lag the trace's heartbeats measured, `record --heartbeat`; without them 5ms).
+    #[arg(long, value_name = "DURATION")]
+    pub db_lag: Option<String>,
     /// Ages for the "fresh within" figures, comma-separated.
     #[arg(long, default_value = "0ms,10ms,1s,5m", value_name = "LIST")]
     pub ages: String,
@@ -399,9 +423,10 @@ pub struct ShrinkArgs {
     /// The key→row mapping (default: the trace's name with `.toml`, beside it; else inferred).
     #[arg(long = "map", value_name = "FILE")]
     pub map: Option<PathBuf>,
-    /// How long before its receipt a live-recorded database commit may have happened.
-    #[arg(long, default_value = "5ms", value_name = "DURATION")]
-    pub db_lag: String,
+    /// How long before its receipt a live-recorded database commit may have happened (default:
+    /// the worst lag the trace's heartbeats measured, `record --heartbeat`; without them 5ms).
+    #[arg(long, value_name = "DURATION")]
+    pub db_lag: Option<String>,
     /// At most this many candidate analyses in the delta-debugging stage.
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     pub max_tests: usize,
@@ -459,10 +484,10 @@ pub struct ReplayArgs {
     /// Also write an HTML page: the as-recorded timelines and a table of the findings.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// How long before its receipt a live-recorded database commit may have happened (the
-    /// as-recorded analysis).
-    #[arg(long, default_value = "5ms", value_name = "DURATION")]
-    pub db_lag: String,
+    /// How long before its receipt a live-recorded database commit may have happened (default:
+    /// the worst lag the trace's heartbeats measured, `record --heartbeat`; without them 5ms).
+    #[arg(long, value_name = "DURATION")]
+    pub db_lag: Option<String>,
     /// The least share of hits of mapped keys whose value must be decoded and compared with the
     /// mapping for the trace to be called clean (`90%` or `0.9`); below it the verdict is
     /// inconclusive (exit code 3).

@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 reserved for "stale reads found" (analysis), 2 error. E
 `error: …` with their causes; a closed pipe (`cachetape cat t.bin | head`) is success.
 */
 
+mod around;
 mod cli;
 mod cmd;
 mod filter;

@@ -4,6 +4,7 @@
 mod analyze_cases;
 mod analyze_html;
 mod analyze_inconclusive;
+mod analyze_reads;
 mod analyze_workload;
 mod app_django;
 mod app_node;

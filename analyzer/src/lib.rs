@@ -11,7 +11,8 @@ the database, and what ended it. [`Inference`] proposes a mapping from the trace
 
 - [`mapping`]: the TOML mapping, key patterns, projections, interned values;
 - [`normalize`]: canonical forms so `9.99` (DECIMAL) equals `9.990` (JSON);
-- [`timeline`]: cross-source alignment from clock probes;
+- [`timeline`]: cross-source alignment from clock probes; [`lag`]: the database lag bound and
+  where it comes from (given, measured by the recorder's heartbeat, or assumed);
 - [`dbstate`]: row versions from row changes and commits;
 - [`oracle`]: verdicts, causes, ages, chains — pure functions over one key's episode;
 - [`exposure`]: intervals in which the cache disagreed with the DB;
@@ -46,6 +47,7 @@ pub mod exposure;
 pub mod feed;
 pub mod infer;
 mod keyindex;
+pub mod lag;
 pub mod mapping;
 pub mod normalize;
 pub mod oracle;
@@ -55,6 +57,7 @@ pub mod timeline;
 pub use analysis::{Analysis, AnalysisError, AnalysisOptions, DEFAULT_MIN_VERIFIABLE};
 pub use feed::{FeedError, feed};
 pub use infer::{Inference, InferredMapping};
+pub use lag::{DbLagSource, HeartbeatLag};
 pub use mapping::{Mapping, MappingError};
 pub use oracle::{Cause, Verdict};
 pub use report::{KeyReport, Report, StaleRead, Summary, TraceVerdict};

@@ -6,6 +6,7 @@ sequence number); nothing depends on hash-map order or the wall clock.
 
 use cachetape_tape::Micros;
 
+use crate::lag::DbLagSource;
 use crate::oracle::{Cause, Verdict};
 use crate::timeline::ClockSummary;
 
@@ -161,6 +162,8 @@ pub struct Summary {
     pub clocks: Vec<ClockSummary>,
     /// How long before its receipt a DB commit may have happened.
     pub db_lag_us: Micros,
+    /// Where that bound comes from.
+    pub db_lag_source: DbLagSource,
     /// Things the reader should know (unmodelled commands, gaps, late events).
     pub notes: Vec<String>,
 }

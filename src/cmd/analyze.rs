@@ -5,10 +5,12 @@ prints the report — text or JSON on stdout, optionally an HTML page.
 The mapping is `--map FILE`, else the trace's name with `.toml` beside it, else inferred from the
 trace (one extra pass; stderr says so). `--salvage` skips damaged frames (and a second trace
 after the first) instead of stopping; stderr and the report's notes say what was skipped. `--html`
-never overwrites the trace or the mapping, and goes into place only when whole. `--html` costs a second analysis pass that keeps the
-whole timeline of the flagged keys. Exit codes: 0 clean, 1 stale reads found, 2 error, 3
-inconclusive (no stale read found, but too little of the trace could be judged to call it clean:
-`--min-verifiable`); with `--expect`, 0 when the expectation holds, 1 when not — and 3 whenever
+never overwrites the trace or the mapping, and goes into place only when whole. `--html` costs a
+second analysis pass that keeps the whole timeline of the flagged keys. `--reads FILE` writes every
+judged read as JSON lines (`report/reads.rs`), through a temporary file, never over an input. Exit
+codes: 0 clean, 1 stale reads found, 2 error, 3 inconclusive (no stale read found, but too little
+of the trace could be judged to call it clean: `--min-verifiable`); with `--expect`, 0 when the
+expectation holds, 1 when not — and 3 whenever
 the verdict is inconclusive, which no expectation accepts. Key families nothing judged (written
 but matched by no rule, or with values the rule could not read) and why a verdict is
 inconclusive are also said on stderr.
@@ -18,7 +20,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use cachetape::report::{HtmlReport, JsonReport, ReportFormat, TextReport};
+use cachetape::report::{HtmlReport, JsonReport, ReportFormat, TextReport, write_reads};
+use cachetape_analyzer::analysis::ReadLog;
 use cachetape_analyzer::{
     Analysis, AnalysisOptions, FeedError, Mapping, Report, Summary, TimelineOptions, TraceVerdict,
     feed,
@@ -27,6 +30,7 @@ use cachetape_tape::output::write_file;
 use cachetape_tape::{ReadReport, Reader};
 
 use super::mapping::{load_mapping, mapping_file};
+use super::output::write_output;
 use super::read::{refuse_trace_and_mapping, warn_incomplete};
 use crate::cli::{AnalyzeArgs, Expectation, ReportFormat as Format};
 use crate::units::parse_duration_us;
@@ -40,7 +44,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         refuse_trace_and_mapping("--html", html, &args.trace, map_file.as_ref())?;
     }
     let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref(), args.salvage)?;
-    let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
+    let (db_lag_us, db_lag_source) = super::db_lag::resolve(&args.trace, args.db_lag.as_deref())?;
     let mut ages_us = Vec::new();
     for a in args.ages.split(',').filter(|a| !a.trim().is_empty()) {
         ages_us.push(parse_duration_us(a).context("--ages")?);
@@ -48,13 +52,28 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let min_verifiable = parse_share(&args.min_verifiable).context("--min-verifiable")?;
     let options = AnalysisOptions {
         timeline: TimelineOptions { db_lag_us },
+        db_lag_source,
         ages_us,
         mapping_origin: origin,
         min_verifiable,
         ..AnalysisOptions::default()
     };
-    let (mut report, read) = analyze(&args.trace, &mapping, options.clone(), args.salvage)?;
+    let (mut report, reads, read) = analyze_with_reads(
+        &args.trace,
+        &mapping,
+        AnalysisOptions { log_reads: args.reads.is_some(), ..options.clone() },
+        args.salvage,
+    )?;
     warn_incomplete(&args.trace, &read);
+    if let Some(path) = &args.reads {
+        let mut inputs = vec![args.trace.as_path()];
+        let beside = args.trace.with_extension("toml");
+        inputs.push(args.map.as_deref().unwrap_or(&beside));
+        if let Some(html) = &args.html {
+            inputs.push(html);
+        }
+        write_output(path, "the reads file", &inputs, |out| write_reads(&reads, out))?;
+    }
     let name = args.trace.display().to_string();
     if let Some(html) = &args.html {
         let keys: Vec<String> = report.keys.iter().take(HTML_KEYS).map(|k| k.key.clone()).collect();
@@ -190,6 +209,17 @@ pub fn analyze(
     options: AnalysisOptions,
     salvage: bool,
 ) -> anyhow::Result<(Report, ReadReport)> {
+    analyze_with_reads(path, mapping, options, salvage).map(|(report, _, read)| (report, read))
+}
+
+/// One analysis pass over the trace, with its log of judged reads (empty unless
+/// `options.log_reads`) and what the read left out.
+fn analyze_with_reads(
+    path: &Path,
+    mapping: &Mapping,
+    options: AnalysisOptions,
+    salvage: bool,
+) -> anyhow::Result<(Report, ReadLog, ReadReport)> {
     let mut reader = Reader::open(path)?.salvage(salvage);
     let mut analysis = Analysis::new(reader.header(), mapping.clone(), options);
     // The trace decodes on a thread of its own, a batch ahead of the analysis.
@@ -201,9 +231,10 @@ pub fn analyze(
         }
     }
     let lost = reader.report().clone();
-    let mut report = analysis.finish().with_context(|| format!("analyzing {}", path.display()))?;
+    let (mut report, reads) =
+        analysis.finish_with_reads().with_context(|| format!("analyzing {}", path.display()))?;
     if !lost.is_complete() {
         report.summary.notes.push(format!("not all of the trace file was read: {lost}"));
     }
-    Ok((report, lost))
+    Ok((report, reads, lost))
 }

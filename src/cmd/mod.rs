@@ -4,11 +4,13 @@ One module per subcommand: each turns its clap struct into library calls and pri
 
 mod analyze;
 mod cat;
+mod db_lag;
 mod demo;
 mod import;
 mod info;
 mod map;
 mod mapping;
+mod output;
 mod read;
 mod record;
 mod replay;

@@ -108,6 +108,12 @@ fn config(args: &RecordArgs) -> anyhow::Result<RecordConfig> {
     }
     config.probe_interval = Duration::from_micros(interval as u64);
     config.snapshot_rate = args.snapshot_rate.max(1);
+    if let Some(table) = &args.heartbeat {
+        config.heartbeat = Some(
+            cachetape_recorder::live::HeartbeatConfig::parse(table, args.heartbeat_create)
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
     config.created_us = now_us();
     Ok(config)
 }

@@ -43,7 +43,8 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         w => parse_duration_us(w).context("--perturb")?,
     };
     anyhow::ensure!(window_us >= 0, "--perturb {}: the window cannot be negative", args.perturb);
-    let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
+    let db_lag_us =
+        args.db_lag.as_deref().map(parse_duration_us).transpose().context("--db-lag")?;
     let min_verifiable = parse_share(&args.min_verifiable).context("--min-verifiable")?;
     if let Some(html) = &args.html {
         let map_file = mapping_file(&args.trace, args.map.as_deref());
@@ -56,8 +57,11 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         .perturb(Duration::from_micros(window_us as u64))
         .seed(args.seed)
         .budget(args.budget)
-        .db_lag(Duration::from_micros(db_lag_us.max(0) as u64))
         .min_verifiable(min_verifiable);
+    if let Some(us) = db_lag_us {
+        anyhow::ensure!(us >= 0, "--db-lag {us}us: a lag cannot be negative");
+        replay = replay.db_lag(Duration::from_micros(us as u64));
+    }
     if let Some(jobs) = args.jobs {
         replay = replay.jobs(jobs);
     }
@@ -104,7 +108,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {name}: {unread}");
     }
     if let Some(html) = &args.html {
-        write_file(html, html_page(&report, &args, &mapping, &origin, db_lag_us, &name)?)?;
+        write_file(html, html_page(&report, &args, &mapping, &origin, &name)?)?;
     }
     let out = match args.format {
         Format::Text => TextReport.render(&report, &name),
@@ -131,7 +135,6 @@ fn html_page(
     args: &ReplayArgs,
     mapping: &Mapping,
     origin: &str,
-    db_lag_us: i64,
     name: &str,
 ) -> anyhow::Result<String> {
     let mut report = report.clone();
@@ -139,7 +142,8 @@ fn html_page(
     let keys: Vec<String> = recorded.keys.iter().take(HTML_KEYS).map(|k| k.key.clone()).collect();
     if !keys.is_empty() {
         let options = AnalysisOptions {
-            timeline: TimelineOptions { db_lag_us },
+            timeline: TimelineOptions { db_lag_us: recorded.summary.db_lag_us },
+            db_lag_source: recorded.summary.db_lag_source,
             mapping_origin: origin.to_string(),
             detail_keys: keys,
             min_verifiable: recorded.summary.min_verifiable,

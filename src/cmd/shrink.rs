@@ -146,9 +146,10 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
     let seq = finding_number(&args.finding)?;
     refuse_outputs(&args)?;
     let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref(), args.salvage)?;
-    let db_lag_us = parse_duration_us(&args.db_lag).context("--db-lag")?;
+    let (db_lag_us, db_lag_source) = super::db_lag::resolve(&args.trace, args.db_lag.as_deref())?;
     let options = AnalysisOptions {
         timeline: TimelineOptions { db_lag_us },
+        db_lag_source,
         mapping_origin: origin.clone(),
         ..AnalysisOptions::default()
     };

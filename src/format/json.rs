@@ -167,6 +167,11 @@ impl JsonFormat {
                 o.insert("key".into(), bytes_json(&k.key));
                 o.insert("event".into(), json!(&*k.event));
             }
+            EventBody::Heartbeat(h) => {
+                o.insert("table".into(), json!(&*h.table));
+                o.insert("sent_us".into(), json!(h.sent_us));
+                o.insert("lag_us".into(), json!(h.lag_us(e.recv_us)));
+            }
         }
         o
     }

@@ -273,6 +273,15 @@ impl EventFormat for TextFormat {
                 word(out, &k.key);
                 let _ = write!(out, " {}", k.event);
             }
+            EventBody::Heartbeat(h) => {
+                let _ = write!(
+                    out,
+                    "HEARTBEAT {} sent {}: commit received {} later",
+                    h.table,
+                    &cachetape_tape::format_time(h.sent_us)[11..26],
+                    format_duration(h.lag_us(e.recv_us))
+                );
+            }
         }
         out.push(b'\n');
     }

@@ -7,7 +7,7 @@ The JSON documents, their schemas documented in the README; keys keep a fixed or
 */
 
 use cachetape_analyzer::report::{Link, StaleRead};
-use cachetape_analyzer::{Report, Summary};
+use cachetape_analyzer::{DbLagSource, Report, Summary};
 use cachetape_perturb::Coverage;
 use cachetape_perturb::ReplayReport;
 use cachetape_perturb::replay::{PerturbedRead, ScheduleReplay};
@@ -69,6 +69,7 @@ impl ReportFormat<Report> for JsonReport {
                 "offset_us": c.offset_us, "uncertainty_us": c.uncertainty_us,
             })).collect::<Vec<_>>(),
             "db_lag_us": s.db_lag_us,
+            "db_lag": db_lag(s),
             "notes": s.notes,
         });
         let findings: Vec<Value> =
@@ -252,6 +253,17 @@ fn document(doc: Value) -> String {
     let mut out = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
     out.push('\n');
     out
+}
+
+/// Where the database lag bound came from: `{"source": "heartbeat", "samples": 37,
+/// "worst_us": 1200}`, or `{"source": "given"}` / `{"source": "assumed"}`.
+fn db_lag(s: &Summary) -> Value {
+    match s.db_lag_source {
+        DbLagSource::Measured { samples, worst_us } => {
+            json!({ "source": "heartbeat", "samples": samples, "worst_us": worst_us })
+        }
+        other => json!({ "source": other.name() }),
+    }
 }
 
 fn round4(x: f64) -> f64 {

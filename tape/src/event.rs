@@ -55,6 +55,9 @@ pub enum EventBody {
     Gap(Gap),
     /// A keyspace notification (a key expired or was evicted).
     Keyspace(KeyspaceNotice),
+    /// The recorder's own heartbeat write, seen coming back through the binlog
+    /// (`record --heartbeat`; format version 2).
+    Heartbeat(Heartbeat),
 }
 
 impl EventBody {
@@ -68,6 +71,7 @@ impl EventBody {
             EventBody::Snapshot(_) => EventKind::Snapshot,
             EventBody::Gap(_) => EventKind::Gap,
             EventBody::Keyspace(_) => EventKind::Keyspace,
+            EventBody::Heartbeat(_) => EventKind::Heartbeat,
         }
     }
 }
@@ -89,11 +93,13 @@ pub enum EventKind {
     Gap,
     /// [`KeyspaceNotice`].
     Keyspace,
+    /// [`Heartbeat`].
+    Heartbeat,
 }
 
 impl EventKind {
     /// Every kind, in report order.
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 8] = [
         EventKind::Redis,
         EventKind::Row,
         EventKind::Commit,
@@ -101,6 +107,7 @@ impl EventKind {
         EventKind::Snapshot,
         EventKind::Gap,
         EventKind::Keyspace,
+        EventKind::Heartbeat,
     ];
 
     /// The short name used by `cat --json` (`redis`, `row`, `commit`, `probe`, …).
@@ -113,6 +120,7 @@ impl EventKind {
             EventKind::Snapshot => "snapshot",
             EventKind::Gap => "gap",
             EventKind::Keyspace => "keyspace",
+            EventKind::Heartbeat => "heartbeat",
         }
     }
 
@@ -264,4 +272,26 @@ pub struct KeyspaceNotice {
     pub key: Vec<u8>,
     /// The event as Redis names it: `expired`, `evicted`, ….
     pub event: Name,
+}
+
+/// The recorder's own heartbeat (`record --heartbeat DB.TABLE`): every 100 ms its own database
+/// connection writes its clock's time into a row of `table` (autocommit), and the binlog tap turns
+/// the row's change, when its commit arrives, into this event. The event's source is the
+/// database and its receive time is when the commit arrived; the commit happened after the
+/// statement was sent, so `recv_us − sent_us` is an upper bound, measured on the recorder's own
+/// clock, of how long before its receipt that commit happened: the evidence
+/// `analyze` and `replay` use for the database lag when `--db-lag` is not given.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Heartbeat {
+    /// `db.table`, the heartbeat table.
+    pub table: Name,
+    /// When the recorder sent the write (µs since the epoch, recorder clock).
+    pub sent_us: Micros,
+}
+
+impl Heartbeat {
+    /// The commit→receipt lag this heartbeat bounds, given its event's receive time.
+    pub fn lag_us(&self, recv_us: Micros) -> Micros {
+        recv_us.saturating_sub(self.sent_us)
+    }
 }

@@ -15,6 +15,7 @@ use super::coverage::Families;
 use super::detail::timeline_of;
 use super::observations::NO_CLIENT;
 use super::options::AnalysisError;
+use super::readlog::{ReadLog, Said};
 use super::settle::cause_index;
 use super::state::{Judge, KeyAcc, ParkedWhat, VACANT};
 use crate::mapping::{MappingError, Rule, ValueShape};
@@ -29,7 +30,7 @@ impl Judge {
         mut self,
         replay: &ReplayReport,
         families: &Families,
-    ) -> Result<Report, AnalysisError> {
+    ) -> Result<(Report, ReadLog), AnalysisError> {
         // Rules whose table never appeared.
         if !self.db.tables_seen.is_empty() {
             for (i, rule) in self.mapping.rules.iter().enumerate() {
@@ -70,9 +71,10 @@ impl Judge {
         for p in std::mem::take(&mut self.parked) {
             match p.what {
                 _ if p.key == VACANT => {}
-                ParkedWhat::Read(_) => {
+                ParkedWhat::Read(r) => {
                     never += 1;
                     self.note_unverifiable(p.key, ROW_UNKNOWN);
+                    self.log_obs(p.key, &r, Said::unverifiable(ROW_UNKNOWN, Some(r.served)));
                 }
                 ParkedWhat::Episode { .. } => self.unsettled_exposure += 1,
             }
@@ -80,7 +82,8 @@ impl Judge {
         if never > 0 {
             *self.unverifiable.entry(ROW_UNKNOWN).or_insert(0) += never;
         }
-        Ok(self.report(replay, families))
+        let report = self.report(replay, families);
+        Ok((report, self.take_read_log()))
     }
 
     /// What the summary notes: everything the analysis could not see or check.
@@ -143,7 +146,7 @@ impl Judge {
         notes
     }
 
-    fn report(mut self, replay: &ReplayReport, families: &Families) -> Report {
+    fn report(&mut self, replay: &ReplayReport, families: &Families) -> Report {
         let notes = self.notes(replay);
 
         // Keys, worst first.
@@ -254,6 +257,7 @@ impl Judge {
             longest_exposure: longest,
             clocks: self.timeline.summary(),
             db_lag_us: self.options.timeline.db_lag_us,
+            db_lag_source: self.options.db_lag_source,
             notes,
             ..Summary::default()
         };

@@ -164,6 +164,8 @@ impl Judge {
                     self.set_unknown(o.key, Stamp::at(event.recv_us), Some(event.seq));
                 }
             }
+            // Measured before the analysis (`lag.rs`): the lag it bounds is in the options.
+            EventBody::Heartbeat(_) => {}
         }
         Ok(())
     }

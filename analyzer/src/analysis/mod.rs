@@ -24,7 +24,8 @@ exposure are known (`settle.rs`). Memory therefore holds: one small record per m
 versions of changed rows, the interned values, the reads of the last moments, and the stale reads
 of live episodes. Reads of a row that has not changed yet wait for its first change (whose before
 image says what the row held); if it never changes they are unverifiable. `finish.rs` builds the
-report; `detail.rs` keeps the whole story of the keys the options name.
+report; `detail.rs` keeps the whole story of the keys the options name; `readlog.rs` the record of
+every judged read, when the options ask for one.
 */
 
 mod coverage;
@@ -37,6 +38,7 @@ pub(crate) mod observations;
 pub(crate) mod observer;
 mod options;
 mod pending;
+mod readlog;
 mod reads;
 mod settle;
 pub(crate) mod state;
@@ -47,6 +49,7 @@ mod verdicts;
 use cachetape_tape::{Event, Header};
 
 pub use options::{AnalysisError, AnalysisOptions, DEFAULT_MIN_VERIFIABLE};
+pub use readlog::{JudgedRead, ReadLog};
 
 use crate::mapping::Mapping;
 use crate::report::Report;
@@ -94,6 +97,12 @@ impl Analysis {
     /// Ends the analysis: closes what is still cached, judges everything left, and builds the
     /// report.
     pub fn finish(self) -> Result<Report, AnalysisError> {
+        self.finish_with_reads().map(|(report, _)| report)
+    }
+
+    /// [`Analysis::finish`], with the log of every judged read (empty unless
+    /// [`AnalysisOptions::log_reads`] was set).
+    pub fn finish_with_reads(self) -> Result<(Report, ReadLog), AnalysisError> {
         self.judge.finish(&self.observer.replay_report(), self.observer.families())
     }
 }

@@ -4,6 +4,7 @@ How to analyze ([`AnalysisOptions`]) and how an analysis fails ([`AnalysisError`
 
 use cachetape_tape::Micros;
 
+use crate::lag::DbLagSource;
 use crate::mapping::MappingError;
 use crate::timeline::TimelineOptions;
 
@@ -24,6 +25,12 @@ pub struct AnalysisOptions {
     /// the mapping for the trace to be called clean (`--min-verifiable`); below it, or when
     /// nothing was judged, the verdict is `inconclusive`.
     pub min_verifiable: f64,
+    /// Keep a record of every judged read ([`ReadLog`](super::ReadLog), from
+    /// [`Analysis::finish_with_reads`](super::Analysis::finish_with_reads)): about 100 bytes per
+    /// hit while the analysis runs.
+    pub log_reads: bool,
+    /// Where `timeline.db_lag_us` comes from, for the report.
+    pub db_lag_source: DbLagSource,
 }
 
 /// The default of [`AnalysisOptions::min_verifiable`]: 90%.
@@ -38,6 +45,8 @@ impl Default for AnalysisOptions {
             mapping_origin: String::new(),
             detail_keys: Vec::new(),
             min_verifiable: DEFAULT_MIN_VERIFIABLE,
+            log_reads: false,
+            db_lag_source: DbLagSource::Assumed,
         }
     }
 }

@@ -11,6 +11,7 @@ it), so it is neither fresh nor stale ([`Judge::app_expired`]).
 
 use super::episodes::lapse;
 use super::observations::{Observations, ObservedRead, ReadReply, WHOLE_VALUE};
+use super::readlog::Said;
 use super::state::{Judge, Now, Pending, ReadObs};
 use crate::oracle::{CACHE_UNKNOWN, Cached};
 use crate::timeline::Stamp;
@@ -36,6 +37,7 @@ impl Judge {
                 self.hits += 1;
                 self.keys[k as usize].hits += 1;
                 self.count_unverifiable(CACHE_UNKNOWN);
+                self.log_read(k, seq, stamp, client, Said::unverifiable(CACHE_UNKNOWN, None));
                 return;
             }
             ReadReply::Hit | ReadReply::Error => true,
@@ -61,6 +63,7 @@ impl Judge {
         kt.hits += 1;
         if !kt.is_live() {
             self.count_unverifiable(CACHE_UNKNOWN);
+            self.log_read(k, seq, stamp, client, Said::unverifiable(CACHE_UNKNOWN, None));
             return;
         }
         let (slot, no, value) = (kt.live, kt.next_no - 1, kt.live_value);
@@ -79,8 +82,14 @@ impl Judge {
                 let read = ReadObs { seq, stamp, client, served: v, slot, no };
                 self.pending.push_back(Pending::Read { key: k, subject, read });
             }
-            Cached::Unreconciled(why) => self.count_unverifiable(why),
-            Cached::Unknown => self.count_unverifiable(CACHE_UNKNOWN),
+            Cached::Unreconciled(why) => {
+                self.count_unverifiable(why);
+                self.log_read(k, seq, stamp, client, Said::unverifiable(why, None));
+            }
+            Cached::Unknown => {
+                self.count_unverifiable(CACHE_UNKNOWN);
+                self.log_read(k, seq, stamp, client, Said::unverifiable(CACHE_UNKNOWN, None));
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ reads are known; a key with either is flagged, and what the report will say of i
 its [`KeyAcc`]. The episode's slot is then free.
 */
 
+use super::readlog::{Logged, Said};
 use super::state::{Judge, KeyAcc, VACANT};
 use super::verdicts::episode_basis;
 use crate::dbstate::RowValue;
@@ -129,6 +130,17 @@ impl Judge {
                     Link { role: role.name(), seq: m.seq, t_us: m.stamp.t, what }
                 })
                 .collect();
+            if let Some(log) = self.read_log.as_mut() {
+                let said = Said {
+                    verdict: j.verdict,
+                    cause: Some(cause),
+                    age_us: j.age_us,
+                    served: Some(read.served),
+                    db: Some(versions.value(j.db_version)),
+                    reason: None,
+                };
+                log.push(Logged::new(key, read.seq, read.stamp, read.client, said));
+            }
             let served = self.values.display(read.served, rule);
             acc.findings.push(StaleRead {
                 key: key_name.clone(),

@@ -216,6 +216,8 @@ pub(crate) struct Judge {
     pub(super) coverage: Vec<RuleCoverage>,
     /// Scratch bytes for projections and row identities.
     pub(super) proj: Vec<u8>,
+    /// Every judged read, when the options keep a read log (`readlog.rs`).
+    pub(super) read_log: Option<Vec<super::readlog::Logged>>,
 }
 
 impl Judge {
@@ -224,6 +226,7 @@ impl Judge {
         let timeline = Timeline::new(header, options.timeline);
         let within = vec![0; options.ages_us.len()];
         let coverage = vec![RuleCoverage::default(); mapping.rules.len()];
+        let read_log = options.log_reads.then(Vec::new);
         Judge {
             mapping,
             options,
@@ -261,6 +264,7 @@ impl Judge {
             newly_known: Vec::new(),
             coverage,
             proj: Vec::new(),
+            read_log,
         }
     }
 

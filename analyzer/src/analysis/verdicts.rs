@@ -5,6 +5,7 @@ episode's end, when its cause is known. The common cases are decided from the ro
 alone, without reading its history (held to the oracle by debug assertions).
 */
 
+use super::readlog::Said;
 use super::state::{Judge, ReadObs};
 use crate::dbstate::{RowValue, Tail, Versions};
 use crate::mapping::{ValueId, ValueTable};
@@ -22,12 +23,14 @@ impl Judge {
         if self.in_db_gap(read.stamp) {
             self.count_unverifiable(DB_GAP);
             self.note_unverifiable(key, DB_GAP);
+            self.log_obs(key, &read, Said::unverifiable(DB_GAP, Some(read.served)));
             return;
         }
         let slot = match self.slots.get_mut(read.slot as usize) {
             Some(slot) if slot.key == key && slot.no == read.no => slot,
             _ => {
                 self.count_unverifiable(CACHE_UNKNOWN);
+                self.log_obs(key, &read, Said::unverifiable(CACHE_UNKNOWN, Some(read.served)));
                 return;
             }
         };
@@ -35,6 +38,7 @@ impl Judge {
         let (tail, versions) = (&self.db.tails[subject], &self.db.subjects[subject].versions);
         let basis = episode_basis(&mut slot.episode, tail, versions, &self.values);
         let j = judge_fast(tail, versions, basis, read.stamp, read.served, &self.values);
+        let db_value = versions.value(j.db_version);
         let age = match j.verdict {
             Verdict::Fresh => Some(0),
             Verdict::StaleDefinite | Verdict::StalePossible => j.age_us,
@@ -66,11 +70,21 @@ impl Judge {
             Verdict::Fresh => {
                 self.fresh += 1;
                 self.note_judged(key);
+                let said = Said {
+                    verdict: Verdict::Fresh,
+                    cause: None,
+                    age_us: None,
+                    served: Some(read.served),
+                    db: Some(db_value),
+                    reason: None,
+                };
+                self.log_obs(key, &read, said);
             }
             Verdict::Unverifiable => {
                 let reason = j.reason.unwrap_or(ROW_UNKNOWN);
                 self.count_unverifiable(reason);
                 self.note_unverifiable(key, reason);
+                self.log_obs(key, &read, Said::unverifiable(reason, Some(read.served)));
             }
             Verdict::StaleDefinite | Verdict::StalePossible => {
                 self.note_judged(key);

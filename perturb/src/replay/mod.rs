@@ -56,7 +56,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use cachetape_analyzer::{Mapping, TimelineOptions};
+use cachetape_analyzer::{DbLagSource, HeartbeatLag, Mapping};
 use cachetape_tape::{Event, Header, Micros, Reader};
 
 pub use error::ReplayError;
@@ -83,7 +83,8 @@ pub struct Replay {
     seed: u64,
     budget: u64,
     jobs: usize,
-    db_lag_us: Micros,
+    /// Given with [`Replay::db_lag`]; else measured by the trace's heartbeats, else the default.
+    db_lag_us: Option<Micros>,
     min_verifiable: f64,
     progress: Option<Progress>,
 }
@@ -125,7 +126,7 @@ impl Replay {
             seed: 1,
             budget: DEFAULT_BUDGET,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            db_lag_us: cachetape_analyzer::DEFAULT_DB_LAG_US,
+            db_lag_us: None,
             min_verifiable: cachetape_analyzer::DEFAULT_MIN_VERIFIABLE,
             progress: None,
         }
@@ -178,9 +179,10 @@ impl Replay {
     }
 
     /// How long before its receipt a live-recorded database commit may have happened (the
-    /// as-recorded analysis' `--db-lag`).
+    /// as-recorded analysis' `--db-lag`). Without it, the worst lag the trace's heartbeats
+    /// measured (`record --heartbeat`), else 5 ms.
     pub fn db_lag(mut self, lag: Duration) -> Replay {
-        self.db_lag_us = Micros::try_from(lag.as_micros()).unwrap_or(Micros::MAX);
+        self.db_lag_us = Some(Micros::try_from(lag.as_micros()).unwrap_or(Micros::MAX));
         self
     }
 
@@ -211,8 +213,17 @@ impl Replay {
         Ok((loaded.mapping, loaded.origin))
     }
 
-    /// Where the as-recorded analysis and the extraction place events in time.
-    fn timeline(&self) -> TimelineOptions {
-        TimelineOptions { db_lag_us: self.db_lag_us }
+    /// The database lag and where it comes from: given, else measured by the trace's heartbeats
+    /// (a pass over the events, only when the trace has a live-recorded database), else the
+    /// default.
+    fn resolve_db_lag(&self) -> Result<(Micros, DbLagSource), ReplayError> {
+        let mut measured = HeartbeatLag::default();
+        if self.db_lag_us.is_none() && HeartbeatLag::may_have_heartbeats(&self.source.header()?) {
+            self.source.for_each_event(|e| {
+                measured.push(e);
+                Ok(())
+            })?;
+        }
+        Ok(measured.resolve(self.db_lag_us))
     }
 }

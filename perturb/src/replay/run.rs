@@ -8,7 +8,7 @@ use crate::extract::{ExtractOptions, Extractor};
 use crate::{ExploreOptions, explore_all};
 use std::collections::BTreeMap;
 
-use cachetape_analyzer::{Analysis, AnalysisOptions, Report, Verdict};
+use cachetape_analyzer::{Analysis, AnalysisOptions, Report, TimelineOptions, Verdict};
 
 use super::Replay;
 use super::error::ReplayError;
@@ -21,15 +21,17 @@ impl Replay {
         let (mapping, origin) = self.resolve_mapping()?;
         let header = self.source.header()?;
         let trace = self.source.name();
+        let (db_lag_us, db_lag_source) = self.resolve_db_lag()?;
+        let timeline = TimelineOptions { db_lag_us };
         let options = AnalysisOptions {
-            timeline: self.timeline(),
+            timeline,
+            db_lag_source,
             mapping_origin: origin,
             min_verifiable: self.min_verifiable,
             ..AnalysisOptions::default()
         };
         let mut analysis = Analysis::new(&header, mapping.clone(), options);
-        let extract_options =
-            ExtractOptions { timeline: self.timeline(), window_us: self.window_us };
+        let extract_options = ExtractOptions { timeline, window_us: self.window_us };
         let mut extractor = Extractor::new(&header, mapping, extract_options);
         let analysis_error = |source| ReplayError::Analysis { trace: trace.clone(), source };
         let extraction_error = |source| ReplayError::Extraction { trace: trace.clone(), source };

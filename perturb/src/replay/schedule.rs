@@ -43,8 +43,8 @@ impl Replay {
         let header = self.source.header()?;
         let trace = self.source.name();
         let events = self.source.events()?;
-        let extract_options =
-            ExtractOptions { timeline: self.timeline(), window_us: self.window_us };
+        let timeline = TimelineOptions { db_lag_us: self.resolve_db_lag()?.0 };
+        let extract_options = ExtractOptions { timeline, window_us: self.window_us };
         let mut extractor = Extractor::new(&header, mapping.clone(), extract_options);
         for e in events.iter() {
             extractor

@@ -41,7 +41,8 @@ pub(super) fn relevant(
     let mut image_id = Vec::new();
     for (i, e) in events.iter().enumerate() {
         keep[i] = match &e.body {
-            EventBody::ClockProbe(_) | EventBody::Gap(_) => true,
+            // Clocks, gaps and the measured database lag hold for every key.
+            EventBody::ClockProbe(_) | EventBody::Gap(_) | EventBody::Heartbeat(_) => true,
             EventBody::Snapshot(s) => s.key == key && node_of(e.source) == target.node,
             EventBody::Keyspace(k) => k.key == key && node_of(e.source) == target.node,
             EventBody::Redis(c) => {

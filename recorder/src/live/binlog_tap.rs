@@ -33,6 +33,8 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStream, BinlogStreamRequest, Conn};
 use tokio::sync::oneshot;
 
+use super::config::RecordConfig;
+use super::heartbeat::{self, HeartbeatRows};
 use super::mysql_client::{master_status, mysql_connect};
 use super::now_us;
 use super::preflight::CheckedMysql;
@@ -209,6 +211,20 @@ struct BinlogTap {
     errors: u64,
     out: Vec<(Micros, EventBody)>,
     last_event_us: Micros,
+    /// This recorder's heartbeat rows (`record --heartbeat`), turned into Heartbeat events.
+    beats: Option<HeartbeatRows>,
+}
+
+/// The tables whose columns the tap reads: `--tables`, and the heartbeat table, whose rows it
+/// must read whatever `--tables` says.
+fn schema_tables(config: &RecordConfig) -> Vec<cachetape_tape::KeyPattern> {
+    let mut tables = config.tables.clone();
+    if let Some(hb) = &config.heartbeat
+        && !tables.is_empty()
+    {
+        tables.push(cachetape_tape::KeyPattern::new(hb.qualified()));
+    }
+    tables
 }
 
 /// Runs the binlog tap until the stop barrier.
@@ -231,7 +247,14 @@ pub(crate) async fn run(
         }
     };
     let _ = query.query_drop("SET time_zone = '+00:00'").await;
-    let schema = match load_schema(&mut query, db.kind, &ctx.config.tables).await {
+    if let Some(hb) = &ctx.config.heartbeat
+        && let Err(what) = heartbeat::create_table(&mut query, hb).await
+    {
+        let fix = format!("run `GRANT CREATE ON {} TO` the recording user", hb.qualified());
+        let _ = ready.send(Err(Problem { source: source.clone(), what, fix }));
+        return;
+    }
+    let schema = match load_schema(&mut query, db.kind, &schema_tables(&ctx.config)).await {
         Ok(s) => Arc::new(s),
         Err(e) => {
             let _ = ready.send(Err(fail(format!("cannot read information_schema: {e}"))));
@@ -268,6 +291,7 @@ pub(crate) async fn run(
         errors: 0,
         out: Vec::new(),
         last_event_us: now_us(),
+        beats: ctx.config.heartbeat.as_ref().map(|hb| HeartbeatRows::new(hb, ctx.config.server_id)),
         ctx: ctx.clone(),
     };
     // The stream is live once the server sent its format description.
@@ -309,6 +333,11 @@ pub(crate) async fn run(
         ctx.send_one(p.local_recv_us, EventBody::ClockProbe(p));
     }
     let _ = ready.send(Ok(()));
+    let heartbeat = ctx
+        .config
+        .heartbeat
+        .clone()
+        .map(|hb| tokio::spawn(heartbeat::run(ctx.clone(), db.clone(), hb)));
 
     let mut stop = ctx.stop.clone();
     let mut interval = tokio::time::interval(ctx.config.probe_interval);
@@ -363,6 +392,9 @@ pub(crate) async fn run(
         ctx.send_one(p.local_recv_us, EventBody::ClockProbe(p));
     }
     tap.finish();
+    if let Some(h) = heartbeat {
+        let _ = h.await;
+    }
     let _ = query.disconnect().await;
     drop(stream);
 }
@@ -405,7 +437,7 @@ impl BinlogTap {
         if ddl > self.ddl_seen {
             self.ddl_seen = ddl;
             self.resume = self.position.clone();
-            match load_schema(query, self.kind, &self.ctx.config.tables).await {
+            match load_schema(query, self.kind, &schema_tables(&self.ctx.config)).await {
                 Ok(schema) => {
                     self.schema = Arc::new(schema);
                     self.decoder.rows_mut().set_schema(Some(self.schema.clone()));
@@ -420,6 +452,11 @@ impl BinlogTap {
         for (_, body) in out.drain(..) {
             match body {
                 EventBody::Row(mut change) => {
+                    if let Some(beats) = &mut self.beats
+                        && beats.take_row(&change)
+                    {
+                        continue;
+                    }
                     let table = change.table.clone();
                     if !self.ctx.config.tables.is_empty()
                         && !self.ctx.config.tables.iter().any(|p| p.matches(table.as_bytes()))
@@ -442,6 +479,9 @@ impl BinlogTap {
                     }
                 }
                 EventBody::Commit(commit) => {
+                    if let Some(beat) = self.beats.as_mut().and_then(|b| b.commit(commit.txn)) {
+                        batch.push((recv_us, beat));
+                    }
                     let had_rows = !self.held.is_empty()
                         || batch
                             .iter()
@@ -464,6 +504,9 @@ impl BinlogTap {
         self.ctx.warn(format!("{why}; reconnecting"));
         let from_us = self.last_event_us;
         self.held.clear();
+        if let Some(beats) = &mut self.beats {
+            beats.clear();
+        }
         let next_txn = self.decoder.next_txn();
         let old = std::mem::replace(
             &mut self.decoder,

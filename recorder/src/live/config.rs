@@ -52,6 +52,58 @@ pub struct RecordConfig {
     pub channel_batches: usize,
     /// The creation time written into the trace header (µs since the epoch).
     pub created_us: Micros,
+    /// Measure the database lag with a heartbeat (`--heartbeat DB.TABLE`).
+    pub heartbeat: Option<HeartbeatConfig>,
+}
+
+/// `record --heartbeat DB.TABLE`: the recorder's own connection writes its clock into a row of
+/// the table every [`HEARTBEAT_INTERVAL`], and the binlog tap turns each such write into a
+/// [`Heartbeat`](cachetape_tape::Heartbeat) event (`heartbeat.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeartbeatConfig {
+    /// The database (schema) of the table.
+    pub db: String,
+    /// The table.
+    pub table: String,
+    /// Create the table when it is missing (`--heartbeat-create`); otherwise a missing table is
+    /// a preflight problem naming the `CREATE TABLE` to run.
+    pub create: bool,
+}
+
+/// Time between two heartbeat writes.
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(100);
+
+impl HeartbeatConfig {
+    /// `db.table` → a heartbeat config; an unqualified or empty name is an error saying what to
+    /// write.
+    pub fn parse(name: &str, create: bool) -> Result<HeartbeatConfig, String> {
+        let valid = |s: &str| {
+            !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        };
+        match name.split_once('.') {
+            Some((db, table)) if valid(db) && valid(table) => {
+                Ok(HeartbeatConfig { db: db.to_string(), table: table.to_string(), create })
+            }
+            _ => Err(format!(
+                "--heartbeat `{name}`: name the table as DB.TABLE (letters, digits, _ and $), \
+                 e.g. --heartbeat cachetape.heartbeat"
+            )),
+        }
+    }
+
+    /// `db.table`, as row changes name it.
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", self.db, self.table)
+    }
+
+    /// The statement that creates the table.
+    pub fn create_table(&self) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS `{}`.`{}` (id INT UNSIGNED NOT NULL PRIMARY KEY, \
+             ts DATETIME(6) NOT NULL, sent_us BIGINT NOT NULL)",
+            self.db, self.table
+        )
+    }
 }
 
 impl RecordConfig {
@@ -77,6 +129,7 @@ impl RecordConfig {
             snapshot_rate: 200,
             channel_batches: 1024,
             created_us: now_us(),
+            heartbeat: None,
         }
     }
 }

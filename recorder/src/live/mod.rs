@@ -29,7 +29,8 @@ Files, one concern each:
   connections, through the `redis` crate), `monitor_conn.rs` and [`resp`] (the MONITOR connection,
   raw RESP), `redis_url.rs` ([`RedisUrl`]);
 - the database: [`binlog_tap`] (the binlog stream → events), `mysql_client.rs` (connecting, the
-  binlog position);
+  binlog position), `heartbeat.rs` (`--heartbeat`: the recorder's own writes that measure the
+  binlog's delivery lag);
 - [`redact`] (keyed hashing of values and keys), [`status`] (the live status line and the
   end-of-recording [`RecordSummary`]).
 
@@ -42,6 +43,7 @@ trace.
 
 pub mod binlog_tap;
 mod config;
+mod heartbeat;
 mod monitor_conn;
 mod mysql_client;
 mod notifications;
@@ -58,7 +60,7 @@ pub mod status;
 mod tap;
 mod writer;
 
-pub use config::{RecordConfig, default_server_id};
+pub use config::{HEARTBEAT_INTERVAL, HeartbeatConfig, RecordConfig, default_server_id};
 pub use preflight::{PreflightReport, Problem};
 pub use recording::{Recording, record};
 pub use redis_url::RedisUrl;

@@ -495,6 +495,16 @@ async fn check_mysql(
             format!("run `GRANT {} ON *.* TO {account};` as an administrator", missing.join(", ")),
         ));
     }
+    if let Some(hb) = &config.heartbeat {
+        let account = user
+            .as_deref()
+            .and_then(|u| u.rsplit_once('@'))
+            .map(|(u, h)| format!("'{u}'@'{h}'"))
+            .unwrap_or_else(|| "'USER'@'HOST'".into());
+        for (what, fix) in super::heartbeat::preflight(&mut conn, hb, &grants, &account).await {
+            report.problems.push(problem(what, fix));
+        }
+    }
     if report.problems.len() == before {
         match master_status(&mut conn).await {
             Ok(Some((file, pos))) => report

@@ -368,8 +368,9 @@ fn figures(out: &mut String, s: &Summary) {
     }
     let _ = writeln!(
         out,
-        "  database commits placed up to {} before their receipt (--db-lag)",
-        format_duration(s.db_lag_us)
+        "  database commits placed up to {} before their receipt: {}",
+        format_duration(s.db_lag_us),
+        s.db_lag_source.describe()
     );
     for n in &s.notes {
         let _ = writeln!(out, "note: {n}");

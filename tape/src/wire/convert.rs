@@ -194,5 +194,9 @@ pub(super) fn body_of<'r>(
         &WireBodyIn::Keyspace { db, key, event } => {
             EventBody::Keyspace(KeyspaceNotice { db, key: key.0.to_vec(), event: name(event)? })
         }
+        &WireBodyIn::Heartbeat { table, sent_delta } => EventBody::Heartbeat(Heartbeat {
+            table: name(table)?,
+            sent_us: recv.wrapping_add(sent_delta),
+        }),
     })
 }

@@ -147,6 +147,10 @@ impl FrameEncoder {
                 key: RawBytes(&k.key),
                 event: self.intern(k.event.as_bytes()),
             },
+            EventBody::Heartbeat(h) => WireBodyOut::Heartbeat {
+                table: self.intern(h.table.as_bytes()),
+                sent_delta: h.sent_us.wrapping_sub(recv),
+            },
         }
     }
 

@@ -8,7 +8,7 @@ use crate::event::Micros;
 /// The eight bytes every trace starts with.
 pub const MAGIC: [u8; 8] = *b"CTAPE\r\n\x1a";
 /// The format version this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 /// Tag of a frame block.
 pub const FRAME_TAG: [u8; 4] = *b"FRAM";
 /// Tag of the footer block.

@@ -183,6 +183,10 @@ pub(super) enum WireBodyOut<'a> {
         key: RawBytes<'a>,
         event: u32,
     },
+    Heartbeat {
+        table: u32,
+        sent_delta: i64,
+    },
 }
 
 /// One `[lua]` call of a script; its time is a delta from the script's command.
@@ -261,6 +265,10 @@ pub(super) enum WireBodyIn<'a> {
         #[serde(borrow)]
         key: RawBytes<'a>,
         event: u32,
+    },
+    Heartbeat {
+        table: u32,
+        sent_delta: i64,
     },
 }
 
