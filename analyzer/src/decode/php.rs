@@ -79,7 +79,14 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
             doc
         }
     };
-    Ok(Decoded { doc, expires_ms: None, format: "php", compression: None, codec: Codec::Php })
+    Ok(Decoded {
+        doc,
+        expires_ms: None,
+        version: None,
+        format: "php",
+        compression: None,
+        codec: Codec::Php,
+    })
 }
 
 /// A number as PHP's `is_numeric` reads it (what `RedisStore` stores unserialized), as the text

@@ -71,7 +71,14 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
         None => m.run()?,
     };
     let doc = render::Renderer::new(&m.arena, limits).value(&root, 0)?;
-    Ok(Decoded { doc, expires_ms: None, format: "pickle", compression: None, codec: Codec::Pickle })
+    Ok(Decoded {
+        doc,
+        expires_ms: None,
+        version: None,
+        format: "pickle",
+        compression: None,
+        codec: Codec::Pickle,
+    })
 }
 
 fn err<T>(why: &'static str) -> Result<T, DecodeError> {
