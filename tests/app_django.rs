@@ -43,3 +43,14 @@ fn django_redis_cache_holding_pickled_model_instances_is_judged_against_the_apps
     let run = record(&app, "ct_app_django_instance");
     judge(&app, &run);
 }
+
+#[test]
+fn django_redis_cache_holding_pickled_json_text_is_judged_against_the_apps_log() {
+    // `cache.set(key, json.dumps(model_to_dict(order), cls=DjangoJSONEncoder))`: Django pickles
+    // the str (only ints skip pickling), so Redis holds a pickle of JSON text, which cachetape
+    // reads as the JSON document it holds (the total as DjangoJSONEncoder's string, the time
+    // with milliseconds and `Z`).
+    let app = django(&["--cache", "json-text"]);
+    let run = record(&app, "ct_app_django_json_text");
+    judge(&app, &run);
+}

@@ -219,7 +219,7 @@ pub fn record(app: &App, database: &str) -> AppRun {
 }
 
 /// Runs `app`'s setup, then records its run with `cachetape record … -- APP run`.
-fn record_once(app: &App, database: &str) -> AppRun {
+pub fn record_once(app: &App, database: &str) -> AppRun {
     let redis = RedisServer::start();
     let db = MariaDb::shared();
     db.sql(&format!("DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}"));
@@ -307,7 +307,7 @@ fn match_gets(run: &AppRun) -> Vec<u64> {
 
 /// Runs `cachetape ARGS… app.bin --format json` in the run's directory: the document and the
 /// exit code.
-fn json(run: &AppRun, args: &[&str]) -> (Value, i32) {
+pub fn json(run: &AppRun, args: &[&str]) -> (Value, i32) {
     let out = cachetape()
         .current_dir(run.dir.path())
         .args(args)
@@ -319,6 +319,15 @@ fn json(run: &AppRun, args: &[&str]) -> (Value, i32) {
         .unwrap_or_else(|e| panic!("cachetape {args:?}: no JSON report ({e}): {stderr}"));
     eprintln!("cachetape {args:?}: exit {:?}; stderr: {stderr}", out.status.code());
     (doc, out.status.code().unwrap_or(-1))
+}
+
+/// Runs `cachetape ARGS… app.bin` in the run's directory: its stdout (the text report), stderr
+/// and exit code.
+pub fn text(run: &AppRun, args: &[&str]) -> (String, String, i32) {
+    let out = cachetape().current_dir(run.dir.path()).args(args).arg("app.bin").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (stdout, stderr, out.status.code().unwrap_or(-1))
 }
 
 /// The verdict of each stale read a report lists, by sequence number (a read listed twice

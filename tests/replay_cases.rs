@@ -163,7 +163,10 @@ fn stale_set_is_clean_as_recorded_and_found_under_5ms() {
     assert_eq!(doc["summary"]["verdict"], "inconclusive");
     assert_eq!(
         doc["summary"]["verdict_text"],
-        "inconclusive: no read of a mapped key hit a value (2 read(s)), so none was judged"
+        "inconclusive: no read of a mapped key hit a value (2 read(s)), so none was judged; the \
+         mapped keys were written 1 time(s): if a cache tier in front of Redis (an in-process memory \
+         store, such as cache-manager's first store) served the reads, they never reached \
+         Redis, and no trace of Redis shows them"
     );
     let (doc, code) = replay_json(&trace, &["--perturb", "5ms"]);
     assert_eq!(code, 1);

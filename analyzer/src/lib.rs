@@ -53,6 +53,7 @@ pub mod normalize;
 pub mod oracle;
 pub mod report;
 pub mod timeline;
+pub mod zone;
 
 pub use analysis::{Analysis, AnalysisError, AnalysisOptions, DEFAULT_MIN_VERIFIABLE};
 pub use feed::{FeedError, feed};

@@ -11,8 +11,9 @@ sides so that equality stays symmetric:
   BOOLEAN is a TINYINT);
 - **NULL**: SQL NULL and JSON `null`;
 - **dates and times**: DATE, DATETIME and TIMESTAMP columns and ISO-8601 texts (`2026-11-26`,
-  `2026-11-26T04:15:25Z`, `2026-11-26 04:15:25.120+01:00`) become `YYYY-MM-DD[ HH:MM:SS[.f]]` in
-  UTC (a zone-less DATETIME is taken as UTC; midnight drops its time; a day past its month's end
+  `2026-11-26T04:15:25Z`, `2026-11-26 04:15:25.120+01:00`, `2026-07-01T12:00[Europe/Paris]`)
+  become `YYYY-MM-DD[ HH:MM:SS[.f]]` in UTC (a named zone's offset from the time-zone database
+  bundled into the binary, [`crate::zone`]; a zone-less DATETIME is taken as UTC; midnight drops its time; a day past its month's end
   runs on into the next month; the calendar is `jiff`'s, years -9999 to 9999, and a value beyond
   them keeps its own text);
 - **JSON**: objects and arrays (JSON columns, nested fields, cached JSON text) become compact JSON
@@ -404,8 +405,18 @@ fn decimal_by_copy(s: &str) -> Option<String> {
     Some(out)
 }
 
-/// An ISO-8601 date or date-time text in canonical UTC form.
+/// An ISO-8601 date or date-time text in canonical UTC form. A date-time may end with a zone
+/// annotation (`2026-07-01T12:00+02:00[Europe/Paris]`, as Java's `ZonedDateTime` writes it):
+/// after an offset it is ignored (the offset says the instant); without one the offset is the
+/// zone's at that wall-clock time ([`crate::zone`]; a time the zone has twice or skips takes the
+/// offset in force before the transition), and a zone the database does not know leaves the text
+/// as it is.
 fn datetime(s: &str) -> Option<String> {
+    let (s, zone) = match s.strip_suffix(']').and_then(|r| r.split_once('[')) {
+        Some((body, name)) if body.len() > 10 => (body, Some(name)),
+        Some(_) => return None,
+        None => (s, None),
+    };
     let b = s.as_bytes();
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -420,7 +431,7 @@ fn datetime(s: &str) -> Option<String> {
     }
     let mut secs = 0i64;
     let mut micros = 0u32;
-    let mut offset = 0i64;
+    let mut offset = None;
     let mut i = 10;
     if i < b.len() {
         if b[i] != b'T' && b[i] != b' ' {
@@ -459,7 +470,7 @@ fn datetime(s: &str) -> Option<String> {
         secs = h * 3600 + m * 60 + sec;
         match b.get(i) {
             None => {}
-            Some(b'Z') | Some(b'z') if i + 1 == b.len() => {}
+            Some(b'Z') | Some(b'z') if i + 1 == b.len() => offset = Some(0),
             Some(&sign @ (b'+' | b'-')) => {
                 let rest = &s[i + 1..];
                 let (oh, om) = match rest.len() {
@@ -468,11 +479,19 @@ fn datetime(s: &str) -> Option<String> {
                     2 => (num(i + 1..i + 3)?, 0),
                     _ => return None,
                 };
-                offset = (oh * 3600 + om * 60) * if sign == b'+' { 1 } else { -1 };
+                offset = Some((oh * 3600 + om * 60) * if sign == b'+' { 1 } else { -1 });
             }
             _ => return None,
         }
     }
+    let offset = match (offset, zone) {
+        (Some(o), _) => o,
+        (None, None) => 0,
+        (None, Some(name)) => {
+            let local = civil(year, month, day, secs)?;
+            i64::from(crate::zone::offset_at(name, local, crate::zone::Fold::Before)?)
+        }
+    };
     let when = civil(year, month, day, secs - offset)?;
     let mut out = Vec::new();
     render_datetime(when, micros, &mut out);
@@ -628,6 +647,23 @@ mod tests {
         assert_eq!(t("2026-11-26 04:15:25"), c(Value::Timestamp(1_795_666_525_000_000)));
         assert_eq!(t("-12:30:00"), c(Value::Time(-45_000_000_000)));
         assert_eq!(display(&t("2026-11-26T04:15:25Z")), "2026-11-26 04:15:25");
+    }
+
+    #[test]
+    fn dates_in_a_named_zone_are_the_instant_they_name() {
+        let utc = |s: &str| display(&t(s));
+        // Java's ZonedDateTime: the offset says the instant, the zone is ignored.
+        assert_eq!(utc("2026-11-26T05:15:25.120+01:00[Europe/Paris]"), "2026-11-26 04:15:25.12");
+        assert_eq!(utc("2026-07-01T12:00+02:00[Europe/Paris]"), "2026-07-01 10:00:00");
+        // No offset: the zone's at that wall-clock time, summer and winter.
+        assert_eq!(utc("2026-07-01T12:00:00[Europe/Paris]"), "2026-07-01 10:00:00");
+        assert_eq!(utc("2026-11-26T05:15:25[Europe/Paris]"), "2026-11-26 04:15:25");
+        assert_eq!(utc("2026-11-26T04:15:25[America/New_York]"), "2026-11-26 09:15:25");
+        // Twice that night: the first (before the clocks go back).
+        assert_eq!(utc("2026-10-25T02:30:00[Europe/Paris]"), "2026-10-25 00:30:00");
+        // A zone the database does not know, or a date with only a zone: text, never a guess.
+        assert_eq!(t("2026-07-01T12:00:00[Mars/Olympus]")[0], TEXT);
+        assert_eq!(t("2026-07-01[Europe/Paris]")[0], TEXT);
     }
 
     #[test]

@@ -237,10 +237,20 @@ impl Judge {
                  pattern, node and db), so no read was judged"
                     .to_string()
             } else if s.hits == 0 {
-                format!(
+                let writes: u64 = self.coverage.iter().map(|c| c.writes).sum();
+                let mut why = format!(
                     "no read of a mapped key hit a value ({} read(s)), so none was judged",
                     s.reads
-                )
+                );
+                if writes > 0 && s.reads > 0 {
+                    why.push_str(&format!(
+                        "; the mapped keys were written {writes} time(s): if a cache tier in front of \
+                         Redis (an in-process memory store, such as cache-manager's first store) \
+                         served the reads, they never reached Redis, and no trace of Redis shows \
+                         them"
+                    ));
+                }
+                why
             } else if s.uncomparable == 0 {
                 format!(
                     "none of the {} hit(s) of mapped keys was judged: the trace has no database \

@@ -79,7 +79,14 @@ pub fn decode_any(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError>
 }
 
 fn decoded(doc: Value) -> Decoded {
-    Decoded { doc, expires_ms: None, format: "jackson", compression: None, codec: Codec::Jackson }
+    Decoded {
+        doc,
+        expires_ms: None,
+        version: None,
+        format: "jackson",
+        compression: None,
+        codec: Codec::Jackson,
+    }
 }
 
 fn unwrap_text(bytes: &[u8], limits: &Limits) -> Result<(Value, usize), DecodeError> {

@@ -91,6 +91,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
     Ok(Decoded {
         doc,
         expires_ms: None,
+        version: None,
         format: "java serialization",
         compression: None,
         codec: Codec::Jdk,

@@ -65,7 +65,14 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
     };
     let mut budget = limits.max_bytes;
     let doc = unescape(envelope.value.unwrap_or(Value::Null), &mut budget)?;
-    Ok(Decoded { doc, expires_ms, format: "keyv envelope", compression: None, codec: Codec::Keyv })
+    Ok(Decoded {
+        doc,
+        expires_ms,
+        version: None,
+        format: "keyv envelope",
+        compression: None,
+        codec: Codec::Keyv,
+    })
 }
 
 /// The envelope, field by field: any other key, or a key twice, is not an envelope.

@@ -47,6 +47,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
     Ok(Decoded {
         doc,
         expires_ms: None,
+        version: None,
         format: "ruby marshal",
         compression: None,
         codec: Codec::Marshal,

@@ -124,6 +124,9 @@ pub struct Decoded {
     pub doc: Value,
     /// The framework's own expiry inside the value, ms since the epoch.
     pub expires_ms: Option<i64>,
+    /// The entry's own version, when the framework keeps one beside the value (a Rails cache
+    /// entry's `version`: see [`rails::cache_version`]).
+    pub version: Option<String>,
     /// What the payload was, for messages and inference (`"pickle"`, `"keyv envelope"`).
     pub format: &'static str,
     /// The compression peeled before the payload was read.
@@ -199,6 +202,7 @@ fn auto_text(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
             return Ok(Decoded {
                 doc,
                 expires_ms: None,
+                version: None,
                 format: "json",
                 compression: None,
                 codec: Codec::Json,
@@ -213,6 +217,7 @@ fn raw(bytes: &[u8]) -> Decoded {
     Decoded {
         doc: Value::String(String::from_utf8_lossy(bytes).into_owned()),
         expires_ms: None,
+        version: None,
         format: "text",
         compression: None,
         codec: Codec::Raw,
@@ -227,6 +232,7 @@ fn decode_as(bytes: &[u8], codec: Codec, limits: &Limits) -> Result<Decoded, Dec
             .map(|doc| Decoded {
                 doc,
                 expires_ms: None,
+                version: None,
                 format: "json",
                 compression: None,
                 codec: Codec::Json,

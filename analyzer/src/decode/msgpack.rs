@@ -53,6 +53,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
     Ok(Decoded {
         doc,
         expires_ms: None,
+        version: None,
         format: "msgpack",
         compression: None,
         codec: Codec::Msgpack,

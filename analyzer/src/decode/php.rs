@@ -14,9 +14,11 @@ wins), with three shapes recognised whatever the class:
   under their names where no attribute has that name;
 - a **collection** (a class named `…Collection` with a protected `items` array) is its items;
 - a **date** (`DateTime`, `DateTimeImmutable`, Carbon: exactly the properties `date`,
-  `timezone_type`, `timezone`) in UTC or at a fixed offset is ISO-8601 text
-  (`2026-11-26T04:15:25.000000+00:00`); in a named zone (`Europe/Paris`) it stays the object of
-  its three fields, since its offset needs a time-zone database.
+  `timezone_type`, `timezone`) in UTC, at a fixed offset or in a named zone (`Europe/Paris`,
+  its offset at that wall-clock time from the bundled time-zone database, [`crate::zone`]) is
+  ISO-8601 text (`2026-11-26T05:15:25.000000+01:00`); with a zone abbreviation (`CEST`,
+  `timezone_type` 2) or a zone the database does not know it stays the object of its three
+  fields.
 
 A `C` value (a class implementing the old `Serializable`) is opaque: it reads as the marker
 object `{"@php_class": "Name", "@php_serialized": "its payload"}`. References (`r:n` to an
@@ -77,7 +79,14 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
             doc
         }
     };
-    Ok(Decoded { doc, expires_ms: None, format: "php", compression: None, codec: Codec::Php })
+    Ok(Decoded {
+        doc,
+        expires_ms: None,
+        version: None,
+        format: "php",
+        compression: None,
+        codec: Codec::Php,
+    })
 }
 
 /// A number as PHP's `is_numeric` reads it (what `RedisStore` stores unserialized), as the text
@@ -477,11 +486,13 @@ fn model(props: Vec<(Key, Value)>, attributes: usize, relations: Option<usize>) 
     Value::Object(doc)
 }
 
-/// A `DateTime`'s three properties as ISO-8601 text, when its zone is UTC or an offset.
+/// A `DateTime`'s three properties as ISO-8601 text, when its zone is UTC, an offset or a zone
+/// the bundled time-zone database knows (a wall-clock time a zone has twice takes the offset in
+/// force after the transition, as PHP 8's `unserialize` does).
 fn date(props: &[(Key, Value)]) -> Option<Value> {
     let [
         (Key::Str(d), Value::String(when)),
-        (Key::Str(t), Value::Number(_)),
+        (Key::Str(t), Value::Number(kind)),
         (Key::Str(z), Value::String(zone)),
     ] = props
     else {
@@ -490,18 +501,26 @@ fn date(props: &[(Key, Value)]) -> Option<Value> {
     if (d.as_str(), t.as_str(), z.as_str()) != ("date", "timezone_type", "timezone") {
         return None;
     }
+    let (day, time) = when.split_once(' ')?;
     let offset = match zone.as_str() {
-        "UTC" | "Z" => "+00:00",
+        "UTC" | "Z" => "+00:00".to_string(),
         o if o.len() == 6
             && o.starts_with(['+', '-'])
             && o.as_bytes()[3] == b':'
             && o.bytes().enumerate().all(|(i, c)| i == 0 || i == 3 || c.is_ascii_digit()) =>
         {
-            o
+            o.to_string()
+        }
+        name if kind.as_u64() == Some(3) => {
+            let local: jiff::civil::DateTime = format!("{day}T{time}").parse().ok()?;
+            crate::zone::render_offset(i64::from(crate::zone::offset_at(
+                name,
+                local,
+                crate::zone::Fold::After,
+            )?))
         }
         _ => return None,
     };
-    let (day, time) = when.split_once(' ')?;
     Some(Value::String(format!("{day}T{time}{offset}")))
 }
 

@@ -25,9 +25,12 @@ when it is one scalar (an `enum.Enum` member, a `str` subclass) and is otherwise
 function would compute cannot be known without running it.
 
 The document (see [`super`]): `Decimal` and integers beyond 64 bits as decimal text; `datetime`
-as ISO-8601 (`2026-01-02T03:04:05.000678`, `+HH:MM` when aware of a fixed offset or a UTC zone;
-a named `ZoneInfo` zone has no offset in the pickle, so its local time carries the zone in
-brackets, `2026-07-01T12:00:00[Europe/Paris]`, which compares as text, never as a wrong instant);
+as ISO-8601 (`2026-01-02T03:04:05.000678`, `+HH:MM` when aware of a fixed offset or a zone; a
+named `ZoneInfo` zone has no offset in the pickle, only the wall-clock time, `fold` and the zone's
+name, so the offset is the zone's at that time in the bundled time-zone database,
+[`crate::zone`], as Python's `isoformat()` writes it: `2026-07-01T12:00:00+02:00`; a zone the
+database does not know, or a `time` in a named zone, carries the zone in brackets,
+`12:00:00[Europe/Paris]`, which compares as text, never as a wrong instant);
 `date`, `time` likewise; `timedelta` as decimal seconds; `UUID` hyphenated; bytes as UTF-8 text;
 sets and tuples as arrays; dict keys that are not strings as JSON would write them (`1`, `true`,
 `null`, or compact JSON). A Django model instance is its field dict without `_state` and
@@ -68,7 +71,14 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
         None => m.run()?,
     };
     let doc = render::Renderer::new(&m.arena, limits).value(&root, 0)?;
-    Ok(Decoded { doc, expires_ms: None, format: "pickle", compression: None, codec: Codec::Pickle })
+    Ok(Decoded {
+        doc,
+        expires_ms: None,
+        version: None,
+        format: "pickle",
+        compression: None,
+        codec: Codec::Pickle,
+    })
 }
 
 fn err<T>(why: &'static str) -> Result<T, DecodeError> {

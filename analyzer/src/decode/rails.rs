@@ -15,7 +15,12 @@ used, told apart by their first bytes:
   (`04 08`) or `ActiveSupport::MessagePack` (`CC 80`, see [`msgpack`]).
 
 [`Decoded::expires_ms`] is the entry's expiry (`created_at + expires_in`, or `expires_at`), in ms
-since the epoch; Rails reads an entry past it as a miss. [`Decoded::format`] names the layout.
+since the epoch; Rails reads an entry past it as a miss. [`Decoded::version`] is the entry's
+version (`write(key, value, version: …)`, or a record's `cache_version` when the key is a record:
+`Rails.cache.fetch(order) { … }`); Rails reads an entry whose version differs from the one the
+reader asks for as a miss too (`Entry#mismatched?`: both present and unequal). The version the
+reader asks for is not in the GET; for a record it is [`cache_version`] of its `updated_at` as the
+reader loaded it. [`Decoded::format`] names the layout.
 */
 
 mod msgpack;
@@ -47,8 +52,13 @@ fn zlib_header(cmf: u8, flg: u8) -> bool {
 
 /// Decodes one value.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
+    let mut version = None;
     let (doc, expires_s, format) = match bytes {
-        [0x00, 0x11, ..] => coder(bytes, limits)?,
+        [0x00, 0x11, ..] => {
+            let (doc, expires, v, format) = coder(bytes, limits)?;
+            version = v;
+            (doc, expires, format)
+        }
         [0xcc, 0x80, ..] => (msgpack::read(bytes, limits)?, None, "rails message pack"),
         [mark @ (0x00 | 0x01), rest @ ..] => {
             let inflated;
@@ -63,6 +73,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
                 return Err(DecodeError("a Rails 7.0 entry is not [value, expires_at, version]"));
             };
             let expires = members.get(1).and_then(Value::as_f64);
+            version = members.get(2).and_then(version_text);
             let value = if members.is_empty() { Value::Null } else { members.swap_remove(0) };
             (value, expires, "rails 7.0 entry")
         }
@@ -76,6 +87,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
             }
             let created = fields.get("created_at").and_then(Value::as_f64).unwrap_or(0.0);
             let expires = fields.get("expires_in").and_then(Value::as_f64).map(|e| created + e);
+            version = fields.get("version").and_then(version_text);
             (fields.remove("value").unwrap_or(Value::Null), expires, "rails 6.1 entry")
         }
         _ => return Err(DecodeError("not a Rails cache entry")),
@@ -83,6 +95,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeError> {
     Ok(Decoded {
         doc,
         expires_ms: expires_s.and_then(millis),
+        version,
         format,
         compression: None,
         codec: Codec::Rails,
@@ -95,14 +108,80 @@ fn millis(secs: f64) -> Option<i64> {
     (ms.is_finite() && ms.abs() < 9.0e15).then_some(ms as i64)
 }
 
-/// The 7.1 coder's layout (see the module doc).
-fn coder(bytes: &[u8], limits: &Limits) -> Result<(Value, Option<f64>, &'static str), DecodeError> {
+/// An entry's version as Rails compares it (`to_param` of what was given: a string; `nil` is
+/// none).
+fn version_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// The version Rails asks for when the cache key is a record, `Rails.cache.fetch(record)`:
+/// ActiveRecord's `cache_version` (with `cache_versioning` on, as every Rails app since 5.2 has
+/// it) is its `updated_at` in UTC as `%Y%m%d%H%M%S%6N` — `updated_at.utc.to_fs(:usec)`, or the
+/// database's raw text with `- :.` removed and zeros appended to 20 digits, which is the same —
+/// so the cached entry of a record whose row has since been updated is a miss. `None` for a value
+/// that is not a date-time.
+pub fn cache_version(updated_at: &cachetape_tape::Value) -> Option<String> {
+    use cachetape_tape::Value as V;
+    let (date, micros) = match updated_at {
+        V::DateTime(d) => (
+            jiff::civil::date(d.year as i16, d.month as i8, d.day as i8).at(
+                d.hour as i8,
+                d.minute as i8,
+                d.second as i8,
+                0,
+            ),
+            d.micros,
+        ),
+        V::Timestamp(us) => {
+            let t = jiff::Timestamp::from_microsecond(*us).ok()?;
+            (jiff::tz::TimeZone::UTC.to_datetime(t), us.rem_euclid(1_000_000) as u32)
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}{:06}",
+        date.year(),
+        date.month(),
+        date.day(),
+        date.hour(),
+        date.minute(),
+        date.second(),
+        micros
+    ))
+}
+
+/// The 7.1 coder's layout (see the module doc): the document, `expires_at`, the version, the
+/// format's name.
+type Coded = (Value, Option<f64>, Option<String>, &'static str);
+
+/// A 7.1 coder entry's version: its UTF-8 bytes, or (a version not in UTF-8, or one that itself
+/// starts with Marshal's signature) the `Marshal.dump` of the string.
+fn coder_version(v: &[u8], limits: &Limits) -> Result<Option<String>, DecodeError> {
+    if v.starts_with(b"\x04\x08") {
+        return Ok(version_text(&marshal::read(v, limits)?.0));
+    }
+    Ok(Some(String::from_utf8_lossy(v).into_owned()))
+}
+
+/// Reads a 7.1 coder entry.
+fn coder(bytes: &[u8], limits: &Limits) -> Result<Coded, DecodeError> {
     let short = DecodeError("a Rails 7.1 cache entry ends inside its header");
     let head = bytes.get(..CODER_HEADER).ok_or(short)?;
     let ty = head[2];
     let expires_at = f64::from_le_bytes(head[3..11].try_into().map_err(|_| short)?);
     let version_len = i32::from_le_bytes(head[11..15].try_into().map_err(|_| short)?);
     let skip = usize::try_from(version_len.max(0)).map_err(|_| short)?;
+    let version = (version_len >= 0)
+        .then(|| bytes.get(CODER_HEADER..CODER_HEADER.saturating_add(skip)))
+        .map(|v| v.ok_or(short))
+        .transpose()?
+        .map(|v| coder_version(v, limits))
+        .transpose()?
+        .flatten();
     let payload = bytes.get(CODER_HEADER.saturating_add(skip)..).ok_or(short)?;
     let inflated;
     let payload = if ty & 0x80 != 0 {
@@ -128,7 +207,7 @@ fn coder(bytes: &[u8], limits: &Limits) -> Result<(Value, Option<f64>, &'static 
         0x04 => (text(payload)?, "rails 7.1 coder, us-ascii string"),
         _ => return Err(DecodeError("an unknown Rails 7.1 cache entry type")),
     };
-    Ok((doc, expires, format))
+    Ok((doc, expires, version, format))
 }
 
 #[cfg(test)]

@@ -164,3 +164,59 @@ fn dotnet_ticks_convert_to_unix_ms() {
     assert_eq!(dotnet_ticks_ms(b"99999999999999999999"), None);
     assert_eq!(dotnet_ticks_ms(b"0"), Some(-62_135_596_800_000));
 }
+
+/// The fixtures of datetimes in a named zone (`Europe/Paris`, `America/New_York`,
+/// `Asia/Kathmandu`), each as its serializer wrote it: Python pickles of `ZoneInfo` datetimes,
+/// PHP `DateTime`s and Carbon, Java's `ZonedDateTime`, Rails' `TimeWithZone`.
+const ZONED: &[(&str, &str)] = &[
+    ("pickle", "p5_datetime_zoneinfo"),
+    ("pickle", "p5_zoned_winter"),
+    ("pickle", "p5_zoned_fold0"),
+    ("pickle", "p5_zoned_fold1"),
+    ("pickle", "p5_zoned_gap"),
+    ("pickle", "p5_zoned_new_york"),
+    ("pickle", "p5_zoned_kathmandu"),
+    ("php", "datetime_named_zone"),
+    ("php", "datetime_named_zone_summer"),
+    ("php", "datetime_named_zone_west"),
+    ("php", "datetime_named_zone_odd"),
+    ("php", "datetime_named_zone_repeated"),
+    ("php", "carbon_named_zone"),
+    ("jdk", "zoned_date_time"),
+    ("marshal", "as61_time_with_zone"),
+    ("marshal", "as72_time_with_zone"),
+];
+
+#[test]
+fn a_datetime_in_a_named_zone_equals_the_sql_value_of_its_instant() {
+    let at = rule("[[rule]]\nkey = \"at:{id}\"\ntable = \"s.t\"\ncolumn = \"at\"\n");
+    for (kind, name) in ZONED {
+        let dir = fixture_dir(kind);
+        let bin = std::fs::read(dir.join(format!("{name}.bin"))).unwrap();
+        let meta: Value =
+            serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap())
+                .unwrap();
+        let doc = meta.get("doc").unwrap_or(&meta).as_str().unwrap().to_string();
+        // The instant the serializer's own rendering names, as a UTC DATETIME(6).
+        let instant: jiff::Timestamp = doc.parse().unwrap_or_else(|e| panic!("{name}: {doc}: {e}"));
+        let utc = jiff::tz::TimeZone::UTC.to_datetime(instant);
+        let column = DbValue::DateTime(cachetape_tape::DateTime {
+            year: utc.year() as u16,
+            month: utc.month() as u8,
+            day: utc.day() as u8,
+            hour: utc.hour() as u8,
+            minute: utc.minute() as u8,
+            second: utc.second() as u8,
+            micros: (utc.subsec_nanosecond() / 1000) as u32,
+        });
+        let mut table = ValueTable::default();
+        let mut buf = Vec::new();
+        at.project_string(&bin, &mut buf).unwrap_or_else(|e| panic!("{kind}/{name}: {e}"));
+        let cached = table.intern(&buf);
+        let image =
+            cachetape_testkit::trace::image([("id", DbValue::Int(1)), ("at", column.clone())]);
+        at.project_row(&image, &mut buf);
+        let db = table.intern(&buf);
+        assert!(table.agrees(cached, db), "{kind}/{name}: {doc} vs {column:?}");
+    }
+}

@@ -7,7 +7,9 @@ for mysqlclient), as an application would:
 
 - **readers** `cache.get(f"order:{id}")`; on a miss they read the row
   (`Order.objects.get(id=id)`), sometimes stall, then `cache.set(key, model_to_dict(order), 300)`
-  (or, with `--cache instance`, the Order itself);
+  (or, with `--cache instance`, the Order itself; with `--cache json-text`, the text
+  `json.dumps(model_to_dict(order), cls=DjangoJSONEncoder)`, which the pickle serializer stores
+  as a pickled str);
 - **writers** update the row in a transaction (`transaction.atomic()`), then
   `cache.delete(key)`. Each writer owns a share of the rows, so a row's commits are serial.
 
@@ -92,7 +94,10 @@ def render(status, total, updated_at):
 
 
 def render_cached(value):
-    """The rendering of what `cache.get` returned: the dict model_to_dict made, or an Order."""
+    """The rendering of what `cache.get` returned: the dict model_to_dict made, the JSON text of
+    it, or an Order."""
+    if isinstance(value, str):
+        value = json.loads(value)
     if not isinstance(value, dict):
         return render(value.status, value.total, value.updated_at)
     return render(value["status"], value["total"], value["updated_at"])
@@ -116,7 +121,6 @@ def setup(args):
 def reader(args, r, start, out):
     from django.core.cache import cache
     from django.db import connections
-    from django.forms.models import model_to_dict
 
     from shop.models import Order
 
@@ -142,10 +146,22 @@ def reader(args, r, start, out):
             reads.append(read(client, id, "db", render_cached(order), sent, returned))
             if rng.randrange(1000) < args.stall_per_mille:
                 time.sleep(args.stall_ms / 1000)
-            cache.set(key, order if args.cache == "instance" else model_to_dict(order), args.ttl)
+            cache.set(key, cached(args, order), args.ttl)
         time.sleep(args.read_every_ms / 1000)
     connections.close_all()
     out.extend(reads)
+
+
+def cached(args, order):
+    """What the reader caches for `order`, as `--cache` says."""
+    from django.core.serializers.json import DjangoJSONEncoder
+    from django.forms.models import model_to_dict
+
+    if args.cache == "instance":
+        return order
+    if args.cache == "json-text":
+        return json.dumps(model_to_dict(order), cls=DjangoJSONEncoder)
+    return model_to_dict(order)
 
 
 def read(client, id, source, value, sent, returned):
@@ -254,9 +270,9 @@ def main():
     p.add_argument("--serializer", choices=["pickle", "json"], default="pickle")
     p.add_argument(
         "--cache",
-        choices=["dict", "instance"],
+        choices=["dict", "instance", "json-text"],
         default="dict",
-        help="cache model_to_dict(order) or the Order itself",
+        help="cache model_to_dict(order), the Order itself, or json.dumps of the dict",
     )
     p.add_argument("--rows", type=int, default=4)
     p.add_argument("--readers", type=int, default=4)

@@ -28,10 +28,19 @@
 //
 // `--serializer json` stores plain JSON (Keyv's serialize/deserialize replaced) instead of
 // Keyv's envelope.
+//
+// `--tiers memory,redis` caches in two tiers, as cache-manager's README shows for layer 1 and
+// layer 2 caching (`stores: [memory, redis]`): an in-process Keyv memory store in front of
+// @keyv/redis, one cache for the whole process (readers and writers share it, as the modules of
+// one Node process share their cache). A read that the memory tier serves never reaches Redis,
+// and the memory tier holds every value the process set until the process deletes it, so Redis
+// sees GETs only after a DEL, when it has no value either: the app's hits are invisible to
+// MONITOR. Every read is logged with the one connection's address.
 
 import { writeFileSync } from "node:fs";
 import { createCache } from "cache-manager";
 import { createKeyv } from "@keyv/redis";
+import { Keyv } from "keyv";
 import mysql from "mysql2/promise";
 
 const STATUSES = ["NEW", "PAID", "SHIPPED", "CANCELLED", "REFUNDED"];
@@ -42,6 +51,7 @@ const defaults = {
   database: undefined,
   log: undefined,
   serializer: "keyv",
+  tiers: "redis",
   rows: "4",
   readers: "4",
   writers: "2",
@@ -66,6 +76,7 @@ function parseArgs(argv) {
   if (!opts["mysql-port"] || !opts.database) usage("--mysql-port and --database are required");
   if (command === "run" && !opts.log) usage("run needs --log");
   if (!["keyv", "json"].includes(opts.serializer)) usage("--serializer is keyv or json");
+  if (!["redis", "memory,redis"].includes(opts.tiers)) usage("--tiers is redis or memory,redis");
   return { command, opts };
 }
 
@@ -116,7 +127,25 @@ function makeCache(opts) {
     keyv.serialize = (entry) => JSON.stringify(entry.value);
     keyv.deserialize = (text) => ({ value: JSON.parse(text) });
   }
+  if (opts.tiers === "memory,redis") {
+    // cache-manager's README: an in-memory Keyv in front of the Redis store.
+    return { keyv, cache: createCache({ stores: [new Keyv(), keyv] }) };
+  }
   return { keyv, cache: createCache({ stores: [keyv] }) };
+}
+
+/**
+ * The caches of the readers and writers: `make()` gives each its own (its own Redis connection,
+ * as each worker process of a deployment has), or with two tiers the process's one cache, made
+ * on first use; `all` are the caches made, for the end of the run to disconnect.
+ */
+function caches(opts) {
+  const all = [];
+  const make = () => {
+    if (opts.tiers === "redis" || all.length === 0) all.push(makeCache(opts));
+    return all[all.length - 1];
+  };
+  return { make, all };
 }
 
 /** The address the server (and MONITOR) gives this cache's connection. */
@@ -148,10 +177,10 @@ const commit = (id, value, sent, returned) => ({
 /** An updated_at with millisecond precision. */
 const versionTime = (us) => new Date(Math.floor(us / 1000));
 
-async function reader(opts, r, start) {
+async function reader(opts, r, start, newCache) {
   const n = (k) => Number(opts[k]);
   const db = await connectDb(opts);
-  const { keyv, cache } = makeCache(opts);
+  const { keyv, cache } = newCache();
   const client = await clientAddr(keyv);
   const deadline = await start();
   const random = rng(n("seed") * 31 + r + 1);
@@ -177,15 +206,14 @@ async function reader(opts, r, start) {
     }
     await sleep(n("read-every-ms"));
   }
-  await cache.disconnect();
   await db.end();
   return reads;
 }
 
-async function writer(opts, k, start) {
+async function writer(opts, k, start, newCache) {
   const n = (key) => Number(opts[key]);
   const db = await connectDb(opts);
-  const { keyv, cache } = makeCache(opts);
+  const { keyv, cache } = newCache();
   await keyv.store.getClient();
   const deadline = await start();
   const random = rng(n("seed") * 131 + k + 7);
@@ -216,7 +244,6 @@ async function writer(opts, k, start) {
       await sleep(n("write-every-ms"));
     }
   }
-  await cache.disconnect();
   await db.end();
   return commits;
 }
@@ -256,10 +283,12 @@ async function run(opts) {
     if (waiting === 0) go(performance.now() + n("duration") * 1000);
     return started;
   };
+  const made = caches(opts);
   const tasks = [];
-  for (let r = 0; r < n("readers"); r++) tasks.push(reader(opts, r, start));
-  for (let k = 0; k < n("writers"); k++) tasks.push(writer(opts, k, start));
+  for (let r = 0; r < n("readers"); r++) tasks.push(reader(opts, r, start, made.make));
+  for (let k = 0; k < n("writers"); k++) tasks.push(writer(opts, k, start, made.make));
   for (const out of await Promise.all(tasks)) log.push(...out);
+  for (const { cache } of made.all) await cache.disconnect();
   writeFileSync(opts.log, log.map((e) => JSON.stringify(e) + "\n").join(""));
   const reads = log.filter((e) => e.kind === "read");
   const hits = reads.filter((e) => e.from === "cache").length;

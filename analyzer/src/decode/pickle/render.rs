@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::{Global, Inst, Kind, Obj, Val, Zone, err};
 use crate::decode::{DecodeError, Limits};
+use crate::zone::Fold;
 
 /// Renders values of one machine's arena, charging what it builds against the limits.
 pub(super) struct Renderer<'a> {
@@ -47,7 +48,7 @@ impl<'a> Renderer<'a> {
             Val::Str(s) => self.string(s.to_string())?,
             Val::Bytes(b) => self.string(String::from_utf8_lossy(b).into_owned())?,
             Val::Zone(Zone::Named(k)) => Value::String(k.to_string()),
-            Val::Zone(z) => Value::String(zone(Some(z))),
+            Val::Zone(z) => Value::String(zone(Some(z), None)),
             Val::Delta(us) => Value::String(seconds(*us)),
             Val::Global(_) => return err("the pickle holds a class or a function as a value"),
             Val::Obj(i) => match self.arena.get(*i) {
@@ -293,32 +294,38 @@ pub(super) fn encode(s: &str, encoding: &str) -> Option<Vec<u8>> {
     }
 }
 
-/// A zone's ISO suffix: `+HH:MM[:SS]` for an offset or a UTC zone, `[Name]` for another zone.
-fn zone(z: Option<&Zone>) -> String {
+/// A zone's ISO suffix: `+HH:MM[:SS]` for an offset or a UTC zone; for another named zone the
+/// offset it had at `at` (the local date-time and its `fold`) in the bundled time-zone database
+/// ([`crate::zone`]), or `[Name]` when there is no date (a `time`) or the database does not know
+/// the zone.
+fn zone(z: Option<&Zone>, at: Option<(jiff::civil::DateTime, Fold)>) -> String {
     let secs = match z {
         None => return String::new(),
         Some(Zone::Offset(s)) => *s,
         Some(Zone::Named(k)) => match &**k {
             "UTC" | "Etc/UTC" | "UCT" | "Etc/UCT" | "Zulu" | "Etc/Zulu" | "Universal"
             | "Etc/Universal" | "GMT" | "Etc/GMT" | "Etc/Greenwich" | "Greenwich" => 0,
-            k => return format!("[{k}]"),
+            k => match at.and_then(|(local, fold)| crate::zone::offset_at(k, local, fold)) {
+                Some(secs) => i64::from(secs),
+                None => return format!("[{k}]"),
+            },
         },
     };
-    let sign = if secs < 0 { '-' } else { '+' };
-    let a = secs.unsigned_abs();
-    let mut s = format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60);
-    if a % 60 != 0 {
-        s.push_str(&format!(":{:02}", a % 60));
-    }
-    s
+    crate::zone::render_offset(secs)
 }
 
 /// `datetime`, `date` or `time` from its pickled state (bytes and an optional zone) or, as a
 /// hand-made pickle may have it, its integer fields.
 pub(super) fn datetime(g: Global, args: &[Val]) -> Result<String, DecodeError> {
+    // The high bit of the month (of the hour, for a `time`) is `fold`.
+    let mut fold = Fold::Before;
     let (fields, tz): (Vec<i64>, Option<&Zone>) = match args {
         [Val::Bytes(b), rest @ ..] => {
             let f = |i: usize| b.get(i).copied().map(i64::from).unwrap_or(0);
+            let fold_at = if g == Global::Time { 0 } else { 2 };
+            if g != Global::Date && f(fold_at) & 0x80 != 0 {
+                fold = Fold::After;
+            }
             let tz = match rest {
                 [] | [Val::None] => None,
                 [Val::Zone(z)] => Some(z),
@@ -363,18 +370,29 @@ pub(super) fn datetime(g: Global, args: &[Val]) -> Result<String, DecodeError> {
             (fields, tz)
         }
     };
-    let time = |f: &[i64]| {
+    let time = |f: &[i64], at| {
         let mut s = format!("{:02}:{:02}:{:02}", f[0], f[1], f[2]);
         if f[3] != 0 {
             s.push_str(&format!(".{:06}", f[3]));
         }
-        s + &zone(tz)
+        s + &zone(tz, at)
     };
     Ok(match g {
-        Global::Time => time(&fields),
+        Global::Time => time(&fields, None),
         Global::Date => format!("{:04}-{:02}-{:02}", fields[0], fields[1], fields[2]),
-        _ => format!("{:04}-{:02}-{:02}T{}", fields[0], fields[1], fields[2], time(&fields[3..])),
+        _ => {
+            let at = civil(&fields).map(|local| (local, fold));
+            format!("{:04}-{:02}-{:02}T{}", fields[0], fields[1], fields[2], time(&fields[3..], at))
+        }
     })
+}
+
+/// A `datetime`'s seven fields as a civil date-time, when they make one.
+fn civil(f: &[i64]) -> Option<jiff::civil::DateTime> {
+    let n = |i: usize| i8::try_from(f[i]).ok();
+    let date = jiff::civil::Date::new(i16::try_from(f[0]).ok()?, n(1)?, n(2)?).ok()?;
+    let time = jiff::civil::Time::new(n(3)?, n(4)?, n(5)?, 0).ok()?;
+    Some(date.to_datetime(time))
 }
 
 /// A `timedelta(days, seconds, microseconds)` in microseconds.

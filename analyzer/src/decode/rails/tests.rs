@@ -16,6 +16,7 @@ fn every_rails_fixture_reads_as_rails_wrote_it() {
         assert_eq!(got.doc, want["doc"], "{name}");
         assert_eq!(got.expires_ms, want["expires_ms"].as_i64(), "{name}");
         assert_eq!(got.format, want["format"].as_str().unwrap(), "{name}");
+        assert_eq!(got.version.as_deref(), want["version"].as_str(), "{name}");
         let auto = crate::decode::decode(bytes, Codec::Auto, &Limits::default()).unwrap();
         assert_eq!(auto.doc, got.doc, "{name}");
     }
@@ -29,6 +30,34 @@ fn every_rails_fixture_reads_as_rails_wrote_it() {
     ] {
         assert!(all.iter().any(|(_, _, w)| w["format"] == format), "no fixture for {format}");
     }
+}
+
+#[test]
+fn a_records_entry_version_is_the_cache_version_of_its_updated_at() {
+    // `Rails.cache.fetch(invoice)`: ActiveRecord's own cache_version, and the updated_at it
+    // came from, as the generator wrote them.
+    let all = fixtures("rails");
+    let versioned: Vec<_> = all.iter().filter(|(_, _, w)| w.get("updated_at").is_some()).collect();
+    assert!(versioned.len() >= 2, "{} fixtures with a cache_version", versioned.len());
+    for (name, bytes, want) in versioned {
+        let updated_at = want["updated_at"].as_str().unwrap();
+        let t: jiff::Timestamp = updated_at.parse().unwrap();
+        let c = jiff::tz::TimeZone::UTC.to_datetime(t);
+        let column = cachetape_tape::Value::DateTime(cachetape_tape::DateTime {
+            year: c.year() as u16,
+            month: c.month() as u8,
+            day: c.day() as u8,
+            hour: c.hour() as u8,
+            minute: c.minute() as u8,
+            second: c.second() as u8,
+            micros: (c.subsec_nanosecond() / 1000) as u32,
+        });
+        let entry = decode(bytes, &Limits::default()).unwrap().version;
+        assert_eq!(cache_version(&column), entry, "{name}");
+        let stamp = cachetape_tape::Value::Timestamp(t.as_microsecond());
+        assert_eq!(cache_version(&stamp), entry, "{name}: a TIMESTAMP column");
+    }
+    assert_eq!(cache_version(&cachetape_tape::Value::Int(3)), None);
 }
 
 #[test]
