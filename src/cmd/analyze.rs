@@ -44,7 +44,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         refuse_trace_and_mapping("--html", html, &args.trace, map_file.as_ref())?;
     }
     let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref(), args.salvage)?;
-    let (db_lag_us, db_lag_source) = super::db_lag::resolve(&args.trace, args.db_lag.as_deref())?;
+    let (db_lag_us, db_lag_source) =
+        super::db_lag::resolve(&args.trace, args.db_lag.as_deref(), args.salvage)?;
     let mut ages_us = Vec::new();
     for a in args.ages.split(',').filter(|a| !a.trim().is_empty()) {
         ages_us.push(parse_duration_us(a).context("--ages")?);

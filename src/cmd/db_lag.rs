@@ -14,15 +14,20 @@ use cachetape_tape::{Event, EventBody, EventRef, Gap, Micros, Reader, SourceId};
 
 use crate::units::parse_duration_us;
 
-/// The lag for `trace` and its source; `given` is `--db-lag`.
-pub fn resolve(trace: &Path, given: Option<&str>) -> anyhow::Result<(Micros, DbLagSource)> {
+/// The lag for `trace` and its source; `given` is `--db-lag`; `salvage` skips damaged frames (and
+/// a second trace) as the command's own pass does.
+pub fn resolve(
+    trace: &Path,
+    given: Option<&str>,
+    salvage: bool,
+) -> anyhow::Result<(Micros, DbLagSource)> {
     let given = given.map(parse_duration_us).transpose().context("--db-lag")?;
     if let Some(us) = given {
         anyhow::ensure!(us >= 0, "--db-lag {us}us: a lag cannot be negative");
     }
     let mut measured = HeartbeatLag::default();
     if given.is_none() {
-        let mut reader = Reader::open(trace)?;
+        let mut reader = Reader::open(trace)?.salvage(salvage);
         if HeartbeatLag::may_have_heartbeats(reader.header()) {
             // Decoded into by every event that is not a plain Redis command.
             let mut scratch = Event {

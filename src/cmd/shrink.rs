@@ -146,7 +146,8 @@ pub fn run(args: ShrinkArgs) -> anyhow::Result<ExitCode> {
     let seq = finding_number(&args.finding)?;
     refuse_outputs(&args)?;
     let (mapping, origin) = load_mapping(&args.trace, args.map.as_deref(), args.salvage)?;
-    let (db_lag_us, db_lag_source) = super::db_lag::resolve(&args.trace, args.db_lag.as_deref())?;
+    let (db_lag_us, db_lag_source) =
+        super::db_lag::resolve(&args.trace, args.db_lag.as_deref(), args.salvage)?;
     let options = AnalysisOptions {
         timeline: TimelineOptions { db_lag_us },
         db_lag_source,
